@@ -1,0 +1,49 @@
+# Baza — `make run` starts the whole product, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint fmt bench translations messages migrate-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+# Compiled catalogs are build output (git-ignored); the .po files are the source.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d saas/translations -D messages
+
+run: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) serve
+
+test: $(VENV)/.installed-dev translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev translations
+	$(BIN)/python -m tests.benchmarks
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-extract strings into the catalogs after changing templates or code.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o saas/translations/messages.pot .
+	$(BIN)/pybabel update -q -N -i saas/translations/messages.pot -d saas/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

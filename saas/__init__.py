@@ -1,0 +1,79 @@
+"""Baza: the application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from saas import config as config_module
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``test_config`` on top."""
+    app = Flask(
+        __name__,
+        template_folder=str(config_module.ROOT / "templates"),
+        static_folder=str(config_module.ROOT / "static"),
+        instance_path=str(config_module.INSTANCE),
+    )
+    app.config.from_mapping(config_module.from_env())
+    if test_config:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalize_db_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from saas import redis_conn
+
+    redis_conn.init_app(app)
+
+    from saas import web
+    from saas.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"]))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    login_manager.init_app(app)
+
+    # Models and the hooks that keep them honest.
+    import saas.models  # noqa: F401
+    from saas import database
+
+    with app.app_context():
+        database.install(app, db.engine)
+
+    web.init_app(app)
+
+    # Views register their routes on the blueprints when imported.
+    import saas.audit.views
+    import saas.auth.views
+    import saas.billing.views
+    import saas.dashboard.views
+    import saas.mail.views
+    import saas.settings.views
+    import saas.users.views  # noqa: F401
+    from saas.api import bp as api_bp
+    from saas.audit import bp as audit_bp
+    from saas.auth import bp as auth_bp
+    from saas.billing import bp as billing_bp
+    from saas.dashboard import bp as dashboard_bp
+    from saas.mail import bp as mail_bp
+    from saas.settings import bp as settings_bp
+    from saas.users import bp as users_bp
+
+    for bp in (auth_bp, dashboard_bp, users_bp, billing_bp, settings_bp, audit_bp, mail_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    from saas import cli
+
+    cli.init_app(app)
+    return app

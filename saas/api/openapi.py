@@ -1,0 +1,165 @@
+"""Declare JSON endpoints once: the pydantic models that validate them also write the OpenAPI doc."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+
+from saas.errors import ValidationFailed
+from saas.web import error_response
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    auth: bool
+    errors: dict[int, str] = field(default_factory=dict)
+    many: bool = False
+
+
+class ApiRegistry:
+    """The endpoints of one API blueprint, and the OpenAPI document they make."""
+
+    def __init__(self, blueprint: Blueprint, title: str, version: str) -> None:
+        self.bp = blueprint
+        self.title = title
+        self.version = version
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        rule: str,
+        method: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        auth: bool = True,
+        errors: dict[int, str] | None = None,
+        many: bool = False,
+        decorators: list[Callable] | None = None,
+    ) -> Callable:
+        """Register ``fn(body?, **path) -> model | list | (model, status)`` at ``rule``."""
+        op = Operation(rule, method, summary, body, response, status, auth, errors or {}, many)
+        self.operations.append(op)
+
+        def decorator(fn: Callable) -> Callable:
+            @wraps(fn)
+            def view(**path: Any) -> Response:
+                if op.auth and not current_user.is_authenticated:
+                    return error_response(401, "unauthorized", "A valid bearer token is required.")
+                args: list[Any] = []
+                if op.body is not None:
+                    payload = request.get_json(silent=True)
+                    if payload is None:
+                        raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
+                    try:
+                        args.append(op.body.model_validate(payload))
+                    except ValidationError as exc:
+                        first = exc.errors()[0]
+                        where = ".".join(str(p) for p in first["loc"]) or "body"
+                        raise ValidationFailed(f"{where}: {first['msg']}", code="invalid") from exc
+                result = fn(*args, **path)
+                code = op.status
+                if isinstance(result, tuple):
+                    result, code = result
+                if op.response is None:
+                    return Response(status=code)
+                if op.many:
+                    data = [op.response.model_validate(r).model_dump(mode="json") for r in result]
+                else:
+                    data = op.response.model_validate(result).model_dump(mode="json")
+                resp = jsonify(data)
+                resp.status_code = code
+                return resp
+
+            wrapped = view
+            for deco in reversed(decorators or []):
+                wrapped = deco(wrapped)
+            self.bp.add_url_rule(rule, fn.__name__, wrapped, methods=[method])
+            return wrapped
+
+        return decorator
+
+    def document(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of every registered operation."""
+        schemas: dict[str, Any] = {}
+
+        def ref(model: type[BaseModel]) -> dict[str, str]:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in schema.pop("$defs", {}).items():
+                schemas[name] = sub
+            schemas[model.__name__] = schema
+            return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+        error_ref = ref(ErrorResponse)
+        paths: dict[str, Any] = {}
+        prefix = self.bp.url_prefix or ""
+        for op in self.operations:
+            path = prefix + op.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            item: dict[str, Any] = {"summary": op.summary, "operationId": f"{op.method.lower()}_{path}"}
+            params = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
+                for p in _path_params(op.rule)
+            ]
+            if params:
+                item["parameters"] = params
+            if op.body is not None:
+                item["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(op.body)}},
+                }
+            ok: dict[str, Any] = {"description": "OK"}
+            if op.response is not None:
+                schema: dict[str, Any] = ref(op.response)
+                if op.many:
+                    schema = {"type": "array", "items": schema}
+                ok["content"] = {"application/json": {"schema": schema}}
+            responses: dict[str, Any] = {str(op.status): ok}
+            errors = {422: "Invalid request", **op.errors}
+            if op.auth:
+                errors[401] = "Missing or invalid bearer token"
+                item["security"] = [{"bearer": []}]
+            for status, description in sorted(errors.items()):
+                responses[str(status)] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+            item["responses"] = responses
+            paths.setdefault(path, {})[op.method.lower()] = item
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "paths": paths,
+            "components": {
+                "schemas": schemas,
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            },
+        }
+
+
+def _path_params(rule: str) -> list[str]:
+    import re
+
+    return re.findall(r"<(?:\w+:)?(\w+)>", rule)

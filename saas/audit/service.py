@@ -1,0 +1,139 @@
+"""Record audit entries automatically on flush, and named events on request.
+
+Any model with ``__audit__ = True`` is audited: an insert, update or delete in a flush writes
+an ``AuditEntry`` in the same transaction (so a rolled-back change leaves no entry). Columns in
+``__audit_exclude__`` are not recorded; those in ``__audit_mask__`` are recorded as changed,
+value hidden. The actor is ``g.actor_id`` (set per request from the logged-in user, per job
+from its arguments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import g, has_app_context
+from sqlalchemy import event, inspect, insert
+from sqlalchemy.orm import Session
+
+from saas.audit.models import AuditEntry
+from saas.extensions import db
+from saas.tenancy.context import current_tenant_id
+from saas.tenancy.models import Tenant
+from saas.utils import utcnow
+
+MASK = "***"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _tenant_of(obj: object) -> int | None:
+    return obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
+
+
+def _columns(obj: object) -> list[str]:
+    skip = set(getattr(obj, "__audit_exclude__", ())) - set(getattr(obj, "__audit_mask__", ()))
+    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in skip]
+
+
+def _value(obj: object, key: str, value: Any) -> Any:
+    return MASK if key in getattr(obj, "__audit_mask__", ()) else _jsonable(value)
+
+
+def snapshot(obj: object) -> dict[str, list[Any]]:
+    """Every audited field of ``obj`` as ``{field: [None, value]}`` (a creation)."""
+    return {
+        k: [None, _value(obj, k, getattr(obj, k))]
+        for k in _columns(obj)
+        if getattr(obj, k) is not None
+    }
+
+
+def diff(obj: object) -> dict[str, list[Any]]:
+    """The audited fields of ``obj`` changed in this flush, as ``{field: [old, new]}``."""
+    state = inspect(obj)
+    out: dict[str, list[Any]] = {}
+    for key in _columns(obj):
+        hist = state.attrs[key].history
+        if not hist.has_changes():
+            continue
+        old = hist.deleted[0] if hist.deleted else None
+        new = hist.added[0] if hist.added else None
+        if old != new:
+            out[key] = [_value(obj, key, old), _value(obj, key, new)]
+    return out
+
+
+def _actor_for(tenant_id: int | None) -> int | None:
+    if not has_app_context() or tenant_id != current_tenant_id():
+        return None
+    return g.get("actor_id")
+
+
+def _row(obj: object, verb: str, changes: dict) -> dict[str, Any]:
+    tid = _tenant_of(obj)
+    table = inspect(obj).mapper.local_table.name
+    return {
+        "tenant_id": tid,
+        "created_at": utcnow(),
+        "actor_id": _actor_for(tid),
+        "action": f"{table}.{verb}",
+        "object_type": table,
+        "object_id": getattr(obj, "id", None),
+        "changes": changes,
+    }
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_flush(session: Session, flush_context: object) -> None:
+    if session.info.get("audit_suppressed"):
+        return
+    rows = []
+    for obj in session.new:
+        if getattr(obj, "__audit__", False):
+            rows.append(_row(obj, "created", snapshot(obj)))
+    for obj in session.dirty:
+        if getattr(obj, "__audit__", False) and (changes := diff(obj)):
+            rows.append(_row(obj, "updated", changes))
+    for obj in session.deleted:
+        if getattr(obj, "__audit__", False):
+            rows.append(_row(obj, "deleted", {}))
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Flush without audit (only for a tenant's own creation, recorded once it is current)."""
+    session = db.session()
+    session.info["audit_suppressed"] = True
+    try:
+        yield
+    finally:
+        session.info.pop("audit_suppressed", None)
+
+
+def record_event(action: str, obj: object | None = None, **details: Any) -> AuditEntry:
+    """Record a named event (``auth.login``, ``billing.plan_changed``) about ``obj``."""
+    tid = _tenant_of(obj) if obj is not None else current_tenant_id()
+    entry = AuditEntry(
+        tenant_id=tid,
+        actor_id=_actor_for(tid),
+        action=action,
+        object_type=inspect(obj).mapper.local_table.name if obj is not None else "",
+        object_id=getattr(obj, "id", None),
+        changes={k: _jsonable(v) for k, v in details.items()},
+    )
+    db.session.add(entry)
+    return entry

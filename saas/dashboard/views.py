@@ -1,0 +1,24 @@
+"""Dashboard page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_login import current_user, login_required
+
+from saas.dashboard import bp
+from saas.dashboard.service import next_steps
+from saas.tenancy import service as tenancy
+
+
+@bp.get("/dashboard")
+@login_required
+def index() -> Any:
+    tenant = current_user.tenant
+    return render_template(
+        "dashboard/index.html",
+        tenant=tenant,
+        seats_used=tenancy.seats_used(),
+        steps=next_steps(current_user),
+    )

@@ -1,0 +1,62 @@
+"""Errors a service raises; the edges turn them into a friendly page or a JSON error."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class ServiceError(Exception):
+    """A refusal the user should read: a stable ``code``, a translated ``message``, an HTTP status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = str(message) if message is not None else str(self.default_message())
+        if code:
+            self.code = code
+
+    def default_message(self) -> str:
+        return str(_l("The request could not be processed."))
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "invalid"
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+    code = "forbidden"
+
+    def default_message(self) -> str:
+        return str(_l("You do not have permission to do this."))
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+    def default_message(self) -> str:
+        return str(_l("Not found."))
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class SeatLimitReached(ServiceError):
+    """The plan has no free seat: the message offers the upgrade."""
+
+    status = 402
+    code = "seat_limit"
+
+
+class TenantContextMissing(RuntimeError):
+    """A tenant table was touched with no tenant in context (a job or CLI forgot to enter one)."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """An object of one tenant was about to be written inside another tenant's context."""

@@ -1,0 +1,79 @@
+"""RQ queues, the ``@job`` wrapper, and enqueue-after-commit.
+
+A job takes ids, never ORM objects. ``@job("mail")`` makes the function run in its own app
+context, inside the tenant given as its first argument, and commit once at the end (rollback on
+error). ``enqueue_after_commit`` holds the job until the current transaction commits and drops
+it on rollback, so a worker never looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from saas.extensions import db
+from saas.redis_conn import get_redis
+from saas.tenancy.context import enter_tenant
+
+QUEUES = ("default", "mail", "documents")
+
+
+def get_queue(name: str = "default") -> Queue:
+    """The RQ queue ``name`` on the app's Redis."""
+    return Queue(name, connection=get_redis())
+
+
+def job(queue: str, *, retries: int = 3) -> Callable:
+    """Declare an RQ job ``fn(tenant_id, *ids, actor_id=None)`` on ``queue``."""
+
+    def decorator(fn: Callable) -> Callable:
+        @wraps(fn)
+        def run(tenant_id: int | None, *args: Any, actor_id: int | None = None, **kw: Any) -> Any:
+            with current_app.app_context():
+                enter_tenant(tenant_id)
+                g.actor_id = actor_id
+                try:
+                    result = fn(tenant_id, *args, **kw)
+                    db.session.commit()
+                    return result
+                except BaseException:
+                    db.session.rollback()
+                    raise
+
+        run.queue_name = queue  # type: ignore[attr-defined]
+        run.retries = retries  # type: ignore[attr-defined]
+        return run
+
+    return decorator
+
+
+def enqueue_after_commit(fn: Callable, *args: Any, job_id: str | None = None, **kwargs: Any) -> None:
+    """Enqueue ``fn(*args, **kwargs)`` on its queue once the current transaction commits."""
+    session = db.session()
+    pending = session.info.setdefault("pending_jobs", [])
+    pending.append((fn, args, kwargs, job_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _release_jobs(session: Session) -> None:
+    pending = session.info.pop("pending_jobs", None)
+    for fn, args, kwargs, job_id in pending or ():
+        retries = getattr(fn, "retries", 0)
+        get_queue(fn.queue_name).enqueue(
+            fn,
+            *args,
+            job_id=job_id,
+            retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+            **kwargs,
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_jobs(session: Session) -> None:
+    session.info.pop("pending_jobs", None)

@@ -1,0 +1,25 @@
+"""Outbox: mail kept in the app when no SMTP server is configured, and what was sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_login import login_required
+
+from saas.access import permission_required
+from saas.mail import bp, search
+
+
+@bp.get("/outbox")
+@login_required
+@permission_required("outbox.view")
+def outbox() -> Any:
+    return render_template("mail/outbox.html", messages=search.recent_messages())
+
+
+@bp.get("/outbox/<int:message_id>")
+@login_required
+@permission_required("outbox.view")
+def message(message_id: int) -> Any:
+    return render_template("mail/message.html", msg=search.get_message(message_id))

@@ -1,0 +1,21 @@
+"""Imports every feature's models, for Alembic and the shell."""
+
+from saas.audit.models import AuditEntry
+from saas.auth.models import Account, ApiToken, Invitation, Role, User
+from saas.billing.models import PlanChange
+from saas.mail.models import MailMessage
+from saas.tenancy.models import Plan, Tenant, TenantScoped
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "AuditEntry",
+    "Invitation",
+    "MailMessage",
+    "Plan",
+    "PlanChange",
+    "Role",
+    "Tenant",
+    "TenantScoped",
+    "User",
+]

@@ -1,0 +1,241 @@
+"""Company settings, the user's profile and password, API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from saas.access import permission_required
+from saas.auth import service as auth
+from saas.errors import ServiceError
+from saas.settings import bp, service
+from saas.settings.forms import (
+    CompanyForm,
+    LogoForm,
+    PasswordForm,
+    ProfileForm,
+    SmtpForm,
+    TokenForm,
+)
+from saas.storage import get_storage
+from saas.utils import utcnow
+
+
+def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
+    tenant = current_user.tenant
+    company = CompanyForm(prefix="company")
+    company.default_currency.choices = service.currencies()
+    company.default_country.choices = [("", "—")] + service.countries(str(get_locale()))
+    company.timezone.choices = service.timezones()
+    smtp = SmtpForm(prefix="smtp")
+    if not company.is_submitted():
+        company.name.data = tenant.name
+        company.default_currency.data = tenant.default_currency
+        company.default_country.data = tenant.default_country or ""
+        company.timezone.data = tenant.timezone
+    if not smtp.is_submitted():
+        smtp.host.data = tenant.smtp_host
+        smtp.port.data = tenant.smtp_port
+        smtp.user.data = tenant.smtp_user
+        smtp.sender.data = tenant.smtp_from
+        smtp.security.data = tenant.smtp_security or "starttls"
+    return company, LogoForm(prefix="logo"), smtp
+
+
+def _render_company(company: Any, logo: Any, smtp: Any, status: int = 200) -> Any:
+    return render_template(
+        "settings/company.html",
+        company=company,
+        logo=logo,
+        smtp=smtp,
+        tenant=current_user.tenant,
+        instance_smtp=bool(current_app.config.get("SMTP_HOST")),
+    ), status
+
+
+@bp.get("/company")
+@login_required
+@permission_required("settings.manage")
+def company() -> Any:
+    return _render_company(*_company_forms())
+
+
+@bp.post("/company")
+@login_required
+@permission_required("settings.manage")
+def save_company() -> Any:
+    company, logo, smtp = _company_forms()
+    if not company.validate_on_submit():
+        return _render_company(company, logo, smtp, 422)
+    try:
+        service.update_company(
+            actor=current_user,
+            name=company.name.data,
+            default_currency=company.default_currency.data,
+            default_country=company.default_country.data or None,
+            timezone=company.timezone.data,
+        )
+    except ServiceError as exc:
+        company.form_errors.append(exc.message)
+        return _render_company(company, logo, smtp, exc.status)
+    flash(_("Company settings saved."), "success")
+    return redirect(url_for("settings.company"), 303)
+
+
+@bp.post("/company/logo")
+@login_required
+@permission_required("settings.manage")
+def save_logo() -> Any:
+    company, logo, smtp = _company_forms()
+    upload = logo.logo.data
+    data = upload.read() if upload else None
+    try:
+        if not data:
+            raise ServiceError(_("Choose an image file to upload."), code="logo")
+        service.set_logo(actor=current_user, data=data)
+    except ServiceError as exc:
+        logo.logo.errors = [exc.message]
+        return _render_company(company, logo, smtp, 422)
+    flash(_("Logo saved."), "success")
+    return redirect(url_for("settings.company"), 303)
+
+
+@bp.post("/company/logo/delete")
+@login_required
+@permission_required("settings.manage")
+def delete_logo() -> Any:
+    service.set_logo(actor=current_user, data=None)
+    flash(_("Logo removed."), "info")
+    return redirect(url_for("settings.company"), 303)
+
+
+@bp.post("/company/smtp")
+@login_required
+@permission_required("settings.manage")
+def save_smtp() -> Any:
+    company, logo, smtp = _company_forms()
+    if not smtp.validate_on_submit():
+        return _render_company(company, logo, smtp, 422)
+    try:
+        service.update_smtp(
+            actor=current_user,
+            host=smtp.host.data,
+            port=smtp.port.data,
+            user=smtp.user.data,
+            password=smtp.password.data,
+            sender=smtp.sender.data,
+            security=smtp.security.data,
+        )
+    except ServiceError as exc:
+        smtp.form_errors.append(exc.message)
+        return _render_company(company, logo, smtp, exc.status)
+    flash(_("Mail settings saved."), "success")
+    return redirect(url_for("settings.company"), 303)
+
+
+@bp.get("/company/logo.png")
+@login_required
+def logo() -> Any:
+    tenant = current_user.tenant
+    data = get_storage().get(tenant.id, tenant.logo_key) if tenant.logo_key else None
+    if data is None:
+        abort(404)
+    resp = Response(data, mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp
+
+
+# --- the user's own settings -----------------------------------------------------------------
+
+
+def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
+    profile = ProfileForm(prefix="profile")
+    profile.language.choices = list(current_app.config["LANGUAGES"].items())
+    profile.timezone.choices = [("", _("Company's (%(tz)s)", tz=current_user.tenant.timezone))] + [
+        (z, z) for z in service.timezones()
+    ]
+    if not profile.is_submitted():
+        profile.name.data = current_user.name
+        profile.language.data = current_user.language
+        profile.timezone.data = current_user.timezone or ""
+        profile.calendar.data = current_user.calendar
+    return profile, PasswordForm(prefix="password")
+
+
+@bp.get("/profile")
+@login_required
+def profile() -> Any:
+    profile, password = _profile_forms()
+    return render_template("settings/profile.html", profile=profile, password=password, now=utcnow())
+
+
+@bp.post("/profile")
+@login_required
+def save_profile() -> Any:
+    profile, password = _profile_forms()
+    if profile.validate_on_submit():
+        try:
+            auth.update_profile(
+                actor=current_user,
+                name=profile.name.data,
+                language=profile.language.data,
+                timezone=profile.timezone.data or None,
+                calendar=profile.calendar.data,
+            )
+        except ServiceError as exc:
+            profile.form_errors.append(exc.message)
+        else:
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("settings.profile"), 303)
+    return render_template("settings/profile.html", profile=profile, password=password, now=utcnow()), 422
+
+
+@bp.post("/password")
+@login_required
+def save_password() -> Any:
+    from flask_login import login_user
+
+    profile, password = _profile_forms()
+    if password.validate_on_submit():
+        try:
+            auth.change_password(actor=current_user, current=password.current.data, new=password.new.data)
+        except ServiceError as exc:
+            password.form_errors.append(exc.message)
+        else:
+            login_user(current_user._get_current_object())  # keep this session, end the others
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("settings.profile"), 303)
+    return render_template("settings/profile.html", profile=profile, password=password, now=utcnow()), 422
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> Any:
+    form = TokenForm()
+    secret = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            _token, secret = auth.create_token(actor=current_user, name=form.name.data)
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            form.name.data = ""
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "settings/tokens.html", form=form, tokens=auth.list_tokens(actor=current_user), secret=secret
+    ), status
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Any:
+    auth.revoke_token(actor=current_user, token_id=token_id)
+    flash(_("The token has been revoked."), "info")
+    return redirect(url_for("settings.tokens"), 303)

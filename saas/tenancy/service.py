@@ -1,0 +1,65 @@
+"""Seats and plans of the current tenant."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from saas.auth.models import Invitation, User
+from saas.errors import SeatLimitReached
+from saas.extensions import db
+from saas.tenancy.models import Plan, Tenant
+from saas.utils import utcnow
+
+
+def get_plan(code: str) -> Plan | None:
+    """The plan with ``code``, or None."""
+    return db.session.scalar(select(Plan).where(Plan.code == code))
+
+
+def list_plans() -> list[Plan]:
+    """Every plan, cheapest first."""
+    return list(db.session.scalars(select(Plan).order_by(Plan.position)))
+
+
+def seats_used(*, exclude_invitation_id: int | None = None) -> int:
+    """Active users plus pending invitations of the current tenant."""
+    users = db.session.scalar(select(func.count(User.id)).where(User.is_active.is_(True)))
+    pending = select(func.count(Invitation.id)).where(
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > utcnow(),
+    )
+    if exclude_invitation_id is not None:
+        pending = pending.where(Invitation.id != exclude_invitation_id)
+    return (users or 0) + (db.session.scalar(pending) or 0)
+
+
+def lock_seats(tenant: Tenant) -> None:
+    """Serialise seat-consuming operations of ``tenant`` until the transaction ends.
+
+    An UPDATE of the tenant row takes its row lock on PostgreSQL and the write lock on SQLite,
+    so two requests racing for the last seat count one after the other: exactly one wins.
+    """
+    db.session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant.id)
+        .values(seat_lock=Tenant.seat_lock + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def ensure_free_seat(tenant: Tenant, *, exclude_invitation_id: int | None = None) -> None:
+    """Lock the seats, then raise ``SeatLimitReached`` if the plan has none free."""
+    lock_seats(tenant)
+    limit = tenant.plan.max_users
+    if limit is not None and seats_used(exclude_invitation_id=exclude_invitation_id) >= limit:
+        raise SeatLimitReached(
+            _(
+                "Your %(plan)s plan includes %(limit)d users and all seats are taken "
+                "(pending invitations hold a seat). Upgrade the plan on the Billing page "
+                "to add more users.",
+                plan=tenant.plan.name,
+                limit=limit,
+            )
+        )

@@ -1,0 +1,216 @@
+"""Team pages: users, invitations, roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from saas import htmx
+from saas.access import OWNER_ONLY_ROLES, PERMISSIONS, permission_required
+from saas.auth import service
+from saas.errors import SeatLimitReached, ServiceError
+from saas.tenancy import service as tenancy
+from saas.users import bp
+from saas.users.forms import InviteForm, RoleForm, UserForm
+
+
+def _role_choices(include_owner: bool = False) -> list[tuple[str, str]]:
+    return [
+        (str(r.id), r.label)
+        for r in service.list_roles()
+        if include_owner or r.key not in OWNER_ONLY_ROLES
+    ]
+
+
+def _team_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "users": service.list_users(),
+        "invitations": service.list_invitations(),
+        "tenant": current_user.tenant,
+        "seats_used": tenancy.seats_used(),
+        **extra,
+    }
+
+
+@bp.get("/users")
+@login_required
+@permission_required("users.manage")
+def index() -> Any:
+    return htmx.render("users/index.html", "users/_team.html", **_team_context())
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@login_required
+@permission_required("users.manage")
+def invite() -> Any:
+    form = InviteForm()
+    form.role.choices = _role_choices()
+    if not form.role.data:
+        sales = service.find_role("sales")
+        form.role.data = str(sales.id) if sales else None
+    status = 200
+    offer_upgrade = False
+    if form.validate_on_submit():
+        try:
+            inv = service.invite(actor=current_user, email=form.email.data, role=form.role.data)
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+            offer_upgrade = isinstance(exc, SeatLimitReached)
+        else:
+            flash(_("Invitation sent to %(email)s.", email=inv.email), "success")
+            return htmx.redirect(url_for("users.index"))
+    elif form.is_submitted():
+        status = 422
+    return htmx.render(
+        "users/invite.html",
+        "users/_invite_form.html",
+        status=status,
+        form=form,
+        offer_upgrade=offer_upgrade,
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@permission_required("users.manage")
+def edit(user_id: int) -> Any:
+    user = service.get_user(user_id)
+    form = UserForm()
+    form.role.choices = _role_choices(include_owner=user.role.key == "owner")
+    others = [u for u in service.list_users() if u.id != user.id and u.is_active]
+    form.manager.choices = [("", _("— nobody —"))] + [(str(u.id), u.name) for u in others]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_user(
+                actor=current_user,
+                user=user,
+                role=form.role.data,
+                manager_id=int(form.manager.data) if form.manager.data else None,
+            )
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            flash(_("%(name)s has been updated.", name=user.name), "success")
+            return htmx.redirect(url_for("users.index"))
+    elif form.is_submitted():
+        status = 422
+    else:
+        form.role.data = str(user.role_id)
+        form.manager.data = str(user.manager_id or "")
+    return render_template("users/edit.html", form=form, user=user), status
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required
+@permission_required("users.manage")
+def set_active(user_id: int) -> Any:
+    from flask import request
+
+    user = service.get_user(user_id)
+    active = request.form.get("active") == "1"
+    service.set_active(actor=current_user, user=user, active=active)
+    if active:
+        flash(_("%(name)s can log in again.", name=user.name), "success")
+    else:
+        flash(_("%(name)s has been deactivated and can no longer log in.", name=user.name), "info")
+    return htmx.redirect(url_for("users.index"))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@login_required
+@permission_required("users.manage")
+def revoke_invitation(invitation_id: int) -> Any:
+    inv = service.get_invitation(invitation_id)
+    service.revoke_invitation(actor=current_user, invitation=inv)
+    flash(_("The invitation to %(email)s has been withdrawn.", email=inv.email), "info")
+    return htmx.redirect(url_for("users.index"))
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@login_required
+@permission_required("users.manage")
+def resend_invitation(invitation_id: int) -> Any:
+    inv = service.get_invitation(invitation_id)
+    service.resend_invitation(actor=current_user, invitation=inv)
+    flash(_("The invitation to %(email)s has been sent again.", email=inv.email), "success")
+    return htmx.redirect(url_for("users.index"))
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+def _permission_choices() -> list[tuple[str, str]]:
+    return [(name, f"{label} ({name})") for name, label in PERMISSIONS.items()]
+
+
+@bp.get("/roles")
+@login_required
+@permission_required("roles.manage")
+def roles() -> Any:
+    return render_template("roles/index.html", roles=service.list_roles(), permissions=PERMISSIONS)
+
+
+@bp.route("/roles/new", methods=["GET", "POST"])
+@login_required
+@permission_required("roles.manage")
+def new_role() -> Any:
+    form = RoleForm()
+    form.permissions.choices = _permission_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            role = service.create_role(
+                actor=current_user, name=form.name.data, permissions=form.permissions.data
+            )
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            flash(_("Role %(name)s created.", name=role.name), "success")
+            return redirect(url_for("users.roles"), 303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("roles/edit.html", form=form, role=None), status
+
+
+@bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
+@login_required
+@permission_required("roles.manage")
+def edit_role(role_id: int) -> Any:
+    role = service.get_role(role_id)
+    form = RoleForm(obj=None if role.is_builtin else role)
+    form.permissions.choices = _permission_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_role(
+                actor=current_user, role=role, name=form.name.data, permissions=form.permissions.data
+            )
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            flash(_("Role %(name)s saved.", name=role.name), "success")
+            return redirect(url_for("users.roles"), 303)
+    elif form.is_submitted():
+        status = 422
+    else:
+        form.name.data = role.label
+        form.permissions.data = list(role.permissions)
+    return render_template("roles/edit.html", form=form, role=role), status
+
+
+@bp.post("/roles/<int:role_id>/delete")
+@login_required
+@permission_required("roles.manage")
+def delete_role(role_id: int) -> Any:
+    role = service.get_role(role_id)
+    service.delete_role(actor=current_user, role=role)
+    flash(_("Role %(name)s deleted.", name=role.name), "info")
+    return redirect(url_for("users.roles"), 303)

@@ -1,0 +1,270 @@
+"""Request plumbing shared by every page: locale, session, commit at the edge, errors, headers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from babel import Locale
+from flask import (
+    Flask,
+    Response,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin, current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from saas.errors import ServiceError
+from saas.extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+class AppSessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions, never on the API (bearer tokens only: no cookie, no CSRF hole).
+
+    The cookie is Secure whenever the request came over https.
+    """
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if request.path.startswith("/api/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+class Anonymous(AnonymousUserMixin):
+    def can(self, permission: str) -> bool:
+        return False
+
+
+def select_locale() -> str:
+    """The user's language; before login the switcher's choice, else Accept-Language."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    user = current_user if request else None
+    if user is not None and user.is_authenticated and user.language in languages:
+        return user.language
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(list(languages)) or "en"
+
+
+def select_timezone() -> str:
+    """The user's time zone, else the company's, else UTC."""
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone or current_user.tenant.timezone or "UTC"
+    return "UTC"
+
+
+def text_direction() -> str:
+    return Locale.parse(str(get_locale())).text_direction
+
+
+def _to_local(value: datetime) -> datetime:
+    from flask_babel import get_timezone
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(get_timezone())
+
+
+def user_date(value: date | datetime | None, with_time: bool = False) -> str:
+    """Show a date (UTC datetime) in the user's zone and calendar (Gregorian or Jalali)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _to_local(value)
+    calendar = getattr(current_user, "calendar", "gregorian") if current_user else "gregorian"
+    if calendar == "jalali":
+        locale = "fa_IR" if str(get_locale()) == "fa" else "en_US"
+        if isinstance(value, datetime):
+            j = jdatetime.datetime.fromgregorian(datetime=value.replace(tzinfo=None), locale=locale)
+            return j.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d")
+        return jdatetime.date.fromgregorian(date=value, locale=locale).strftime("%Y/%m/%d")
+    if isinstance(value, datetime):
+        return format_datetime(value, "short") if with_time else format_date(value, "medium")
+    return format_date(value, "medium")
+
+
+def wants_json() -> bool:
+    return is_api_request()
+
+
+def error_response(status: int, code: str, message: str) -> Response | tuple[str, int]:
+    """JSON ``{"error": {code, message}}`` on the API, a friendly page elsewhere."""
+    if wants_json():
+        resp = jsonify({"error": {"code": code, "message": message}})
+        resp.status_code = status
+        return resp
+    if request.headers.get("HX-Request"):
+        resp = make_response(render_template("errors/_error.html", status=status, message=message))
+        resp.status_code = status
+        resp.headers["HX-Retarget"] = "#flash"
+        resp.headers["HX-Reswap"] = "innerHTML"
+        return resp
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+_HTTP_MESSAGES = {
+    400: ("bad_request", _l("The request could not be understood.")),
+    401: ("unauthorized", _l("Log in to continue.")),
+    403: ("forbidden", _l("You do not have permission to do this.")),
+    404: ("not_found", _l("This page does not exist, or you have no access to it.")),
+    405: ("method_not_allowed", _l("This method is not allowed here.")),
+    413: ("too_large", _l("The upload is too large.")),
+    429: ("rate_limited", _l("Too many attempts. Wait a minute and try again.")),
+}
+
+
+def _http_message(status: int) -> tuple[str, str]:
+    code, msg = _HTTP_MESSAGES.get(status, ("error", _l("Something went wrong.")))
+    return code, str(msg)
+
+
+def init_app(app: Flask) -> None:
+    """Register hooks, error handlers, template helpers and the login loaders."""
+    app.session_interface = AppSessionInterface()
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        from saas.auth.service import load_session_user
+
+        return load_session_user(user_id)
+
+    @login_manager.request_loader
+    def _load_from_header(req: Any) -> Any:
+        header = req.headers.get("Authorization", "")
+        if not (req.path.startswith("/api/") and header.startswith("Bearer ")):
+            return None
+        from saas.auth.service import user_for_token
+
+        return user_for_token(header[len("Bearer ") :].strip())
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        from flask import redirect, url_for
+
+        if is_api_request():
+            return error_response(401, "unauthorized", _("A valid bearer token is required."))
+        if request.headers.get("HX-Request"):
+            resp = Response(status=401)
+            resp.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
+            return resp
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @app.before_request
+    def _resolve_user() -> None:
+        # Loading the user enters their tenant; do it before any view queries a tenant table.
+        g.actor_id = current_user.id if current_user.is_authenticated else None
+
+    @app.after_request
+    def _commit_and_headers(response: Response) -> Response:
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if not is_api_request() and response.mimetype == "text/html":
+            h.add("Vary", "HX-Request")
+            h.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> Any:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        return error_response(
+            400, "csrf", _("Your session expired or the form was stale. Reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        code, message = _http_message(exc.code)
+        resp = error_response(exc.code, code, message)
+        if exc.code == 405 and isinstance(resp, Response) and exc.valid_methods:
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error")
+        db.session.rollback()
+        return error_response(500, "server_error", _("Something went wrong on our side. Try again."))
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {
+            "languages": app.config["LANGUAGES"],
+            "current_locale": str(get_locale()),
+            "text_direction": text_direction(),
+        }
+
+    app.jinja_env.filters["user_date"] = user_date
+    app.jinja_env.filters["user_datetime"] = lambda v: user_date(v, with_time=True)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        from sqlalchemy import text
+
+        from saas.redis_conn import get_redis
+
+        body = {"status": "ok", "db": "ok", "redis": "ok"}
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001
+            body["db"] = f"error: {type(exc).__name__}"
+        try:
+            get_redis().ping()
+        except Exception as exc:  # noqa: BLE001
+            body["redis"] = f"error: {type(exc).__name__}"
+        ok = body["db"] == "ok" and body["redis"] == "ok"
+        if not ok:
+            body["status"] = "error"
+        return jsonify(body), 200 if ok else 503

