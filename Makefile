@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 
 # Compiled catalogs are build output (git-ignored); the .po files are the source.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d saas/translations -D messages
+	$(BIN)/pybabel compile --use-fuzzy -d saas/translations -D messages
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
@@ -42,8 +42,8 @@ fmt: $(VENV)/.installed-dev
 
 # Re-extract strings into the catalogs after changing templates or code.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o saas/translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i saas/translations/messages.pot -d saas/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o saas/translations/messages.pot .
+	$(BIN)/pybabel update -N -i saas/translations/messages.pot -d saas/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

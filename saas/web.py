@@ -184,9 +184,9 @@ def init_app(app: Flask) -> None:
             return error_response(401, "unauthorized", _("A valid bearer token is required."))
         if request.headers.get("HX-Request"):
             resp = Response(status=401)
-            resp.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
+            resp.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path.rstrip("?"))
             return resp
-        return redirect(url_for("auth.login", next=request.full_path))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.before_request
     def _resolve_user() -> None:

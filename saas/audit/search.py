@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from saas.audit.models import AuditEntry
 from saas.extensions import db
@@ -43,4 +43,4 @@ def search(f: AuditFilter, limit: int = PAGE) -> tuple[list[AuditEntry], int | N
 
 def object_types() -> list[str]:
     """Object types present in the log, for the filter."""
-    return sorted(db.session.scalars(select(distinct(AuditEntry.object_type))))
+    return sorted(db.session.scalars(select(AuditEntry.object_type).distinct()))

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from saas.auth.service import MIN_PASSWORD
 
 
 class SignupForm(FlaskForm):
@@ -15,7 +14,7 @@ class SignupForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Work email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+        _l("Password"), validators=[DataRequired(), Length(max=200)]
     )
 
 
@@ -31,12 +30,12 @@ class ForgotForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+        _l("New password"), validators=[DataRequired(), Length(max=200)]
     )
 
 
 class AcceptForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(
-        _l("Choose a password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+        _l("Choose a password"), validators=[DataRequired(), Length(max=200)]
     )

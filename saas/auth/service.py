@@ -581,7 +581,7 @@ def token_for_credentials(*, email: str, password: str) -> str:
     """Log in with email and password and return a new API token's secret."""
     user = authenticate(email=email, password=password)
     record_login(user, via="api")
-    _, secret = create_token(actor=user, name=_("API login %(date)s", date=utcnow().date()))
+    _token, secret = create_token(actor=user, name=_("API login %(date)s", date=utcnow().date()))
     return secret
 
 

@@ -77,16 +77,17 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm(next=request.args.get("next", ""))
+    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             user = service.authenticate(email=form.email.data, password=form.password.data)
         except ServiceError as exc:
             form.form_errors.append(exc.message)
+            status = exc.status
         else:
             login_user(user)
             service.record_login(user)
             return redirect(target, 303)
-    status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
 
@@ -132,9 +133,9 @@ def reset_password(token: str) -> Any:
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
 def accept(token: str) -> Any:
-    if current_user.is_authenticated:
-        logout_user()
     invitation = service.load_invitation(token)  # NotFound → friendly page
+    if current_user.is_authenticated:
+        logout_user()  # the link is for a new person: not whoever is logged in here
     form = AcceptForm()
     status = 200
     if form.validate_on_submit():

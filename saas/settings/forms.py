@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -28,7 +29,11 @@ class SmtpForm(FlaskForm):
     sender = StringField(_l("From address"), validators=[Optional(), Length(max=200)])
     security = SelectField(
         _l("Security"),
-        choices=[("starttls", "STARTTLS"), ("ssl", "SSL/TLS"), ("none", _l("None"))],
+        choices=[
+            SelectChoice("starttls", "STARTTLS"),
+            SelectChoice("ssl", "SSL/TLS"),
+            SelectChoice("none", _l("None")),
+        ],
     )
 
 
@@ -38,13 +43,16 @@ class ProfileForm(FlaskForm):
     timezone = SelectField(_l("Time zone"))
     calendar = SelectField(
         _l("Date display"),
-        choices=[("gregorian", _l("Gregorian")), ("jalali", _l("Jalali (Persian)"))],
+        choices=[
+            SelectChoice("gregorian", _l("Gregorian")),
+            SelectChoice("jalali", _l("Jalali (Persian)")),
+        ],
     )
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
 
 
 class TokenForm(FlaskForm):

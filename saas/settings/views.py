@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from saas.access import permission_required
 from saas.auth import service as auth
 from saas.errors import ServiceError
+from saas.forms import options
 from saas.settings import bp, service
 from saas.settings.forms import (
     CompanyForm,
@@ -29,7 +30,7 @@ def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
     tenant = current_user.tenant
     company = CompanyForm(prefix="company")
     company.default_currency.choices = service.currencies()
-    company.default_country.choices = [("", "—")] + service.countries(str(get_locale()))
+    company.default_country.choices = options([("", "—"), *service.countries(str(get_locale()))])
     company.timezone.choices = service.timezones()
     smtp = SmtpForm(prefix="smtp")
     if not company.is_submitted():
@@ -154,10 +155,9 @@ def logo() -> Any:
 
 def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
     profile = ProfileForm(prefix="profile")
-    profile.language.choices = list(current_app.config["LANGUAGES"].items())
-    profile.timezone.choices = [("", _("Company's (%(tz)s)", tz=current_user.tenant.timezone))] + [
-        (z, z) for z in service.timezones()
-    ]
+    profile.language.choices = options(current_app.config["LANGUAGES"].items())
+    company_zone = _("Company's (%(tz)s)", tz=current_user.tenant.timezone)
+    profile.timezone.choices = options([("", company_zone), *((z, z) for z in service.timezones())])
     if not profile.is_submitted():
         profile.name.data = current_user.name
         profile.language.data = current_user.language

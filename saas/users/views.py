@@ -12,17 +12,18 @@ from saas import htmx
 from saas.access import OWNER_ONLY_ROLES, PERMISSIONS, permission_required
 from saas.auth import service
 from saas.errors import SeatLimitReached, ServiceError
+from saas.forms import options
 from saas.tenancy import service as tenancy
 from saas.users import bp
 from saas.users.forms import InviteForm, RoleForm, UserForm
 
 
-def _role_choices(include_owner: bool = False) -> list[tuple[str, str]]:
-    return [
-        (str(r.id), r.label)
+def _role_choices(include_owner: bool = False) -> list:
+    return options(
+        (r.id, r.label)
         for r in service.list_roles()
         if include_owner or r.key not in OWNER_ONLY_ROLES
-    ]
+    )
 
 
 def _team_context(**extra: Any) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def edit(user_id: int) -> Any:
     form = UserForm()
     form.role.choices = _role_choices(include_owner=user.role.key == "owner")
     others = [u for u in service.list_users() if u.id != user.id and u.is_active]
-    form.manager.choices = [("", _("— nobody —"))] + [(str(u.id), u.name) for u in others]
+    form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in others)])
     status = 200
     if form.validate_on_submit():
         try:
@@ -145,8 +146,8 @@ def resend_invitation(invitation_id: int) -> Any:
 # --- roles -----------------------------------------------------------------------------------
 
 
-def _permission_choices() -> list[tuple[str, str]]:
-    return [(name, f"{label} ({name})") for name, label in PERMISSIONS.items()]
+def _permission_choices() -> list:
+    return options((name, f"{label} ({name})") for name, label in PERMISSIONS.items())
 
 
 @bp.get("/roles")

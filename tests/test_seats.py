@@ -1,0 +1,146 @@
+"""The Free plan's two seats: at invitation, acceptance, reactivation, and under a race."""
+
+import threading
+
+from sqlalchemy import select, update
+
+from saas.auth import service
+from saas.auth.models import Invitation, User
+from saas.errors import SeatLimitReached
+from saas.extensions import db
+from saas.tenancy.context import enter_tenant, tenant_context
+from saas.tenancy.models import Plan
+from tests.conftest import PASSWORD, add_member, csrf, login, make_company
+
+import pytest
+
+
+def _invite(app, company, email, role="sales"):
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        owner = db.session.get(User, company.owner.id)
+        inv = service.invite(actor=owner, email=email, role=role)
+        db.session.commit()
+        return inv.id
+
+
+def test_third_invitation_is_refused_with_an_upgrade_offer(app, client):
+    company = make_company(app)
+    login(client, company.owner.email)
+    token = csrf(client, "/users/invite")
+    first = client.post("/users/invite", data={"email": "b@acme.example.com", "role": _role(app, company, "sales"), "csrf_token": token})
+    assert first.status_code == 303
+    resp = client.post("/users/invite", data={"email": "c@acme.example.com", "role": _role(app, company, "sales"), "csrf_token": token})
+    assert resp.status_code == 402
+    html = resp.get_data(as_text=True)
+    assert "all seats are taken" in html and "/billing" in html
+    with app.app_context(), tenant_context(company.tenant_id):
+        assert db.session.scalars(select(Invitation.email)).all() == ["b@acme.example.com"]
+
+
+def test_api_invitation_on_a_full_plan_is_402_json(app, client):
+    company = make_company(app)
+    add_member(app, company, "sales")
+    token = client.post("/api/v1/auth/token", json={"email": company.owner.email, "password": PASSWORD}).json["token"]
+    resp = client.post(
+        "/api/v1/invitations", json={"email": "x@acme.example.com", "role": "sales"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status_code == 402
+    assert resp.json["error"]["code"] == "seat_limit" and "Upgrade" in resp.json["error"]["message"]
+
+
+def test_acceptance_is_refused_when_the_seat_was_taken_meanwhile(app):
+    company = make_company(app, plan="team")
+    inv1 = _invite(app, company, "b@acme.example.com")
+    # The plan shrinks to the seats in use, then another user is reactivated over it.
+    member = None
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        db.session.execute(update(Plan).where(Plan.code == "team").values(max_users=2))
+        db.session.commit()
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        owner = db.session.get(User, company.owner.id)
+        # revoke, fill the seat with someone else, then try the first link
+        inv = service.get_invitation(inv1)
+        inv2 = None
+        service.revoke_invitation(actor=owner, invitation=inv)
+        inv2 = service.invite(actor=owner, email="c@acme.example.com", role="sales")
+        member = service.accept_invitation(invitation=inv2, name="C", password=PASSWORD, language="en")
+        inv.revoked_at = None  # the first invitation is open again: two people, one seat
+        db.session.commit()
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        inv = service.get_invitation(inv1)
+        with pytest.raises(SeatLimitReached):
+            service.accept_invitation(invitation=inv, name="B", password=PASSWORD, language="en")
+        db.session.rollback()
+    assert member is not None
+
+
+def test_acceptance_page_shows_the_refusal(app):
+    company = make_company(app)
+    inv_id = _invite(app, company, "b@acme.example.com")
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        url = service.invitation_url(service.get_invitation(inv_id)).replace("http://localhost", "")
+        # a second active user appears out of band (e.g. plan data changed): no seat left
+        db.session.execute(update(Plan).where(Plan.code == "free").values(max_users=1))
+        db.session.commit()
+    c = app.test_client()
+    page = c.get(url)
+    resp = c.post(url, data={"name": "B", "password": PASSWORD, "csrf_token": _csrf(page)})
+    assert resp.status_code == 402 and "all seats are taken" in resp.get_data(as_text=True)
+
+
+def test_reactivation_over_the_limit_is_refused(app, client):
+    company = make_company(app)
+    member = add_member(app, company, "sales")
+    login(client, company.owner.email)
+    token = csrf(client, "/users")
+    assert client.post(f"/users/{member.id}/active", data={"active": "0", "csrf_token": token}).status_code == 303
+    _invite(app, company, "new@acme.example.com")  # the freed seat is taken by an invitation
+    resp = client.post(f"/users/{member.id}/active", data={"active": "1", "csrf_token": token})
+    assert resp.status_code == 402 and "Upgrade" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_context(company.tenant_id):
+        assert db.session.get(User, member.id).is_active is False
+
+
+def test_two_concurrent_invitations_for_the_last_seat_exactly_one_wins(app):
+    company = make_company(app)
+    clients = [app.test_client() for _ in range(2)]
+    tokens = []
+    for c in clients:
+        login(c, company.owner.email)
+        tokens.append(csrf(c, "/users/invite"))
+    role = _role(app, company, "sales")
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def go(i):
+        barrier.wait()
+        results[i] = clients[i].post(
+            "/users/invite", data={"email": f"racer{i}@acme.example.com", "role": role, "csrf_token": tokens[i]}
+        ).status_code
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [303, 402]
+    with app.app_context(), tenant_context(company.tenant_id):
+        assert len(db.session.scalars(select(Invitation)).all()) == 1
+
+
+def _role(app, company, key):
+    from saas.auth.models import Role
+
+    with app.app_context(), tenant_context(company.tenant_id):
+        return str(db.session.scalar(select(Role.id).where(Role.key == key)))
+
+
+def _csrf(resp):
+    from tests.conftest import csrf_from
+
+    return csrf_from(resp.get_data(as_text=True))
