@@ -56,6 +56,8 @@ def app() -> Flask:
             "REDISLITE_PATH": f"{_TMP}/redis.db",
             "TENANTS_DIR": f"{_TMP}/tenants",
             "SMTP_HOST": None,
+            # cheap hashing keeps the suite fast; production uses argon2's defaults
+            "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         }
     )
     from flask_migrate import upgrade

@@ -32,7 +32,6 @@ from saas.tenancy.context import enter_tenant, require_tenant_id
 from saas.tenancy.models import Tenant
 from saas.utils import utcnow
 
-_hasher = PasswordHasher()
 MIN_PASSWORD = 8
 CALENDARS = ("gregorian", "jalali")
 
@@ -40,19 +39,25 @@ CALENDARS = ("gregorian", "jalali")
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _hasher() -> PasswordHasher:
+    """argon2id with the configured cost (``ARGON2_PARAMS``; library defaults in production)."""
+    return PasswordHasher(**current_app.config.get("ARGON2_PARAMS", {}))
+
+
 def hash_password(password: str) -> str:
     """argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(account: Account, password: str) -> bool:
     """True if ``password`` is the account's; upgrades an outdated hash in place."""
+    hasher = _hasher()
     try:
-        _hasher.verify(account.password_hash, password)
+        hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
     return True
 
 
@@ -146,6 +151,7 @@ def signup(*, company: str, name: str, email: str, password: str, language: str 
     db.session.add(tenant)
     with audit.suppressed():
         db.session.flush()
+    g.actor_id = None  # nobody of the new tenant exists yet
     enter_tenant(tenant.id)
     audit.record_event("tenants.created", tenant, **audit.snapshot(tenant))
     roles = create_builtin_roles()
@@ -180,7 +186,7 @@ def authenticate(*, email: str, password: str) -> User:
         raise wrong from None
     account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
-        _hasher.hash(password or "x")  # same work as a real check: no timing oracle
+        _hasher().hash(password or "x")  # same work as a real check: no timing oracle
         raise wrong
     if not check_password(account, password or ""):
         raise wrong

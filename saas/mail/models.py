@@ -16,6 +16,8 @@ class MailMessage(TenantScoped, db.Model):
     """One email. Its status makes sending idempotent: a job finding it sent does nothing."""
 
     __tablename__ = "mail_messages"
+    __audit__ = True
+    __audit_exclude__ = ("body_text", "body_html", "error")
     __table_args__ = tenant_args(Index("ix_mail_messages_tenant_status", "tenant_id", "status"))
 
     #: invitation | password_reset | …
