@@ -1,0 +1,110 @@
+"""Five languages, right-to-left Persian, Jalali dates, per-user language."""
+
+import pathlib
+
+import pytest
+from babel.messages.pofile import read_po
+
+from tests.conftest import csrf, login, make_company
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LANGS = ("zh", "fa", "sq", "ru")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_string_is_translated(lang):
+    template = read_po((ROOT / "saas/translations/messages.pot").open("rb"))
+    catalog = read_po((ROOT / f"saas/translations/{lang}/LC_MESSAGES/messages.po").open("rb"))
+    missing = []
+    for msg in template:
+        if not msg.id:
+            continue
+        found = catalog.get(msg.id)
+        strings = [found.string] if found and isinstance(found.string, str) else list(found.string if found else [])
+        if not found or not all(strings) or found.fuzzy:
+            missing.append(msg.id if isinstance(msg.id, str) else msg.id[0])
+    assert missing == [], f"{len(missing)} untranslated in {lang}: run `make messages` and translate"
+
+
+def test_catalog_is_current():
+    """The .pot holds every string of the code: re-extract and compare."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pot") as out:
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", out.name, "."],
+            cwd=ROOT, check=True, capture_output=True,
+        )
+        fresh = {m.id for m in read_po(open(out.name, "rb")) if m.id}
+    current = {m.id for m in read_po((ROOT / "saas/translations/messages.pot").open("rb")) if m.id}
+    assert fresh - current == set(), "new strings: run `make messages` and translate them"
+
+
+def test_persian_pages_are_right_to_left(client):
+    html = client.get("/login", headers={"Accept-Language": "fa-IR,fa;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="fa" dir="rtl">' in html
+    assert "ورود" in html  # "Log in"
+
+
+@pytest.mark.parametrize(("header", "lang", "word"), [("zh-CN,zh;q=0.9", "zh", "登录"), ("ru", "ru", "Войти"), ("sq-AL", "sq", "Hyr"), ("de-DE", "en", "Log in")])
+def test_before_login_pages_follow_accept_language(client, header, lang, word):
+    html = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="ltr">' in html
+    assert word in html
+
+
+def test_switcher_overrides_the_browser(client):
+    token = csrf(client, "/login")
+    resp = client.post("/language", data={"lang": "ru", "next": "/login", "csrf_token": token}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 303 and resp.headers["Location"] == "/login"
+    assert '<html lang="ru"' in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    # an outside `next` is ignored
+    resp = client.post("/language", data={"lang": "fa", "next": "https://evil.example.com/", "csrf_token": token})
+    assert resp.headers["Location"] == "/"
+
+
+def test_user_language_and_jalali_dates(app, client):
+    company = make_company(app)
+    login(client, company.owner.email)
+    token = csrf(client, "/settings/profile")
+    resp = client.post(
+        "/settings/profile",
+        data={
+            "profile-name": "Owner",
+            "profile-language": "fa",
+            "profile-timezone": "Asia/Tehran",
+            "profile-calendar": "jalali",
+            "profile-csrf_token": token,
+        },
+    )
+    assert resp.status_code == 303
+    html = client.get("/settings/profile", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'dir="rtl"' in html
+    import jdatetime
+
+    year = jdatetime.date.today().year
+    assert f"{year}/" in html  # today's date shown in the Jalali calendar
+    audit = client.get("/audit").get_data(as_text=True)
+    assert f"{year}/" in audit
+
+
+def test_mail_is_written_in_the_inviters_language(app):
+    from sqlalchemy import select
+
+    from saas.auth import service
+    from saas.auth.models import User
+    from saas.extensions import db
+    from saas.mail.models import MailMessage
+    from saas.tenancy.context import enter_tenant
+
+    company = make_company(app)
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        owner = db.session.get(User, company.owner.id)
+        owner.language = "ru"
+        service.invite(actor=owner, email="b@acme.example.com", role="sales")
+        msg = db.session.scalar(select(MailMessage))
+        assert "приглаш" in (msg.subject + msg.body_text).lower()
+        db.session.rollback()

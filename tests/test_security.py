@@ -1,0 +1,123 @@
+"""Headers, cookies, CSRF, redirects, rate limits, password storage, error pages."""
+
+import pytest
+from sqlalchemy import select
+
+from saas.auth.models import Account
+from saas.extensions import db
+from tests.conftest import PASSWORD, csrf, login, make_company
+
+
+def test_security_headers_and_csp(client):
+    resp = client.get("/login")
+    h = resp.headers
+    assert "default-src 'self'" in h["Content-Security-Policy"]
+    assert "script-src 'self'" in h["Content-Security-Policy"] and "unsafe" not in h["Content-Security-Policy"]
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["X-Frame-Options"] == "DENY"
+    assert "HX-Request" in h["Vary"]
+    assert "Strict-Transport-Security" not in h
+    html = resp.get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html and "https://" not in html.split("</head>")[0]
+
+
+def test_session_cookie_flags(app, client):
+    company = make_company(app)
+    resp = login(client, company.owner.email)
+    cookie = resp.headers.get("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    https = app.test_client()
+    resp = https.get("/login", base_url="https://localhost")
+    resp = https.post(
+        "/login",
+        base_url="https://localhost",
+        data={"email": company.owner.email, "password": PASSWORD, "csrf_token": _token(https, "https://localhost")},
+        headers={"Referer": "https://localhost/login"},
+    )
+    assert resp.status_code == 303
+    assert "Secure" in resp.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" in resp.headers
+
+
+def _token(client, base):
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/login", base_url=base).get_data(as_text=True))
+
+
+def test_forms_and_htmx_posts_need_the_csrf_token(app, client):
+    company = make_company(app)
+    login(client, company.owner.email)
+    assert client.post("/settings/tokens", data={"name": "x"}).status_code == 400
+    token = csrf(client, "/settings/tokens")
+    resp = client.post("/settings/tokens", data={"name": "x"}, headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert resp.status_code == 200 and "baza_" in resp.get_data(as_text=True)
+    assert client.post("/logout").status_code == 400
+    assert client.post("/signup", data={"company": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/users", "/users"),
+        ("https://evil.example.com/", "/dashboard"),
+        ("//evil.example.com/", "/dashboard"),
+        ("/\\evil.example.com", "/dashboard"),
+        ("javascript:alert(1)", "/dashboard"),
+    ],
+)
+def test_next_only_points_inside_the_app(app, client, target, expected):
+    company = make_company(app)
+    token = csrf(client, "/login")
+    resp = client.post(f"/login?next={target}", data={"email": company.owner.email, "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 303 and resp.headers["Location"] == expected
+
+
+def test_login_redirect_carries_next(client):
+    resp = client.get("/users?x=1")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login?next=/users?x%3D1"
+
+
+def test_login_is_rate_limited_per_account_and_per_ip(app, client):
+    company = make_company(app)
+    token = csrf(client, "/login")
+    codes = [
+        client.post("/login", data={"email": company.owner.email, "password": "wrong one!", "csrf_token": token}, environ_base={"REMOTE_ADDR": f"10.1.0.{i}"}).status_code
+        for i in range(6)
+    ]
+    assert codes == [422] * 5 + [429]
+    # another account from one address: the per-IP limit (10/min) trips too
+    other = app.test_client()
+    t2 = csrf(other, "/login")
+    codes = [
+        other.post("/login", data={"email": f"u{i}@acme.example.com", "password": "x", "csrf_token": t2}, environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code
+        for i in range(11)
+    ]
+    assert codes[:10] == [422] * 10 and codes[10] == 429
+    assert "Too many attempts" in other.post("/login", data={"email": "z@acme.example.com", "password": "x", "csrf_token": t2}, environ_base={"REMOTE_ADDR": "10.2.0.1"}).get_data(as_text=True)
+
+
+def test_passwords_are_argon2id_hashes(app):
+    make_company(app)
+    with app.app_context():
+        stored = db.session.scalar(select(Account.password_hash))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_errors_are_friendly_pages_never_tracebacks(app, client, monkeypatch):
+    page = client.get("/does-not-exist")
+    assert page.status_code == 404 and "does not exist" in page.get_data(as_text=True)
+    api = client.get("/api/v1/does-not-exist")
+    assert api.status_code == 404 and api.json == {"error": {"code": "not_found", "message": api.json["error"]["message"]}}
+
+    company = make_company(app)
+    login(client, company.owner.email)
+
+    def boom(user):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("saas.dashboard.views.next_steps", boom)
+    resp = client.get("/dashboard")
+    assert resp.status_code == 500
+    body = resp.get_data(as_text=True)
+    assert "Something went wrong" in body and "secret internals" not in body and "Traceback" not in body
