@@ -33,7 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from saas import web
     from saas.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"])
+    )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     csrf.init_app(app)
@@ -43,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     # Models and the hooks that keep them honest.
-    import saas.models  # noqa: F401
+    import saas.models
     from saas import database
 
     with app.app_context():

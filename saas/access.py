@@ -60,7 +60,10 @@ BUILTIN_ROLES: dict[str, tuple[Any, frozenset[str]]] = {
             }
         ),
     ),
-    "sales": (_l("Sales representative"), frozenset({"customers.create", "customers.edit", "pool.claim"})),
+    "sales": (
+        _l("Sales representative"),
+        frozenset({"customers.create", "customers.edit", "pool.claim"}),
+    ),
     "viewer": (_l("Viewer"), frozenset({"customers.view_all", "reports.view"})),
 }
 

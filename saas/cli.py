@@ -23,7 +23,9 @@ def init_app(app: Flask) -> None:
 
 
 @click.command()
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
 @click.option("--port", type=int, default=None, help="Default: $PORT or 5000.")
 @click.option("--web-workers", type=int, default=2, show_default=True)
 def serve(host: str, port: int | None, web_workers: int) -> None:
@@ -50,7 +52,9 @@ def serve(host: str, port: int | None, web_workers: int) -> None:
     signal.signal(signal.SIGTERM, stop)
     for name, cmd in commands.items():
         procs[name] = subprocess.Popen(cmd, env=env)  # noqa: S603
-    click.echo(f"Baza is running on http://{host}:{port} (web, worker, scheduler). Ctrl-C stops it.")
+    click.echo(
+        f"Baza is running on http://{host}:{port} (web, worker, scheduler). Ctrl-C stops it."
+    )
     exit_code = 0
     while not stopping:
         for name, proc in procs.items():

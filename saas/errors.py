@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 
 class ServiceError(Exception):
-    """A refusal the user should read: a stable ``code``, a translated ``message``, an HTTP status."""
+    """A refusal the user reads: a stable ``code``, a translated ``message``, an HTTP status."""
 
     status = 400
     code = "bad_request"

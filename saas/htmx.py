@@ -18,7 +18,9 @@ def is_fragment_request() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def render(page: str, fragment: str | None = None, *, status: int = 200, **context: Any) -> Response:
+def render(
+    page: str, fragment: str | None = None, *, status: int = 200, **context: Any
+) -> Response:
     """Render ``fragment`` for htmx requests, ``page`` otherwise; always ``Vary: HX-Request``."""
     template = fragment if fragment and is_fragment_request() else page
     resp = make_response(render_template(template, **context), status)

@@ -53,7 +53,9 @@ def job(queue: str, *, retries: int = 3) -> Callable:
     return decorator
 
 
-def enqueue_after_commit(fn: Callable, *args: Any, job_id: str | None = None, **kwargs: Any) -> None:
+def enqueue_after_commit(
+    fn: Callable, *args: Any, job_id: str | None = None, **kwargs: Any
+) -> None:
     """Enqueue ``fn(*args, **kwargs)`` on its queue once the current transaction commits."""
     session = db.session()
     pending = session.info.setdefault("pending_jobs", [])

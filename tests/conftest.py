@@ -91,9 +91,11 @@ def _clean(app: Flask, owner_engine) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:
             for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608
+                conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(
-            text("UPDATE plans SET max_users = CASE code WHEN 'free' THEN 2 WHEN 'team' THEN 10 END")
+            text(
+                "UPDATE plans SET max_users = CASE code WHEN 'free' THEN 2 WHEN 'team' THEN 10 END"
+            )
         )
 
 
@@ -147,7 +149,9 @@ def _with_ctx(app: Flask, fn):
         return result
 
 
-def make_company(app: Flask, name: str = "Acme", plan: str = "free", email: str | None = None) -> Company:
+def make_company(
+    app: Flask, name: str = "Acme", plan: str = "free", email: str | None = None
+) -> Company:
     """A company signed up through the service, with its owner; ``plan`` set directly."""
     from sqlalchemy import select
 
@@ -167,7 +171,9 @@ def make_company(app: Flask, name: str = "Acme", plan: str = "free", email: str 
     return company
 
 
-def add_member(app: Flask, company: Company, role: str, email: str | None = None, manager: Member | None = None) -> Member:
+def add_member(
+    app: Flask, company: Company, role: str, email: str | None = None, manager: Member | None = None
+) -> Member:
     """Invite and accept a member with ``role`` into ``company`` (needs a free seat)."""
     from saas.auth import service
     from saas.auth.models import User
@@ -180,7 +186,9 @@ def add_member(app: Flask, company: Company, role: str, email: str | None = None
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
         inv = service.invite(actor=owner, email=email, role=role)
-        user = service.accept_invitation(invitation=inv, name=f"{role.title()} Person", password=PASSWORD, language="en")
+        user = service.accept_invitation(
+            invitation=inv, name=f"{role.title()} Person", password=PASSWORD, language="en"
+        )
         if manager is not None:
             user.manager_id = manager.id
         return Member(user.id, email, role, company.tenant_id)

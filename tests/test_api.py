@@ -40,16 +40,22 @@ def test_tokens_are_stored_hashed_and_revocable(app, client):
 
 def test_wrong_password_and_bad_tokens_are_refused(app, client):
     company = make_company(app)
-    resp = client.post("/api/v1/auth/token", json={"email": company.owner.email, "password": "wrong password"})
+    resp = client.post(
+        "/api/v1/auth/token", json={"email": company.owner.email, "password": "wrong password"}
+    )
     assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid_credentials"
     for bad in ("nonsense", "baza_1_1_x", f"baza_{company.tenant_id}_999_abc", ""):
-        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+        )
 
 
 def test_invite_list_and_patch_users(app, client):
     company = make_company(app, plan="team")
     auth = _token(client, company.owner.email)
-    resp = client.post("/api/v1/invitations", json={"email": "Bob@Acme.example.com", "role": "sales"}, headers=auth)
+    resp = client.post(
+        "/api/v1/invitations", json={"email": "Bob@Acme.example.com", "role": "sales"}, headers=auth
+    )
     assert resp.status_code == 201
     body = resp.json
     assert body["email"] == "bob@acme.example.com" and body["role"] == "sales"
@@ -60,30 +66,56 @@ def test_invite_list_and_patch_users(app, client):
     assert 'name="name"' in page and 'name="password"' in page
     from tests.conftest import csrf_from
 
-    assert c.post(accept, data={"name": "Bob", "password": PASSWORD, "csrf_token": csrf_from(page)}).status_code == 303
+    assert (
+        c.post(
+            accept, data={"name": "Bob", "password": PASSWORD, "csrf_token": csrf_from(page)}
+        ).status_code
+        == 303
+    )
 
     users = client.get("/api/v1/users", headers=auth).json
     bob = next(u for u in users if u["email"] == "bob@acme.example.com")
     assert bob["role"] == "sales" and bob["active"] is True
 
-    resp = client.patch(f"/api/v1/users/{bob['id']}", json={"role": "manager", "manager_id": company.owner.id}, headers=auth)
-    assert resp.status_code == 200 and resp.json["role"] == "manager" and resp.json["manager_id"] == company.owner.id
+    resp = client.patch(
+        f"/api/v1/users/{bob['id']}",
+        json={"role": "manager", "manager_id": company.owner.id},
+        headers=auth,
+    )
+    assert (
+        resp.status_code == 200
+        and resp.json["role"] == "manager"
+        and resp.json["manager_id"] == company.owner.id
+    )
     resp = client.patch(f"/api/v1/users/{bob['id']}", json={"active": False}, headers=auth)
     assert resp.status_code == 200 and resp.json["active"] is False
     # Bob's tokens stop working with him.
-    assert client.post("/api/v1/auth/token", json={"email": "bob@acme.example.com", "password": PASSWORD}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/auth/token", json={"email": "bob@acme.example.com", "password": PASSWORD}
+        ).status_code
+        == 403
+    )
 
 
 def test_validation_errors_are_json(app, client):
     company = make_company(app)
     auth = _token(client, company.owner.email)
     resp = client.post("/api/v1/invitations", json={"email": "x@acme.example.com"}, headers=auth)
-    assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid" and "role" in resp.json["error"]["message"]
-    resp = client.post("/api/v1/invitations", data="not json", headers={**auth, "Content-Type": "application/json"})
+    assert (
+        resp.status_code == 422
+        and resp.json["error"]["code"] == "invalid"
+        and "role" in resp.json["error"]["message"]
+    )
+    resp = client.post(
+        "/api/v1/invitations", data="not json", headers={**auth, "Content-Type": "application/json"}
+    )
     assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid_json"
     resp = client.post("/api/v1/invitations", json={"email": "nope", "role": "sales"}, headers=auth)
     assert resp.status_code == 422 and resp.json["error"]["code"] == "email"
-    resp = client.post("/api/v1/invitations", json={"email": "a@acme.example.com", "role": "owner"}, headers=auth)
+    resp = client.post(
+        "/api/v1/invitations", json={"email": "a@acme.example.com", "role": "owner"}, headers=auth
+    )
     assert resp.status_code == 422
     resp = client.patch(f"/api/v1/users/{company.owner.id}", json={"role": "sales"}, headers=auth)
     assert resp.status_code == 422  # the owner's role is fixed
@@ -105,11 +137,17 @@ def test_a_sales_user_cannot_manage_users(app, client):
 def test_token_endpoint_is_rate_limited_per_account(app, client):
     company = make_company(app)
     codes = [
-        client.post("/api/v1/auth/token", json={"email": company.owner.email, "password": "bad password"}, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+        client.post(
+            "/api/v1/auth/token",
+            json={"email": company.owner.email, "password": "bad password"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+        ).status_code
         for i in range(7)
     ]
     assert codes[:5] == [422] * 5 and codes[5:] == [429, 429]
-    resp = client.post("/api/v1/auth/token", json={"email": company.owner.email, "password": PASSWORD})
+    resp = client.post(
+        "/api/v1/auth/token", json={"email": company.owner.email, "password": PASSWORD}
+    )
     assert resp.status_code == 429 and resp.json["error"]["code"] == "rate_limited"
 
 

@@ -26,11 +26,35 @@ SERVICE_MODULES = [
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
 READ_ONLY = {
-    "hash_password", "check_password", "validate_password", "normalize_email", "find_role", "get_user",
-    "list_users", "list_roles", "list_invitations", "authenticate", "load_session_user",
-    "invitation_url", "get_invitation", "load_invitation", "list_tokens", "get_role", "current_tenant",
-    "get_plan", "list_plans", "seats_used", "ensure_free_seat", "plan_history", "timezones",
-    "currencies", "countries", "validate_timezone", "smtp_settings_for", "deliver", "next_steps",
+    "hash_password",
+    "check_password",
+    "validate_password",
+    "normalize_email",
+    "find_role",
+    "get_user",
+    "list_users",
+    "list_roles",
+    "list_invitations",
+    "authenticate",
+    "load_session_user",
+    "invitation_url",
+    "get_invitation",
+    "load_invitation",
+    "list_tokens",
+    "get_role",
+    "current_tenant",
+    "get_plan",
+    "list_plans",
+    "seats_used",
+    "ensure_free_seat",
+    "plan_history",
+    "timezones",
+    "currencies",
+    "countries",
+    "validate_timezone",
+    "smtp_settings_for",
+    "deliver",
+    "next_steps",
     # bumps Tenant.seat_lock, excluded from the audit (a lock, not a change)
     "lock_seats",
     # stamps ApiToken.last_used_at, excluded from the audit (bookkeeping on every API call)
@@ -49,30 +73,175 @@ def _png():
 def _scenarios(company, member, owner, other):
     """function name → (call, expected action, expected object type)."""
     return {
-        "signup": (lambda: auth.signup(company="New Co", name="N", email="n@newco.example.com", password=PASSWORD), "users.created", "users"),
+        "signup": (
+            lambda: auth.signup(
+                company="New Co", name="N", email="n@newco.example.com", password=PASSWORD
+            ),
+            "users.created",
+            "users",
+        ),
         "record_login": (lambda: auth.record_login(owner), "auth.login", "users"),
-        "invite": (lambda: auth.invite(actor=owner, email="i@acme.example.com", role="viewer"), "invitations.created", "invitations"),
-        "resend_invitation": (lambda: auth.resend_invitation(actor=owner, invitation=_inv(owner)), "invitations.updated", "invitations"),
-        "revoke_invitation": (lambda: auth.revoke_invitation(actor=owner, invitation=_inv(owner)), "invitations.updated", "invitations"),
-        "accept_invitation": (lambda: auth.accept_invitation(invitation=_inv(owner), name="I", password=PASSWORD, language="en"), "users.created", "users"),
-        "update_user": (lambda: auth.update_user(actor=owner, user=member, role="viewer"), "users.updated", "users"),
-        "set_active": (lambda: auth.set_active(actor=owner, user=member, active=False), "users.updated", "users"),
-        "update_profile": (lambda: auth.update_profile(actor=owner, name="Renamed", language="ru", timezone="Europe/Tirane", calendar="jalali"), "users.updated", "users"),
-        "change_password": (lambda: auth.change_password(actor=owner, current=PASSWORD, new="a new long password"), "accounts.updated", "accounts"),
-        "request_password_reset": (lambda: auth.request_password_reset(email=owner.email), "auth.password_reset_requested", "users"),
-        "reset_password": (lambda: auth.reset_password(token=_reset_token(owner), password="another long pass"), "accounts.updated", "accounts"),
-        "create_token": (lambda: auth.create_token(actor=owner, name="script"), "api_tokens.created", "api_tokens"),
-        "revoke_token": (lambda: auth.revoke_token(actor=owner, token_id=auth.create_token(actor=owner, name="t")[0].id), "api_tokens.updated", "api_tokens"),
-        "token_for_credentials": (lambda: auth.token_for_credentials(email=owner.email, password=PASSWORD), "api_tokens.created", "api_tokens"),
-        "create_role": (lambda: auth.create_role(actor=owner, name="Intern", permissions=["reports.view"]), "roles.created", "roles"),
-        "update_role": (lambda: auth.update_role(actor=owner, role=auth.create_role(actor=owner, name="R", permissions=[]), name="R2", permissions=["pool.claim"]), "roles.updated", "roles"),
-        "delete_role": (lambda: auth.delete_role(actor=owner, role=auth.create_role(actor=owner, name="D", permissions=[])), "roles.deleted", "roles"),
-        "change_plan": (lambda: _billing().change_plan(actor=owner, plan_code="business"), "tenants.updated", "tenants"),
-        "update_company": (lambda: _settings().update_company(actor=owner, name="Acme Ltd", default_currency="ALL", default_country="al", timezone="Europe/Tirane"), "tenants.updated", "tenants"),
-        "update_smtp": (lambda: _settings().update_smtp(actor=owner, host="smtp.acme.example.com", port=2525, user="u", password="p", sender=None, security="starttls"), "tenants.updated", "tenants"),
-        "set_logo": (lambda: _settings().set_logo(actor=owner, data=_png()), "tenants.updated", "tenants"),
-        "queue_mail": (lambda: _mail().queue_mail(kind="test", to="x@acme.example.com", template="password_reset", language="en", name="X", url="http://x", minutes=5), "mail_messages.created", "mail_messages"),
-        "send_message": (lambda: _mail().send_message(_mail().queue_mail(kind="test", to="x@acme.example.com", template="password_reset", language="en", name="X", url="http://x", minutes=5).id), "mail_messages.updated", "mail_messages"),
+        "invite": (
+            lambda: auth.invite(actor=owner, email="i@acme.example.com", role="viewer"),
+            "invitations.created",
+            "invitations",
+        ),
+        "resend_invitation": (
+            lambda: auth.resend_invitation(actor=owner, invitation=_inv(owner)),
+            "invitations.updated",
+            "invitations",
+        ),
+        "revoke_invitation": (
+            lambda: auth.revoke_invitation(actor=owner, invitation=_inv(owner)),
+            "invitations.updated",
+            "invitations",
+        ),
+        "accept_invitation": (
+            lambda: auth.accept_invitation(
+                invitation=_inv(owner), name="I", password=PASSWORD, language="en"
+            ),
+            "users.created",
+            "users",
+        ),
+        "update_user": (
+            lambda: auth.update_user(actor=owner, user=member, role="viewer"),
+            "users.updated",
+            "users",
+        ),
+        "set_active": (
+            lambda: auth.set_active(actor=owner, user=member, active=False),
+            "users.updated",
+            "users",
+        ),
+        "update_profile": (
+            lambda: auth.update_profile(
+                actor=owner,
+                name="Renamed",
+                language="ru",
+                timezone="Europe/Tirane",
+                calendar="jalali",
+            ),
+            "users.updated",
+            "users",
+        ),
+        "change_password": (
+            lambda: auth.change_password(actor=owner, current=PASSWORD, new="a new long password"),
+            "accounts.updated",
+            "accounts",
+        ),
+        "request_password_reset": (
+            lambda: auth.request_password_reset(email=owner.email),
+            "auth.password_reset_requested",
+            "users",
+        ),
+        "reset_password": (
+            lambda: auth.reset_password(token=_reset_token(owner), password="another long pass"),
+            "accounts.updated",
+            "accounts",
+        ),
+        "create_token": (
+            lambda: auth.create_token(actor=owner, name="script"),
+            "api_tokens.created",
+            "api_tokens",
+        ),
+        "revoke_token": (
+            lambda: auth.revoke_token(
+                actor=owner, token_id=auth.create_token(actor=owner, name="t")[0].id
+            ),
+            "api_tokens.updated",
+            "api_tokens",
+        ),
+        "token_for_credentials": (
+            lambda: auth.token_for_credentials(email=owner.email, password=PASSWORD),
+            "api_tokens.created",
+            "api_tokens",
+        ),
+        "create_role": (
+            lambda: auth.create_role(actor=owner, name="Intern", permissions=["reports.view"]),
+            "roles.created",
+            "roles",
+        ),
+        "update_role": (
+            lambda: auth.update_role(
+                actor=owner,
+                role=auth.create_role(actor=owner, name="R", permissions=[]),
+                name="R2",
+                permissions=["pool.claim"],
+            ),
+            "roles.updated",
+            "roles",
+        ),
+        "delete_role": (
+            lambda: auth.delete_role(
+                actor=owner, role=auth.create_role(actor=owner, name="D", permissions=[])
+            ),
+            "roles.deleted",
+            "roles",
+        ),
+        "change_plan": (
+            lambda: _billing().change_plan(actor=owner, plan_code="business"),
+            "tenants.updated",
+            "tenants",
+        ),
+        "update_company": (
+            lambda: _settings().update_company(
+                actor=owner,
+                name="Acme Ltd",
+                default_currency="ALL",
+                default_country="al",
+                timezone="Europe/Tirane",
+            ),
+            "tenants.updated",
+            "tenants",
+        ),
+        "update_smtp": (
+            lambda: _settings().update_smtp(
+                actor=owner,
+                host="smtp.acme.example.com",
+                port=2525,
+                user="u",
+                password="p",
+                sender=None,
+                security="starttls",
+            ),
+            "tenants.updated",
+            "tenants",
+        ),
+        "set_logo": (
+            lambda: _settings().set_logo(actor=owner, data=_png()),
+            "tenants.updated",
+            "tenants",
+        ),
+        "queue_mail": (
+            lambda: _mail().queue_mail(
+                kind="test",
+                to="x@acme.example.com",
+                template="password_reset",
+                language="en",
+                name="X",
+                url="http://x",
+                minutes=5,
+            ),
+            "mail_messages.created",
+            "mail_messages",
+        ),
+        "send_message": (
+            lambda: _mail().send_message(
+                _mail()
+                .queue_mail(
+                    kind="test",
+                    to="x@acme.example.com",
+                    template="password_reset",
+                    language="en",
+                    name="X",
+                    url="http://x",
+                    minutes=5,
+                )
+                .id
+            ),
+            "mail_messages.updated",
+            "mail_messages",
+        ),
     }
 
 
@@ -95,13 +264,15 @@ def _mail():
 
 
 def _inv(owner):
-    inv = db.session.scalar(select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)))
+    inv = db.session.scalar(
+        select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+    )
     return inv or auth.invite(actor=owner, email="late@acme.example.com", role="viewer")
 
 
 def _reset_token(owner):
-    from itsdangerous import URLSafeTimedSerializer
     from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
 
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset").dumps(
         {"a": owner.account.id, "f": owner.account.password_fingerprint()}
@@ -138,7 +309,9 @@ def test_mutating_service_function_writes_audit_entries(app, name):
         db.session.commit()
         enter_tenant(company.tenant_id)
         before = db.session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()))
-        call, action, object_type = _scenarios(company, db.session.get(User, member.id), owner, None)[name]
+        call, action, object_type = _scenarios(
+            company, db.session.get(User, member.id), owner, None
+        )[name]
         call()
         db.session.flush()
         from saas.tenancy.context import current_tenant_id
@@ -150,7 +323,11 @@ def test_mutating_service_function_writes_audit_entries(app, name):
         ]
         db.session.commit()
     assert any(a == action and t == object_type for a, t, _ in entries), entries
-    if tid == company.tenant_id and name not in {"accept_invitation", "reset_password", "send_message"}:
+    if tid == company.tenant_id and name not in {
+        "accept_invitation",
+        "reset_password",
+        "send_message",
+    }:
         assert any(actor == company.owner.id for a, _, actor in entries if a == action), entries
 
 
@@ -163,10 +340,16 @@ def test_audit_records_field_changes_from_what_to_what(app):
 
         owner = db.session.get(User, company.owner.id)
         g.actor_id = owner.id
-        sales, viewer = (db.session.scalar(select(Role.id).where(Role.key == k)) for k in ("sales", "viewer"))
+        sales, viewer = (
+            db.session.scalar(select(Role.id).where(Role.key == k)) for k in ("sales", "viewer")
+        )
         auth.update_user(actor=owner, user=db.session.get(User, member.id), role="viewer")
         db.session.commit()
-        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "users.updated").order_by(AuditEntry.id.desc())).first()
+        entry = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "users.updated")
+            .order_by(AuditEntry.id.desc())
+        ).first()
         assert entry.changes == {"role_id": [sales, viewer]}
         assert entry.actor_id == owner.id and entry.object_id == member.id
 
@@ -178,7 +361,9 @@ def test_secrets_are_masked(app):
         owner = db.session.get(User, company.owner.id)
         auth.change_password(actor=owner, current=PASSWORD, new="a new long password")
         db.session.commit()
-        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "accounts.updated")).first()
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "accounts.updated")
+        ).first()
         assert entry.changes == {"password_hash": ["***", "***"]}
 
 

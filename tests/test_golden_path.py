@@ -15,7 +15,13 @@ def _signup(client, company="Acme", email="ada@acme.example.com"):
     token = csrf(client, "/signup")
     return client.post(
         "/signup",
-        data={"company": company, "name": "Ada Owner", "email": email, "password": PASSWORD, "csrf_token": token},
+        data={
+            "company": company,
+            "name": "Ada Owner",
+            "email": email,
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
     )
 
 
@@ -51,7 +57,11 @@ def test_golden_path_signup_invite_accept_role_deactivate(app, client):
     assert form.status_code == 200 and "Join Acme" in form.get_data(as_text=True)
     resp = colleague.post(
         accept_path,
-        data={"name": "Bob Sales", "password": PASSWORD, "csrf_token": csrf_from(form.get_data(as_text=True))},
+        data={
+            "name": "Bob Sales",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+        },
     )
     assert resp.status_code == 303
     assert "Hello, Bob Sales" in colleague.get("/dashboard").get_data(as_text=True)
@@ -69,12 +79,16 @@ def test_golden_path_signup_invite_accept_role_deactivate(app, client):
         bob = db.session.scalar(select(User).where(User.name == "Bob Sales"))
         bob_id, viewer_id = bob.id, _role_id(bob.tenant_id, "viewer")
     edit = client.get(f"/users/{bob_id}").get_data(as_text=True)
-    resp = client.post(f"/users/{bob_id}", data={"role": viewer_id, "manager": "", "csrf_token": csrf_from(edit)})
+    resp = client.post(
+        f"/users/{bob_id}", data={"role": viewer_id, "manager": "", "csrf_token": csrf_from(edit)}
+    )
     assert resp.status_code == 303
     assert "Viewer" in client.get("/users").get_data(as_text=True)
 
     # Deactivate: Bob's session ends and he cannot log in again.
-    resp = client.post(f"/users/{bob_id}/active", data={"active": "0", "csrf_token": csrf_from(edit)})
+    resp = client.post(
+        f"/users/{bob_id}/active", data={"active": "0", "csrf_token": csrf_from(edit)}
+    )
     assert resp.status_code == 303
     assert colleague.get("/dashboard").status_code == 302
     resp = login(colleague, "bob@acme.example.com")
@@ -104,14 +118,26 @@ def test_signup_refuses_bad_input_and_keeps_what_was_typed(client):
     token = csrf(client, "/signup")
     resp = client.post(
         "/signup",
-        data={"company": "Acme", "name": "Ada", "email": "not-an-email", "password": PASSWORD, "csrf_token": token},
+        data={
+            "company": "Acme",
+            "name": "Ada",
+            "email": "not-an-email",
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
     )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "not a valid email" in html and 'value="Acme"' in html
     resp = client.post(
         "/signup",
-        data={"company": "Acme", "name": "Ada", "email": "a@acme.example.com", "password": "short", "csrf_token": token},
+        data={
+            "company": "Acme",
+            "name": "Ada",
+            "email": "a@acme.example.com",
+            "password": "short",
+            "csrf_token": token,
+        },
     )
     assert resp.status_code == 422 and "at least 8 characters" in resp.get_data(as_text=True)
 

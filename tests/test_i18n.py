@@ -20,10 +20,16 @@ def test_every_string_is_translated(lang):
         if not msg.id:
             continue
         found = catalog.get(msg.id)
-        strings = [found.string] if found and isinstance(found.string, str) else list(found.string if found else [])
+        strings = (
+            [found.string]
+            if found and isinstance(found.string, str)
+            else list(found.string if found else [])
+        )
         if not found or not all(strings) or found.fuzzy:
             missing.append(msg.id if isinstance(msg.id, str) else msg.id[0])
-    assert missing == [], f"{len(missing)} untranslated in {lang}: run `make messages` and translate"
+    assert missing == [], (
+        f"{len(missing)} untranslated in {lang}: run `make messages` and translate"
+    )
 
 
 def test_catalog_is_current():
@@ -33,22 +39,49 @@ def test_catalog_is_current():
     import tempfile
 
     with tempfile.NamedTemporaryFile(suffix=".pot") as out:
-        subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", out.name, "."],
-            cwd=ROOT, check=True, capture_output=True,
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "babel.messages.frontend",
+                "extract",
+                "-F",
+                "babel.cfg",
+                "-k",
+                "_l",
+                "-k",
+                "lazy_gettext",
+                "-o",
+                out.name,
+                ".",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
-        fresh = {m.id for m in read_po(open(out.name, "rb")) if m.id}
+        with open(out.name, "rb") as fh:
+            fresh = {m.id for m in read_po(fh) if m.id}
     current = {m.id for m in read_po((ROOT / "saas/translations/messages.pot").open("rb")) if m.id}
     assert fresh - current == set(), "new strings: run `make messages` and translate them"
 
 
 def test_persian_pages_are_right_to_left(client):
-    html = client.get("/login", headers={"Accept-Language": "fa-IR,fa;q=0.9"}).get_data(as_text=True)
+    html = client.get("/login", headers={"Accept-Language": "fa-IR,fa;q=0.9"}).get_data(
+        as_text=True
+    )
     assert '<html lang="fa" dir="rtl">' in html
     assert "ورود" in html  # "Log in"
 
 
-@pytest.mark.parametrize(("header", "lang", "word"), [("zh-CN,zh;q=0.9", "zh", "登录"), ("ru", "ru", "Войти"), ("sq-AL", "sq", "Hyr"), ("de-DE", "en", "Log in")])
+@pytest.mark.parametrize(
+    ("header", "lang", "word"),
+    [
+        ("zh-CN,zh;q=0.9", "zh", "登录"),
+        ("ru", "ru", "Войти"),
+        ("sq-AL", "sq", "Hyr"),
+        ("de-DE", "en", "Log in"),
+    ],
+)
 def test_before_login_pages_follow_accept_language(client, header, lang, word):
     html = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
     assert f'<html lang="{lang}" dir="ltr">' in html
@@ -57,11 +90,19 @@ def test_before_login_pages_follow_accept_language(client, header, lang, word):
 
 def test_switcher_overrides_the_browser(client):
     token = csrf(client, "/login")
-    resp = client.post("/language", data={"lang": "ru", "next": "/login", "csrf_token": token}, headers={"Accept-Language": "en"})
+    resp = client.post(
+        "/language",
+        data={"lang": "ru", "next": "/login", "csrf_token": token},
+        headers={"Accept-Language": "en"},
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == "/login"
-    assert '<html lang="ru"' in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ru"' in client.get("/login", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     # an outside `next` is ignored
-    resp = client.post("/language", data={"lang": "fa", "next": "https://evil.example.com/", "csrf_token": token})
+    resp = client.post(
+        "/language", data={"lang": "fa", "next": "https://evil.example.com/", "csrf_token": token}
+    )
     assert resp.headers["Location"] == "/"
 
 

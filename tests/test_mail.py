@@ -22,7 +22,7 @@ class Inbox:
     def __init__(self):
         self.messages = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -46,7 +46,15 @@ def _configure_tenant_smtp(app, company, port):
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
-        update_smtp(actor=owner, host="127.0.0.1", port=port, user=None, password=None, sender="Acme <crm@acme.example.com>", security="none")
+        update_smtp(
+            actor=owner,
+            host="127.0.0.1",
+            port=port,
+            user=None,
+            password=None,
+            sender="Acme <crm@acme.example.com>",
+            security="none",
+        )
         db.session.commit()
 
 

@@ -11,14 +11,18 @@ from tests.conftest import PASSWORD, csrf, csrf_from, login, make_company, run_j
 
 
 def _request_reset(app, client, email):
-    resp = client.post("/password/forgot", data={"email": email, "csrf_token": csrf(client, "/password/forgot")})
+    resp = client.post(
+        "/password/forgot", data={"email": email, "csrf_token": csrf(client, "/password/forgot")}
+    )
     assert resp.status_code == 200 and "Check your mail" in resp.get_data(as_text=True)
     run_jobs(app)
 
 
 def _reset_link(app, company):
     with app.app_context(), tenant_context(company.tenant_id):
-        body = db.session.scalar(select(MailMessage.body_text).where(MailMessage.kind == "password_reset"))
+        body = db.session.scalar(
+            select(MailMessage.body_text).where(MailMessage.kind == "password_reset")
+        )
     return re.search(r"http://localhost(/password/reset/\S+)", body).group(1)
 
 
@@ -28,7 +32,13 @@ def test_reset_link_changes_the_password_once(app, client):
     link = _reset_link(app, company)
     page = client.get(link)
     assert page.status_code == 200
-    resp = client.post(link, data={"password": "a brand new secret", "csrf_token": csrf_from(page.get_data(as_text=True))})
+    resp = client.post(
+        link,
+        data={
+            "password": "a brand new secret",
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert resp.status_code == 303
     assert login(app.test_client(), company.owner.email, PASSWORD).status_code == 422
     assert login(app.test_client(), company.owner.email, "a brand new secret").status_code == 303
@@ -71,7 +81,11 @@ def test_password_change_logs_out_other_sessions(app, client):
     token = csrf(client, "/settings/profile")
     resp = client.post(
         "/settings/password",
-        data={"password-current": PASSWORD, "password-new": "another long secret", "password-csrf_token": token},
+        data={
+            "password-current": PASSWORD,
+            "password-new": "another long secret",
+            "password-csrf_token": token,
+        },
     )
     assert resp.status_code == 303
     assert client.get("/dashboard").status_code == 200

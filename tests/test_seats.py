@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from sqlalchemy import select, update
 
 from saas.auth import service
@@ -11,8 +12,6 @@ from saas.extensions import db
 from saas.tenancy.context import enter_tenant, tenant_context
 from saas.tenancy.models import Plan
 from tests.conftest import PASSWORD, add_member, csrf, login, make_company
-
-import pytest
 
 
 def _invite(app, company, email, role="sales"):
@@ -28,9 +27,23 @@ def test_third_invitation_is_refused_with_an_upgrade_offer(app, client):
     company = make_company(app)
     login(client, company.owner.email)
     token = csrf(client, "/users/invite")
-    first = client.post("/users/invite", data={"email": "b@acme.example.com", "role": _role(app, company, "sales"), "csrf_token": token})
+    first = client.post(
+        "/users/invite",
+        data={
+            "email": "b@acme.example.com",
+            "role": _role(app, company, "sales"),
+            "csrf_token": token,
+        },
+    )
     assert first.status_code == 303
-    resp = client.post("/users/invite", data={"email": "c@acme.example.com", "role": _role(app, company, "sales"), "csrf_token": token})
+    resp = client.post(
+        "/users/invite",
+        data={
+            "email": "c@acme.example.com",
+            "role": _role(app, company, "sales"),
+            "csrf_token": token,
+        },
+    )
     assert resp.status_code == 402
     html = resp.get_data(as_text=True)
     assert "all seats are taken" in html and "/billing" in html
@@ -41,9 +54,13 @@ def test_third_invitation_is_refused_with_an_upgrade_offer(app, client):
 def test_api_invitation_on_a_full_plan_is_402_json(app, client):
     company = make_company(app)
     add_member(app, company, "sales")
-    token = client.post("/api/v1/auth/token", json={"email": company.owner.email, "password": PASSWORD}).json["token"]
+    token = client.post(
+        "/api/v1/auth/token", json={"email": company.owner.email, "password": PASSWORD}
+    ).json["token"]
     resp = client.post(
-        "/api/v1/invitations", json={"email": "x@acme.example.com", "role": "sales"}, headers={"Authorization": f"Bearer {token}"}
+        "/api/v1/invitations",
+        json={"email": "x@acme.example.com", "role": "sales"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert resp.status_code == 402
     assert resp.json["error"]["code"] == "seat_limit" and "Upgrade" in resp.json["error"]["message"]
@@ -66,7 +83,9 @@ def test_acceptance_is_refused_when_the_seat_was_taken_meanwhile(app):
         inv2 = None
         service.revoke_invitation(actor=owner, invitation=inv)
         inv2 = service.invite(actor=owner, email="c@acme.example.com", role="sales")
-        member = service.accept_invitation(invitation=inv2, name="C", password=PASSWORD, language="en")
+        member = service.accept_invitation(
+            invitation=inv2, name="C", password=PASSWORD, language="en"
+        )
         inv.revoked_at = None  # the first invitation is open again: two people, one seat
         db.session.commit()
     with app.test_request_context("/"):
@@ -98,7 +117,12 @@ def test_reactivation_over_the_limit_is_refused(app, client):
     member = add_member(app, company, "sales")
     login(client, company.owner.email)
     token = csrf(client, "/users")
-    assert client.post(f"/users/{member.id}/active", data={"active": "0", "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            f"/users/{member.id}/active", data={"active": "0", "csrf_token": token}
+        ).status_code
+        == 303
+    )
     _invite(app, company, "new@acme.example.com")  # the freed seat is taken by an invitation
     resp = client.post(f"/users/{member.id}/active", data={"active": "1", "csrf_token": token})
     assert resp.status_code == 402 and "Upgrade" in resp.get_data(as_text=True)
@@ -119,9 +143,14 @@ def test_two_concurrent_invitations_for_the_last_seat_exactly_one_wins(app):
 
     def go(i):
         barrier.wait()
-        results[i] = clients[i].post(
-            "/users/invite", data={"email": f"racer{i}@acme.example.com", "role": role, "csrf_token": tokens[i]}
-        ).status_code
+        results[i] = (
+            clients[i]
+            .post(
+                "/users/invite",
+                data={"email": f"racer{i}@acme.example.com", "role": role, "csrf_token": tokens[i]},
+            )
+            .status_code
+        )
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
     for t in threads:

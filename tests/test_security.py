@@ -12,13 +12,20 @@ def test_security_headers_and_csp(client):
     resp = client.get("/login")
     h = resp.headers
     assert "default-src 'self'" in h["Content-Security-Policy"]
-    assert "script-src 'self'" in h["Content-Security-Policy"] and "unsafe" not in h["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in h["Content-Security-Policy"]
+        and "unsafe" not in h["Content-Security-Policy"]
+    )
     assert h["X-Content-Type-Options"] == "nosniff"
     assert h["X-Frame-Options"] == "DENY"
     assert "HX-Request" in h["Vary"]
     assert "Strict-Transport-Security" not in h
     html = resp.get_data(as_text=True)
-    assert "<script>" not in html and " style=" not in html and "https://" not in html.split("</head>")[0]
+    assert (
+        "<script>" not in html
+        and " style=" not in html
+        and "https://" not in html.split("</head>")[0]
+    )
 
 
 def test_session_cookie_flags(app, client):
@@ -31,7 +38,11 @@ def test_session_cookie_flags(app, client):
     resp = https.post(
         "/login",
         base_url="https://localhost",
-        data={"email": company.owner.email, "password": PASSWORD, "csrf_token": _token(https, "https://localhost")},
+        data={
+            "email": company.owner.email,
+            "password": PASSWORD,
+            "csrf_token": _token(https, "https://localhost"),
+        },
         headers={"Referer": "https://localhost/login"},
     )
     assert resp.status_code == 303
@@ -50,7 +61,9 @@ def test_forms_and_htmx_posts_need_the_csrf_token(app, client):
     login(client, company.owner.email)
     assert client.post("/settings/tokens", data={"name": "x"}).status_code == 400
     token = csrf(client, "/settings/tokens")
-    resp = client.post("/settings/tokens", data={"name": "x"}, headers={"X-CSRFToken": token, "HX-Request": "true"})
+    resp = client.post(
+        "/settings/tokens", data={"name": "x"}, headers={"X-CSRFToken": token, "HX-Request": "true"}
+    )
     assert resp.status_code == 200 and "baza_" in resp.get_data(as_text=True)
     assert client.post("/logout").status_code == 400
     assert client.post("/signup", data={"company": "x"}).status_code == 400
@@ -69,7 +82,10 @@ def test_forms_and_htmx_posts_need_the_csrf_token(app, client):
 def test_next_only_points_inside_the_app(app, client, target, expected):
     company = make_company(app)
     token = csrf(client, "/login")
-    resp = client.post(f"/login?next={target}", data={"email": company.owner.email, "password": PASSWORD, "csrf_token": token})
+    resp = client.post(
+        f"/login?next={target}",
+        data={"email": company.owner.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == expected
 
 
@@ -82,7 +98,11 @@ def test_login_is_rate_limited_per_account_and_per_ip(app, client):
     company = make_company(app)
     token = csrf(client, "/login")
     codes = [
-        client.post("/login", data={"email": company.owner.email, "password": "wrong one!", "csrf_token": token}, environ_base={"REMOTE_ADDR": f"10.1.0.{i}"}).status_code
+        client.post(
+            "/login",
+            data={"email": company.owner.email, "password": "wrong one!", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"10.1.0.{i}"},
+        ).status_code
         for i in range(6)
     ]
     assert codes == [422] * 5 + [429]
@@ -90,11 +110,19 @@ def test_login_is_rate_limited_per_account_and_per_ip(app, client):
     other = app.test_client()
     t2 = csrf(other, "/login")
     codes = [
-        other.post("/login", data={"email": f"u{i}@acme.example.com", "password": "x", "csrf_token": t2}, environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code
+        other.post(
+            "/login",
+            data={"email": f"u{i}@acme.example.com", "password": "x", "csrf_token": t2},
+            environ_base={"REMOTE_ADDR": "10.2.0.1"},
+        ).status_code
         for i in range(11)
     ]
     assert codes[:10] == [422] * 10 and codes[10] == 429
-    assert "Too many attempts" in other.post("/login", data={"email": "z@acme.example.com", "password": "x", "csrf_token": t2}, environ_base={"REMOTE_ADDR": "10.2.0.1"}).get_data(as_text=True)
+    assert "Too many attempts" in other.post(
+        "/login",
+        data={"email": "z@acme.example.com", "password": "x", "csrf_token": t2},
+        environ_base={"REMOTE_ADDR": "10.2.0.1"},
+    ).get_data(as_text=True)
 
 
 def test_passwords_are_argon2id_hashes(app):
@@ -108,7 +136,9 @@ def test_errors_are_friendly_pages_never_tracebacks(app, client, monkeypatch):
     page = client.get("/does-not-exist")
     assert page.status_code == 404 and "does not exist" in page.get_data(as_text=True)
     api = client.get("/api/v1/does-not-exist")
-    assert api.status_code == 404 and api.json == {"error": {"code": "not_found", "message": api.json["error"]["message"]}}
+    assert api.status_code == 404 and api.json == {
+        "error": {"code": "not_found", "message": api.json["error"]["message"]}
+    }
 
     company = make_company(app)
     login(client, company.owner.email)
@@ -120,4 +150,8 @@ def test_errors_are_friendly_pages_never_tracebacks(app, client, monkeypatch):
     resp = client.get("/dashboard")
     assert resp.status_code == 500
     body = resp.get_data(as_text=True)
-    assert "Something went wrong" in body and "secret internals" not in body and "Traceback" not in body
+    assert (
+        "Something went wrong" in body
+        and "secret internals" not in body
+        and "Traceback" not in body
+    )

@@ -32,7 +32,9 @@ def test_every_tenant_table_follows_the_rules(app):
         if [c.name for c in table.primary_key.columns] != ["id"]:
             problems.append(f"{table.name}: primary key is not the single id")
         uniques = [
-            [c.name for c in con.columns] for con in table.constraints if isinstance(con, UniqueConstraint)
+            [c.name for c in con.columns]
+            for con in table.constraints
+            if isinstance(con, UniqueConstraint)
         ] + [[c.name for c in ix.columns] for ix in table.indexes if ix.unique]
         if ["tenant_id", "id"] not in uniques:
             problems.append(f"{table.name}: no UNIQUE(tenant_id, id)")
@@ -48,12 +50,16 @@ def test_every_tenant_table_follows_the_rules(app):
                 continue
             remote = [e.column.name for e in fk.elements]
             if local[0] != "tenant_id" or remote[0] != "tenant_id" or len(local) != 2:
-                problems.append(f"{table.name}: FK {local} → {target}{remote} is not (tenant_id, x_id)")
+                problems.append(
+                    f"{table.name}: FK {local} → {target}{remote} is not (tenant_id, x_id)"
+                )
     assert problems == []
 
 
 def test_every_tenant_model_uses_the_mixin(app):
-    mapped = {m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)}
+    mapped = {
+        m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)
+    }
     assert {t.name for t in tenant_tables()} == mapped
 
 
@@ -81,7 +87,10 @@ def test_queries_are_scoped_to_the_current_tenant(app):
             assert {u.id for u in db.session.scalars(select(User))} == {a.owner.id}
             assert db.session.get(User, b.owner.id) is None
             # relationship loads and joins are scoped too
-            assert all(r.tenant_id == a.tenant_id for r in db.session.scalars(select(Role).join(User, User.role_id == Role.id)))
+            assert all(
+                r.tenant_id == a.tenant_id
+                for r in db.session.scalars(select(Role).join(User, User.role_id == Role.id))
+            )
         with tenant_context(b.tenant_id):
             assert {u.id for u in db.session.scalars(select(User))} == {b.owner.id}
 
@@ -114,9 +123,8 @@ def test_no_tenant_in_context_fails_loudly(app):
 def test_a_job_without_tenant_fails_loudly(app):
     from saas.mail.service import send_message
 
-    with app.app_context():
-        with pytest.raises(TenantContextMissing):
-            send_message(1)
+    with app.app_context(), pytest.raises(TenantContextMissing):
+        send_message(1)
 
 
 def test_writing_another_tenants_row_is_refused(app):
@@ -135,10 +143,17 @@ def test_rls_returns_nothing_without_a_tenant(app):
     with app.app_context():
         enter_tenant(None)
         with db.engine.connect() as conn:  # the app's own connection: runs as the app role
-            assert conn.execute(text("SELECT current_user")).scalar() == app.config["DATABASE_APP_ROLE"]
+            assert (
+                conn.execute(text("SELECT current_user")).scalar()
+                == app.config["DATABASE_APP_ROLE"]
+            )
             for table in tenant_tables():
-                assert conn.execute(text(f"SELECT count(*) FROM {table.name}")).scalar() == 0, table.name
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a.tenant_id)})
+                assert conn.execute(text(f"SELECT count(*) FROM {table.name}")).scalar() == 0, (
+                    table.name
+                )
+            conn.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a.tenant_id)}
+            )
             assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
             conn.rollback()
             # the setting was transaction-local: the next transaction sees nothing again
@@ -150,7 +165,10 @@ def test_rls_is_forced_on_every_tenant_table_and_the_app_role_cannot_bypass(app,
     with owner_engine.connect() as conn:
         rows = dict(
             conn.execute(
-                text("SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relkind = 'r'")
+                text(
+                    "SELECT relname, relrowsecurity AND relforcerowsecurity "
+                    "FROM pg_class WHERE relkind = 'r'"
+                )
             ).all()
         )
         role = conn.execute(
@@ -191,7 +209,11 @@ def test_raw_sql_only_in_the_reviewed_module():
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in ("text", "exec_driver_sql"):
-                    sql = ast.literal_eval(node.args[0]) if node.args and isinstance(node.args[0], ast.Constant) else None
+                    sql = (
+                        ast.literal_eval(node.args[0])
+                        if node.args and isinstance(node.args[0], ast.Constant)
+                        else None
+                    )
                     if sql is None or sql.strip().upper() != "SELECT 1":
                         offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []

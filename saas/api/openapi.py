@@ -1,4 +1,4 @@
-"""Declare JSON endpoints once: the pydantic models that validate them also write the OpenAPI doc."""
+"""Declare JSON endpoints once: the pydantic models that validate them write the OpenAPI doc."""
 
 from __future__ import annotations
 
@@ -73,7 +73,9 @@ class ApiRegistry:
                 if op.body is not None:
                     payload = request.get_json(silent=True)
                     if payload is None:
-                        raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
+                        raise ValidationFailed(
+                            "The body must be a JSON object.", code="invalid_json"
+                        )
                     try:
                         args.append(op.body.model_validate(payload))
                     except ValidationError as exc:
@@ -118,7 +120,10 @@ class ApiRegistry:
         prefix = self.bp.url_prefix or ""
         for op in self.operations:
             path = prefix + op.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
-            item: dict[str, Any] = {"summary": op.summary, "operationId": f"{op.method.lower()}_{path}"}
+            item: dict[str, Any] = {
+                "summary": op.summary,
+                "operationId": f"{op.method.lower()}_{path}",
+            }
             params = [
                 {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
                 for p in _path_params(op.rule)

@@ -33,7 +33,9 @@ def search(f: AuditFilter, limit: int = PAGE) -> tuple[list[AuditEntry], int | N
     if f.date_from:
         q = q.where(AuditEntry.created_at >= datetime.combine(f.date_from, time.min))
     if f.date_to:
-        q = q.where(AuditEntry.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min))
+        q = q.where(
+            AuditEntry.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min)
+        )
     if f.before:
         q = q.where(AuditEntry.id < f.before)
     rows = list(db.session.scalars(q.limit(limit + 1)))

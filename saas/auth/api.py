@@ -124,7 +124,12 @@ def create_token(body: TokenRequest) -> dict[str, str]:
     return {"token": service.token_for_credentials(email=body.email, password=body.password)}
 
 
-@api.route("/me", "GET", summary="The calling user, role, permissions, tenant, plan and seats", response=MeOut)
+@api.route(
+    "/me",
+    "GET",
+    summary="The calling user, role, permissions, tenant, plan and seats",
+    response=MeOut,
+)
 def me() -> MeOut:
     tenant = current_user.tenant
     plan = tenant.plan
@@ -138,7 +143,14 @@ def me() -> MeOut:
     )
 
 
-@api.route("/users", "GET", summary="Users of the company", response=UserOut, many=True, errors={403: "Forbidden"})
+@api.route(
+    "/users",
+    "GET",
+    summary="Users of the company",
+    response=UserOut,
+    many=True,
+    errors={403: "Forbidden"},
+)
 def list_users() -> list[UserOut]:
     from saas.access import authorize
 
@@ -187,4 +199,3 @@ def patch_user(body: UserPatch, user_id: int) -> UserOut:
     if "active" in fields and body.active is not None:
         changes["active"] = body.active
     return UserOut.of(service.update_user(actor=current_user, user=user, **changes))
-

@@ -8,14 +8,11 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
-
 class SignupForm(FlaskForm):
     company = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Work email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(max=200)]
-    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class LoginForm(FlaskForm):
@@ -29,13 +26,9 @@ class ForgotForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(max=200)]
-    )
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
 
 
 class AcceptForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    password = PasswordField(
-        _l("Choose a password"), validators=[DataRequired(), Length(max=200)]
-    )
+    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), Length(max=200)])

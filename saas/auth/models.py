@@ -67,7 +67,7 @@ class Role(TenantScoped, db.Model):
 
 
 class User(TenantScoped, db.Model):
-    """A member of a tenant. Deactivated users keep their rows; what they own stays the company's."""
+    """A member of a tenant. Deactivated users keep their rows: what they own stays."""
 
     __tablename__ = "users"
     __audit__ = True
@@ -94,9 +94,7 @@ class User(TenantScoped, db.Model):
     last_login_at: Mapped[datetime | None]
 
     account: Mapped[Account] = relationship(lazy="joined")
-    role: Mapped[Role] = relationship(
-        primaryjoin="foreign(User.role_id) == Role.id", lazy="joined"
-    )
+    role: Mapped[Role] = relationship(primaryjoin="foreign(User.role_id) == Role.id", lazy="joined")
     manager: Mapped[User | None] = relationship(
         primaryjoin="foreign(User.manager_id) == remote(User.id)"
     )

@@ -145,7 +145,9 @@ def signup(*, company: str, name: str, email: str, password: str, language: str 
     email = normalize_email(email)
     validate_password(password)
     if db.session.scalar(select(Account.id).where(Account.email == email)):
-        raise Conflict(_("This email already has a Baza account. Log in instead."), code="email_taken")
+        raise Conflict(
+            _("This email already has a Baza account. Log in instead."), code="email_taken"
+        )
     free = tenancy.get_plan("free")
     tenant = Tenant(name=company, plan=free)
     db.session.add(tenant)
@@ -357,7 +359,9 @@ def accept_invitation(*, invitation: Invitation, name: str, password: str, langu
     if invitation.status != "pending":
         raise Conflict(_("This invitation is no longer open."))
     if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
-        raise Conflict(_("This email already has a Baza account. Log in instead."), code="email_taken")
+        raise Conflict(
+            _("This email already has a Baza account. Log in instead."), code="email_taken"
+        )
     account = Account(
         email=invitation.email, password_hash=hash_password(password), tenant_id=tenant.id
     )
@@ -385,8 +389,8 @@ def update_user(
     *,
     actor: User,
     user: User,
-    role: str | int | None | object = _UNCHANGED,
-    manager_id: int | None | object = _UNCHANGED,
+    role: str | int | object | None = _UNCHANGED,
+    manager_id: int | object | None = _UNCHANGED,
     active: bool | object = _UNCHANGED,
 ) -> User:
     """Change a user's role, manager or active state (only what is given)."""
@@ -503,7 +507,9 @@ def reset_password(*, token: str, password: str | None = None) -> User:
         )
         account_id, fingerprint = int(data["a"]), str(data["f"])
     except SignatureExpired as exc:
-        raise NotFound(_("This reset link has expired. Ask for a new one."), code="expired") from exc
+        raise NotFound(
+            _("This reset link has expired. Ask for a new one."), code="expired"
+        ) from exc
     except (BadSignature, KeyError, TypeError, ValueError) as exc:
         raise NotFound(_("This reset link is not valid."), code="invalid") from exc
     account = db.session.get(Account, account_id)
@@ -523,7 +529,7 @@ def reset_password(*, token: str, password: str | None = None) -> User:
 
 # --- API tokens ------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "baza"
+TOKEN_PREFIX = "baza"  # noqa: S105 (a prefix, not a secret)
 
 
 def _digest(secret: str) -> str:

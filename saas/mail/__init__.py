@@ -1,4 +1,4 @@
-"""Outgoing mail: rendered into a row, sent by an RQ job on the ``mail`` queue, or kept in the Outbox."""
+"""Outgoing mail: a row, sent by an RQ job on the ``mail`` queue, or kept in the Outbox."""
 
 from flask import Blueprint
 

@@ -11,7 +11,9 @@ from saas.mail.models import MailMessage
 
 def recent_messages(limit: int = 200) -> list[MailMessage]:
     """The current tenant's latest messages, newest first."""
-    return list(db.session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit))
+    )
 
 
 def get_message(message_id: int) -> MailMessage:

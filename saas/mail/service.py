@@ -29,7 +29,9 @@ class SmtpSettings:
     security: str  # none | starttls | ssl
 
 
-def queue_mail(*, kind: str, to: str, template: str, language: str, **context: object) -> MailMessage:
+def queue_mail(
+    *, kind: str, to: str, template: str, language: str, **context: object
+) -> MailMessage:
     """Render ``mail/<template>.txt``/``.html`` in ``language`` and send it after commit."""
     with force_locale(language):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
@@ -40,7 +42,9 @@ def queue_mail(*, kind: str, to: str, template: str, language: str, **context: o
     db.session.flush()
     from saas.mail.tasks import send_mail
 
-    enqueue_after_commit(send_mail, require_tenant_id(), msg.id, job_id=f"mail-{msg.tenant_id}-{msg.id}")
+    enqueue_after_commit(
+        send_mail, require_tenant_id(), msg.id, job_id=f"mail-{msg.tenant_id}-{msg.id}"
+    )
     return msg
 
 
@@ -90,7 +94,7 @@ def deliver(msg: MailMessage, smtp: SmtpSettings) -> None:
 
 
 def send_message(message_id: int) -> str:
-    """Send one queued message, or keep it in the Outbox; a message already handled is left alone."""
+    """Send one queued message, or keep it in the Outbox; a handled message is left alone."""
     msg = db.session.get(MailMessage, message_id)
     if msg is None or msg.status in ("sent", "outbox"):
         return msg.status if msg else "missing"

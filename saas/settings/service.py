@@ -38,7 +38,9 @@ def currencies() -> list[str]:
 def countries(locale: str) -> list[tuple[str, str]]:
     """(alpha-2 code, name in ``locale``) pairs, sorted by name."""
     names = Locale.parse(locale).territories
-    return sorted(((c, n) for c, n in names.items() if len(c) == 2 and c.isalpha()), key=lambda x: x[1])
+    return sorted(
+        ((c, n) for c, n in names.items() if len(c) == 2 and c.isalpha()), key=lambda x: x[1]
+    )
 
 
 def validate_timezone(name: str) -> str:
@@ -106,7 +108,7 @@ def update_smtp(
 
 
 def set_logo(*, actor: User, data: bytes | None) -> Tenant:
-    """Store ``data`` (PNG/JPEG/GIF/WebP) as the company logo, re-encoded to PNG; None removes it."""
+    """Store ``data`` (PNG/JPEG/GIF/WebP) as the logo, re-encoded to PNG; None removes it."""
     authorize(actor, "settings.manage")
     tenant = actor.tenant
     storage = get_storage()
@@ -121,10 +123,14 @@ def set_logo(*, actor: User, data: bytes | None) -> Tenant:
     try:
         image = Image.open(io.BytesIO(data))
         if image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
-            raise ValidationFailed(_("The logo must be a PNG, JPEG, GIF or WebP image."), code="logo")
+            raise ValidationFailed(
+                _("The logo must be a PNG, JPEG, GIF or WebP image."), code="logo"
+            )
         image.load()
     except (UnidentifiedImageError, OSError) as exc:
-        raise ValidationFailed(_("The logo must be a PNG, JPEG, GIF or WebP image."), code="logo") from exc
+        raise ValidationFailed(
+            _("The logo must be a PNG, JPEG, GIF or WebP image."), code="logo"
+        ) from exc
     image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     out = io.BytesIO()
     image.convert("RGBA").save(out, "PNG")

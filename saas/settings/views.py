@@ -170,7 +170,9 @@ def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
 @login_required
 def profile() -> Any:
     profile, password = _profile_forms()
-    return render_template("settings/profile.html", profile=profile, password=password, now=utcnow())
+    return render_template(
+        "settings/profile.html", profile=profile, password=password, now=utcnow()
+    )
 
 
 @bp.post("/profile")
@@ -191,7 +193,9 @@ def save_profile() -> Any:
         else:
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("settings.profile"), 303)
-    return render_template("settings/profile.html", profile=profile, password=password, now=utcnow()), 422
+    return render_template(
+        "settings/profile.html", profile=profile, password=password, now=utcnow()
+    ), 422
 
 
 @bp.post("/password")
@@ -202,14 +206,18 @@ def save_password() -> Any:
     profile, password = _profile_forms()
     if password.validate_on_submit():
         try:
-            auth.change_password(actor=current_user, current=password.current.data, new=password.new.data)
+            auth.change_password(
+                actor=current_user, current=password.current.data, new=password.new.data
+            )
         except ServiceError as exc:
             password.form_errors.append(exc.message)
         else:
             login_user(current_user._get_current_object())  # keep this session, end the others
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("settings.profile"), 303)
-    return render_template("settings/profile.html", profile=profile, password=password, now=utcnow()), 422
+    return render_template(
+        "settings/profile.html", profile=profile, password=password, now=utcnow()
+    ), 422
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -229,7 +237,10 @@ def tokens() -> Any:
     elif form.is_submitted():
         status = 422
     return render_template(
-        "settings/tokens.html", form=form, tokens=auth.list_tokens(actor=current_user), secret=secret
+        "settings/tokens.html",
+        form=form,
+        tokens=auth.list_tokens(actor=current_user),
+        secret=secret,
     ), status
 
 

@@ -61,7 +61,7 @@ class Tenant(db.Model):
 
 
 class TenantScoped:
-    """Mixin of every tenant-owned table: an ``id`` key, ``tenant_id``, and ``UNIQUE(tenant_id, id)``.
+    """Mixin of every tenant-owned table: an ``id`` key, ``tenant_id``, ``UNIQUE(tenant_id, id)``.
 
     Use ``tenant_args(...)`` for ``__table_args__`` and ``tenant_fk(...)`` for foreign keys to
     other tenant tables, so the database itself refuses a row pointing into another tenant.

@@ -191,7 +191,10 @@ def edit_role(role_id: int) -> Any:
     if form.validate_on_submit():
         try:
             service.update_role(
-                actor=current_user, role=role, name=form.name.data, permissions=form.permissions.data
+                actor=current_user,
+                role=role,
+                name=form.name.data,
+                permissions=form.permissions.data,
             )
         except ServiceError as exc:
             form.form_errors.append(exc.message)
