@@ -19,7 +19,7 @@ def test_every_string_is_translated(lang):
     for msg in template:
         if not msg.id:
             continue
-        found = catalog.get(msg.id)
+        found = catalog.get(msg.id, context=msg.context)
         strings = (
             [found.string]
             if found and isinstance(found.string, str)
@@ -60,8 +60,12 @@ def test_catalog_is_current():
             capture_output=True,
         )
         with open(out.name, "rb") as fh:
-            fresh = {m.id for m in read_po(fh) if m.id}
-    current = {m.id for m in read_po((ROOT / "saas/translations/messages.pot").open("rb")) if m.id}
+            fresh = {(m.id, m.context) for m in read_po(fh) if m.id}
+    current = {
+        (m.id, m.context)
+        for m in read_po((ROOT / "saas/translations/messages.pot").open("rb"))
+        if m.id
+    }
     assert fresh - current == set(), "new strings: run `make messages` and translate them"
 
 
