@@ -91,10 +91,6 @@ class UserPatch(BaseModel):
     active: bool | None = None
 
 
-class UsersOut(BaseModel):
-    users: list[UserOut]
-
-
 # --- endpoints -------------------------------------------------------------------------------
 
 

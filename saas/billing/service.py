@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -11,7 +12,6 @@ from saas.billing.providers import get_provider
 from saas.errors import Conflict, NotFound
 from saas.extensions import db
 from saas.tenancy import service as tenancy
-from saas.tenancy.models import Plan
 
 
 def change_plan(*, actor: User, plan_code: str) -> PlanChange | None:
@@ -57,9 +57,4 @@ def change_plan(*, actor: User, plan_code: str) -> PlanChange | None:
 
 def plan_history() -> list[PlanChange]:
     """The current tenant's plan changes, newest first."""
-    from sqlalchemy import select
-
     return list(db.session.scalars(select(PlanChange).order_by(PlanChange.id.desc())))
-
-
-__all__ = ["Plan", "change_plan", "plan_history"]
