@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(scheduler)
     app.cli.add_command(create_tenant)
+    app.cli.add_command(set_password)
 
 
 @click.command()
@@ -119,3 +120,21 @@ def create_tenant(company: str, name: str, email: str, password: str) -> None:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created tenant {user.tenant_id} with owner {user.email}.")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password(email: str, password: str) -> None:
+    """Set a user's password (the operator's way in when no mail server is configured)."""
+    from saas.auth.service import set_password_by_operator
+    from saas.errors import ServiceError
+    from saas.extensions import db
+
+    try:
+        set_password_by_operator(email=email, password=password)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Password of {email} changed.")

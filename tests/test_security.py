@@ -155,3 +155,50 @@ def test_errors_are_friendly_pages_never_tracebacks(app, client, monkeypatch):
         and "secret internals" not in body
         and "Traceback" not in body
     )
+
+
+def test_only_the_owner_reads_account_links_in_the_outbox(app, client):
+    import re
+
+    from tests.conftest import add_member, run_jobs
+
+    company = make_company(app, plan="team")
+    admin = add_member(app, company, "admin")
+    anon = app.test_client()
+    anon.post(
+        "/password/forgot",
+        data={"email": company.owner.email, "csrf_token": csrf(anon, "/password/forgot")},
+    )
+    run_jobs(app)
+    admin_client = app.test_client()
+    login(admin_client, admin.email)
+    outbox = admin_client.get("/outbox").get_data(as_text=True)
+    ids = re.findall(r'href="/outbox/(\d+)"', outbox)
+    assert ids, "the admin sees that mail exists"
+    for message_id in ids:
+        page = admin_client.get(f"/outbox/{message_id}").get_data(as_text=True)
+        assert "/password/reset/" not in page and "/invite/" not in page
+        assert "only the company's owner can read it" in page
+    login(client, company.owner.email)
+    reset = [client.get(f"/outbox/{i}").get_data(as_text=True) for i in ids]
+    assert any('<a href="http://localhost/password/reset/' in page for page in reset)
+
+
+def test_inviter_gets_the_link_when_no_mail_server_is_set(app, client):
+    company = make_company(app)
+    login(client, company.owner.email)
+    page = client.get("/users/invite").get_data(as_text=True)
+    import re
+
+    sales = re.search(r'<option[^>]*value="(\d+)"[^>]*>Sales representative', page).group(1)
+    resp = client.post(
+        "/users/invite",
+        data={
+            "email": "b@acme.example.com",
+            "role": sales,
+            "csrf_token": csrf(client, "/users/invite"),
+        },
+        follow_redirects=True,
+    )
+    html = resp.get_data(as_text=True)
+    assert "No mail server is set up" in html and '<a href="http://localhost/invite/' in html

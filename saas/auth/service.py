@@ -232,13 +232,35 @@ def load_session_user(user_id: str) -> User | None:
 # --- invitations -----------------------------------------------------------------------------
 
 
+def _within_own_permissions(actor: User, permissions: list[str] | set[str]) -> bool:
+    return set(permissions) <= set(actor.permissions)
+
+
 def _assignable_role(actor: User, role_ref: str | int | None) -> Role:
+    """The role ``actor`` may hand out: not the owner's, and nothing beyond their own rights."""
     role = find_role(role_ref) if role_ref not in (None, "") else None
     if role is None:
         raise ValidationFailed(_("Choose a role."), code="role")
     if role.key in OWNER_ONLY_ROLES:
         raise ValidationFailed(_("The owner role cannot be given to another user."), code="role")
+    if not _within_own_permissions(actor, role.permissions):
+        raise PermissionDenied(
+            _("You cannot give a role with permissions you do not have yourself."), code="role"
+        )
     return role
+
+
+def may_manage(actor: User, user: User) -> bool:
+    """Whether ``actor`` may change ``user``: never someone holding rights the actor lacks."""
+    return actor.can("users.manage") and _within_own_permissions(actor, user.role.permissions)
+
+
+def _check_may_manage(actor: User, user: User) -> None:
+    """Refuse changing a user who holds permissions the actor lacks (no managing upwards)."""
+    if not may_manage(actor, user):
+        raise PermissionDenied(
+            _("You cannot change a user who has permissions you do not have."), code="rank"
+        )
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -395,11 +417,14 @@ def update_user(
 ) -> User:
     """Change a user's role, manager or active state (only what is given)."""
     authorize(actor, "users.manage")
-    if role is not _UNCHANGED:
-        new_role = _assignable_role(actor, role)  # type: ignore[arg-type]
-        if user.role.key == "owner" and new_role.id != user.role_id:
+    _check_may_manage(actor, user)
+    new_role = find_role(role) if role not in (_UNCHANGED, None, "") else None  # type: ignore[arg-type]
+    if role is not _UNCHANGED and (new_role is None or new_role.id != user.role_id):
+        if user.role.key == "owner":
             raise ValidationFailed(_("The owner's role cannot be changed."), code="owner")
-        user.role_id = new_role.id
+        if user.id == actor.id:
+            raise ValidationFailed(_("You cannot change your own role."), code="self")
+        user.role_id = _assignable_role(actor, role).id  # type: ignore[arg-type]
     if manager_id is not _UNCHANGED:
         _set_manager(user, manager_id)  # type: ignore[arg-type]
     if active is not _UNCHANGED and bool(active) != user.is_active:
@@ -429,6 +454,7 @@ def _set_manager(user: User, manager_id: int | None) -> None:
 def set_active(*, actor: User, user: User, active: bool) -> User:
     """Deactivate (cannot log in; keeps everything) or reactivate a user, within the plan."""
     authorize(actor, "users.manage")
+    _check_may_manage(actor, user)
     if user.is_active == active:
         return user
     if not active:
@@ -527,6 +553,19 @@ def reset_password(*, token: str, password: str | None = None) -> User:
     return user
 
 
+def set_password_by_operator(*, email: str, password: str) -> User:
+    """Set a password from the command line (the instance operator, no mail needed)."""
+    account = db.session.scalar(select(Account).where(Account.email == normalize_email(email)))
+    if account is None:
+        raise NotFound(_("No user with this email."))
+    validate_password(password)
+    enter_tenant(account.tenant_id)
+    account.password_hash = hash_password(password)
+    audit.record_event("auth.password_set_by_operator", account)
+    db.session.flush()
+    return db.session.scalar(select(User).where(User.account_id == account.id))
+
+
 # --- API tokens ------------------------------------------------------------------------------
 
 TOKEN_PREFIX = "baza"  # noqa: S105 (a prefix, not a secret)
@@ -600,10 +639,14 @@ def token_for_credentials(*, email: str, password: str) -> str:
 # --- roles -----------------------------------------------------------------------------------
 
 
-def _clean_permissions(permissions: list[str]) -> list[str]:
+def _clean_permissions(actor: User, permissions: list[str]) -> list[str]:
     unknown = set(permissions) - set(PERMISSIONS)
     if unknown:
         raise ValidationFailed(_("Unknown permission: %(p)s", p=", ".join(sorted(unknown))))
+    if not _within_own_permissions(actor, permissions):
+        raise PermissionDenied(
+            _("You cannot grant permissions you do not have yourself."), code="permissions"
+        )
     return sorted(set(permissions))
 
 
@@ -613,7 +656,7 @@ def create_role(*, actor: User, name: str, permissions: list[str]) -> Role:
     name = _clean_name(name, _("Role name"))[:100]
     if find_role(name) is not None:
         raise Conflict(_("A role with this name already exists."), code="role_exists")
-    role = Role(name=name, permissions=_clean_permissions(permissions))
+    role = Role(name=name, permissions=_clean_permissions(actor, permissions))
     db.session.add(role)
     db.session.flush()
     return role
@@ -632,12 +675,14 @@ def update_role(*, actor: User, role: Role, name: str, permissions: list[str]) -
     authorize(actor, "roles.manage")
     if role.is_builtin:
         raise ValidationFailed(_("Built-in roles cannot be changed; create a custom role."))
+    if not _within_own_permissions(actor, role.permissions):
+        raise PermissionDenied(_("You cannot change a role with permissions you do not have."))
     name = _clean_name(name, _("Role name"))[:100]
     other = find_role(name)
     if other is not None and other.id != role.id:
         raise Conflict(_("A role with this name already exists."), code="role_exists")
     role.name = name
-    role.permissions = _clean_permissions(permissions)
+    role.permissions = _clean_permissions(actor, permissions)
     db.session.flush()
     return role
 
@@ -647,6 +692,8 @@ def delete_role(*, actor: User, role: Role) -> None:
     authorize(actor, "roles.manage")
     if role.is_builtin:
         raise ValidationFailed(_("Built-in roles cannot be deleted."))
+    if not _within_own_permissions(actor, role.permissions):
+        raise PermissionDenied(_("You cannot change a role with permissions you do not have."))
     in_use = db.session.scalar(select(User.id).where(User.role_id == role.id).limit(1))
     pending = db.session.scalar(select(Invitation.id).where(Invitation.role_id == role.id).limit(1))
     if in_use or pending:

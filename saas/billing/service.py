@@ -31,7 +31,7 @@ def change_plan(*, actor: User, plan_code: str) -> PlanChange | None:
                 "The %(plan)s plan allows %(limit)d users, but %(used)d seats are in use "
                 "(active users and pending invitations). Deactivate users or revoke "
                 "invitations first.",
-                plan=plan.name,
+                plan=plan.label,
                 limit=plan.max_users,
                 used=used,
             ),

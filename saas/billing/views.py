@@ -33,5 +33,5 @@ def index() -> Any:
 def change_plan() -> Any:
     change = service.change_plan(actor=current_user, plan_code=request.form.get("plan", ""))
     if change is not None:
-        flash(_("Your company is now on the %(plan)s plan.", plan=change.to_plan.name), "success")
+        flash(_("Your company is now on the %(plan)s plan.", plan=change.to_plan.label), "success")
     return htmx.redirect(url_for("billing.index"))

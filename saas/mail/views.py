@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from saas.access import permission_required
 from saas.mail import bp, search
@@ -22,4 +22,7 @@ def outbox() -> Any:
 @login_required
 @permission_required("outbox.view")
 def message(message_id: int) -> Any:
-    return render_template("mail/message.html", msg=search.get_message(message_id))
+    msg = search.get_message(message_id)
+    return render_template(
+        "mail/message.html", msg=msg, show_body=search.body_visible_to(current_user, msg)
+    )

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.utils import utcnow
+
+#: Translated names of the built-in plans (the row's ``name`` is the fallback).
+PLAN_LABELS = {"free": _l("Free"), "team": _l("Team"), "business": _l("Business")}
 
 
 class Plan(db.Model):
@@ -26,6 +30,11 @@ class Plan(db.Model):
     price_monthly: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def label(self) -> str:
+        """The plan's name in the user's language."""
+        return str(PLAN_LABELS.get(self.code, self.name))
 
 
 class Tenant(db.Model):

@@ -59,7 +59,7 @@ def ensure_free_seat(tenant: Tenant, *, exclude_invitation_id: int | None = None
                 "Your %(plan)s plan includes %(limit)d users and all seats are taken "
                 "(pending invitations hold a seat). Upgrade the plan on the Billing page "
                 "to add more users.",
-                plan=tenant.plan.name,
+                plan=tenant.plan.label,
                 limit=limit,
             )
         )

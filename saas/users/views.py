@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,16 +13,19 @@ from saas.access import OWNER_ONLY_ROLES, PERMISSIONS, permission_required
 from saas.auth import service
 from saas.errors import SeatLimitReached, ServiceError
 from saas.forms import options
+from saas.mail.service import smtp_settings_for
 from saas.tenancy import service as tenancy
 from saas.users import bp
 from saas.users.forms import InviteForm, RoleForm, UserForm
 
 
-def _role_choices(include_owner: bool = False) -> list:
+def _role_choices(keep: int | None = None) -> list:
+    """Roles the current user may hand out (plus ``keep``, the role a user has now)."""
+    mine = set(current_user.permissions)
     return options(
         (r.id, r.label)
         for r in service.list_roles()
-        if include_owner or r.key not in OWNER_ONLY_ROLES
+        if r.id == keep or (r.key not in OWNER_ONLY_ROLES and set(r.permissions) <= mine)
     )
 
 
@@ -62,7 +65,18 @@ def invite() -> Any:
             status = exc.status
             offer_upgrade = isinstance(exc, SeatLimitReached)
         else:
-            flash(_("Invitation sent to %(email)s.", email=inv.email), "success")
+            if smtp_settings_for(current_user.tenant) is None:
+                flash(
+                    _(
+                        "Invitation created. No mail server is set up, so give %(email)s "
+                        "this link yourself: %(url)s",
+                        email=inv.email,
+                        url=service.invitation_url(inv),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Invitation sent to %(email)s.", email=inv.email), "success")
             return htmx.redirect(url_for("users.index"))
     elif form.is_submitted():
         status = 422
@@ -80,8 +94,10 @@ def invite() -> Any:
 @permission_required("users.manage")
 def edit(user_id: int) -> Any:
     user = service.get_user(user_id)
+    if not service.may_manage(current_user, user):
+        abort(403)
     form = UserForm()
-    form.role.choices = _role_choices(include_owner=user.role.key == "owner")
+    form.role.choices = _role_choices(keep=user.role_id)
     others = [u for u in service.list_users() if u.id != user.id and u.is_active]
     form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in others)])
     status = 200

@@ -1,0 +1,979 @@
+"""Every route, for every kind of caller: the expected status, in one data table.
+
+Callers: anonymous, each built-in role of tenant A, and the owner of another tenant B who uses
+tenant A's real ids. ``MATRIX`` below is the table; ``test_every_route_has_an_entry`` fails as
+soon as a route is added without a row, so nobody can ship a page without deciding who may see it.
+
+On top of each row the runner checks, for every caller:
+
+* anonymous pages redirect to /login, API routes answer 401 with ``{"error": {code, message}}``;
+* a POST without the CSRF token is refused with 400;
+* a browser session (cookie, no bearer) never authenticates the API (401);
+* a request by an outsider (anonymous, tenant B) or any refused request changes nothing of
+  tenant A — re-read through the tables' owner connection, around every single request;
+* tenant B never reads anything of tenant A (no "acme" in any of B's responses), and A's real
+  ids answer B exactly like ids that do not exist (same status, same page: no existence oracle).
+
+Each caller gets its own test (and its own freshly built world), so one failure does not hide
+the rest and mutations by one caller cannot change what the next one sees.
+
+After the matrix: bearer-token and deactivation checks, custom roles, and privilege escalation
+inside a tenant (handing out roles stronger than one's own; reading others' reset links).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+from sqlalchemy import delete, select, update
+from werkzeug.test import TestResponse
+
+from saas.access import PERMISSIONS
+from saas.auth import service
+from saas.auth.models import Invitation, Role, User
+from saas.extensions import db
+from saas.mail.models import MailMessage
+from saas.tenancy.context import enter_tenant
+from tests.conftest import PASSWORD, add_member, csrf, login, make_company
+
+# --- the callers -----------------------------------------------------------------------------
+
+A_ROLES = ("owner", "admin", "manager", "sales", "viewer")
+#: Column order of every row of the matrix.
+ACTORS = ("anon", *A_ROLES, "other")
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Expect a 302/303 whose Location has this path."""
+
+    path: str
+
+    def matches(self, resp: TestResponse) -> bool:
+        location = urlsplit(resp.headers.get("Location", ""))
+        return resp.status_code in (302, 303) and location.path == self.path
+
+    def __str__(self) -> str:
+        return f"redirect to {self.path}"
+
+
+LOGIN = Redirect("/login")
+DASH = Redirect("/dashboard")
+Expect = int | Redirect
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a payload may depend on: the caller and tenant A's ids."""
+
+    actor: str
+    ids: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    url: str  # str.format'ed with tenant A's ids (see build_world)
+    expect: dict[str, Expect]
+    #: Form fields (values str.format'ed like the URL) or ``fn(Ctx) -> dict``; CSRF is added.
+    data: dict[str, Any] | Callable[[Ctx], dict[str, Any]] | None = None
+    #: JSON body of an API call (values str.format'ed like the URL).
+    json: dict[str, Any] | None = None
+    #: The request logs the caller out (they log in again before the next row).
+    ends_session: bool = False
+    #: Placeholder of the object id in the URL: tenant B gets the same answer for a missing id.
+    probe: str | None = None
+    #: The URL itself is a capability to A's data (a signed link): tenant B may read it.
+    capability: bool = False
+
+    @property
+    def api(self) -> bool:
+        return self.url.startswith("/api/")
+
+
+def row(url: str, *expect: Expect, **kw: Any) -> Case:
+    """One row: ``url`` then the expectation of each of ``ACTORS``, in that order."""
+    assert len(expect) == len(ACTORS), url
+    return Case(url, dict(zip(ACTORS, expect, strict=True)), **kw)
+
+
+def _billing(c: Ctx) -> dict[str, str]:
+    # The owner "changes" to the current plan (a no-op: seats stay as they are); everybody
+    # else tries a real downgrade, which must not happen.
+    return {"plan": "business" if c.actor == "owner" else "free"}
+
+
+def _logo(c: Ctx) -> dict[str, Any]:
+    return {"logo-logo": (io.BytesIO(PNG), "logo.png")}
+
+
+#: Everything an admin holds (all but billing): what a role editor may hand out.
+ADMIN_PERMISSIONS = sorted(set(PERMISSIONS) - {"billing.manage"})
+NOPE = 403
+GONE = 404
+
+# fmt: off
+#: endpoint → {method (+ variant): row(url, anon, owner, admin, manager, sales, viewer, other)}
+MATRIX: dict[str, dict[str, Case]] = {
+    # --- public pages ---------------------------------------------------------------------
+    "static": {
+        "GET": row("/static/css/baza.css", 200, 200, 200, 200, 200, 200, 200),
+        "GET missing": row("/static/css/nope.css", 404, 404, 404, 404, 404, 404, 404),
+    },
+    "healthz": {"GET": row("/healthz", 200, 200, 200, 200, 200, 200, 200)},
+    "auth.index": {"GET": row("/", 200, DASH, DASH, DASH, DASH, DASH, DASH)},
+    "auth.signup": {
+        "GET": row("/signup", 200, DASH, DASH, DASH, DASH, DASH, DASH),
+        "POST": row("/signup", 422, DASH, DASH, DASH, DASH, DASH, DASH, data={
+            "company": "Evil", "name": "Eve", "email": "not-an-email", "password": PASSWORD}),
+    },
+    "auth.login": {
+        "GET": row("/login", 200, DASH, DASH, DASH, DASH, DASH, DASH),
+        "POST": row("/login", 422, DASH, DASH, DASH, DASH, DASH, DASH, data={
+            "email": "target@acme.example.com", "password": "wrong password", "next": ""}),
+    },
+    "auth.forgot_password": {
+        "GET": row("/password/forgot", 200, 200, 200, 200, 200, 200, 200),
+        "POST": row("/password/forgot", 200, 200, 200, 200, 200, 200, 200,
+                    data={"email": "nobody@nowhere.example.com"}),
+    },
+    "auth.reset_password": {
+        "GET": row("/password/reset/{reset_token}", 200, 200, 200, 200, 200, 200, 200,
+                   capability=True),
+        "POST": row("/password/reset/{reset_token}", 422, 422, 422, 422, 422, 422, 422,
+                    data={"password": "short"}, capability=True),
+        "GET bad token": row("/password/reset/not-a-token", *[404] * 7),
+        "POST bad token": row("/password/reset/not-a-token", *[404] * 7,
+                              data={"password": PASSWORD}),
+    },
+    "auth.accept": {
+        # Opening an invitation link logs out whoever is logged in in that browser.
+        "GET": row("/invite/{invite_token}", 200, 200, 200, 200, 200, 200, 200,
+                   capability=True, ends_session=True),
+        "POST": row("/invite/{invite_token}", 422, 422, 422, 422, 422, 422, 422,
+                    data={"name": "", "password": "short"}, capability=True, ends_session=True),
+        "GET bad token": row("/invite/not-a-token", *[404] * 7),
+        "POST bad token": row("/invite/not-a-token", *[404] * 7,
+                              data={"name": "Eve", "password": PASSWORD}),
+    },
+    "auth.set_language": {
+        "POST": row("/language", 303, 303, 303, 303, 303, 303, 303,
+                    data={"lang": "en", "next": "/"}),
+    },
+    "api.openapi": {"GET": row("/api/v1/openapi.json", 200, 200, 200, 200, 200, 200, 200)},
+    "api.create_token": {
+        # anon: someone else's email with a wrong password; the others: their own credentials.
+        "POST": row("/api/v1/auth/token", 422, 201, 201, 201, 201, 201, 201,
+                    json={"email": "{email}", "password": "{password}"}),
+    },
+    # --- pages of a logged-in user ----------------------------------------------------------
+    #                              anon   owner admin manager sales viewer other
+    "dashboard.index": {"GET": row("/dashboard", LOGIN, 200, 200, 200, 200, 200, 200)},
+    "settings.profile": {"GET": row("/settings/profile", LOGIN, 200, 200, 200, 200, 200, 200)},
+    "settings.tokens": {
+        "GET": row("/settings/tokens", LOGIN, 200, 200, 200, 200, 200, 200),
+        "POST": row("/settings/tokens", LOGIN, 200, 200, 200, 200, 200, 200,
+                    data={"name": "token of {actor}"}),
+    },
+    "settings.save_profile": {
+        "POST": row("/settings/profile", LOGIN, 303, 303, 303, 303, 303, 303, data={
+            "profile-name": "Renamed {actor}", "profile-language": "en",
+            "profile-timezone": "", "profile-calendar": "gregorian"}),
+    },
+    "settings.save_password": {
+        "POST": row("/settings/password", LOGIN, 303, 303, 303, 303, 303, 303, data={
+            "password-current": PASSWORD, "password-new": PASSWORD}),
+    },
+    # Only its owner may revoke a token: anybody else's (even an admin's) is "not found".
+    "settings.revoke_token": {
+        "POST": row("/settings/tokens/{token}/revoke", LOGIN, 303, GONE, GONE, GONE, GONE, GONE,
+                    probe="token"),
+    },
+    "settings.logo": {
+        # B has no logo: it must not get A's.
+        "GET": row("/settings/company/logo.png", LOGIN, 200, 200, 200, 200, 200, 404),
+    },
+    "users.index": {"GET": row("/users", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200)},
+    "users.invite": {
+        "GET": row("/users/invite", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+        # B posts A's role id: not one of B's choices.
+        "POST": row("/users/invite", LOGIN, 303, 303, NOPE, NOPE, NOPE, 422, data={
+            "email": "new-{actor}@invitee.example.com", "role": "{sales_role}"}),
+    },
+    "users.edit": {
+        "GET": row("/users/{target}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE, probe="target"),
+        "POST": row("/users/{target}", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE, probe="target",
+                    data={"role": "{admin_role}", "manager": ""}),
+        # The owner's page, saved unchanged (the owner role is preselected, and must stay).
+        # An admin lacks billing.manage, so may not change the owner at all: no managing upwards.
+        "GET the owner": row("/users/{owner}", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, GONE,
+                             probe="owner"),
+        "POST the owner": row("/users/{owner}", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, GONE,
+                              probe="owner", data={"role": "{owner_role}", "manager": ""}),
+    },
+    "users.set_active": {
+        "POST": row("/users/{target}/active", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="target", data={"active": "0"}),
+    },
+    "users.resend_invitation": {
+        "POST": row("/invitations/{inv_keep}/resend", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="inv_keep"),
+    },
+    "users.revoke_invitation": {
+        "POST": row("/invitations/{inv_revoke}/revoke", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="inv_revoke"),
+    },
+    "users.roles": {"GET": row("/roles", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200)},
+    "users.new_role": {
+        "GET": row("/roles/new", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+        "POST": row("/roles/new", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "name": "New role of {actor}", "permissions": ["users.manage", "roles.manage"]}),
+    },
+    "users.edit_role": {
+        "GET": row("/roles/{role}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE, probe="role"),
+        "POST": row("/roles/{role}", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE, probe="role",
+                    data={"name": "Renamed", "permissions": ADMIN_PERMISSIONS}),
+    },
+    "users.delete_role": {
+        "POST": row("/roles/{temp_role}/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="temp_role"),
+    },
+    "audit.index": {
+        "GET": row("/audit?user={owner}", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "mail.outbox": {"GET": row("/outbox", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200)},
+    "mail.message": {
+        "GET": row("/outbox/{message}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE, probe="message"),
+    },
+    "settings.company": {"GET": row("/settings/company", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200)},
+    "settings.save_company": {
+        "POST": row("/settings/company", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "company-name": "Renamed Ltd", "company-default_currency": "USD",
+            "company-default_country": "", "company-timezone": "Europe/Tirane"}),
+    },
+    "settings.save_smtp": {
+        "POST": row("/settings/company/smtp", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "smtp-host": "smtp.evil.example.com", "smtp-port": "2525", "smtp-user": "eve",
+            "smtp-password": "secret", "smtp-sender": "eve@evil.example.com",
+            "smtp-security": "none"}),
+    },
+    "settings.save_logo": {
+        "POST": row("/settings/company/logo", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data=_logo),
+    },
+    "settings.delete_logo": {
+        "POST": row("/settings/company/logo/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303),
+    },
+    "billing.index": {"GET": row("/billing", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200)},
+    "billing.change_plan": {
+        "POST": row("/billing/plan", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 303, data=_billing),
+    },
+    # --- API: bearer tokens only --------------------------------------------------------------
+    "api.me": {"GET": row("/api/v1/me", 401, 200, 200, 200, 200, 200, 200)},
+    "api.list_users": {"GET": row("/api/v1/users", 401, 200, 200, NOPE, NOPE, NOPE, 200)},
+    "api.create_invitation": {
+        # The role is A's custom role, by id: B must not be able to hand it out.
+        "POST": row("/api/v1/invitations", 401, 201, 201, NOPE, NOPE, NOPE, 422, json={
+            "email": "api-{actor}@invitee.example.com", "role": "{role}"}),
+    },
+    "api.patch_user": {
+        "PATCH": row("/api/v1/users/{target}", 401, 200, 200, NOPE, NOPE, NOPE, GONE,
+                     probe="target", json={"role": "admin", "active": False}),
+        # {subject} is the caller's own tenant's user (B's owner for B): pointing it at A's
+        # user as its manager must be refused like a user that does not exist.
+        "PATCH foreign manager": row("/api/v1/users/{subject}", 401, 200, 200, NOPE, NOPE, NOPE,
+                                     422, json={"manager_id": "{owner}"}),
+    },
+    # --- last: logging out ----------------------------------------------------------------------
+    "auth.logout": {
+        "POST": row("/logout", LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, ends_session=True),
+    },
+}
+# fmt: on
+
+#: Every name a CSRF field may have (forms with a prefix name theirs ``<prefix>-csrf_token``).
+CSRF_FIELDS = (
+    "csrf_token",
+    *(f"{p}-csrf_token" for p in ("company", "logo", "smtp", "profile", "password")),
+)
+#: Nothing of tenant A may appear in a response to tenant B.
+A_MARKER = re.compile(r"\bacme\b", re.IGNORECASE)
+MISSING_ID = 987_654
+#: Columns that change on every login or API call: not data an attacker could change.
+VOLATILE = {"last_login_at", "last_used_at", "seat_lock"}
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _unthrottled(app):
+    """No login throttling: hundreds of requests come from one IP and a few accounts.
+
+    The matrix is about who may do what, not about rate limits (they have their own tests).
+    """
+    keys = ("LOGIN_RATE_LIMIT", "ACCOUNT_RATE_LIMIT", "SIGNUP_RATE_LIMIT")
+    saved = {k: app.config[k] for k in keys}
+    app.config.update(dict.fromkeys(keys, "10000 per minute"))
+    yield
+    app.config.update(saved)
+
+
+# --- the world -------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    a_tenant: int
+    ids: dict[str, Any]  # tenant A's objects, by placeholder name
+    emails: dict[str, str]  # actor → login email
+    bearers: dict[str, str]  # actor → API token secret
+    b_owner: int  # tenant B's owner's user id
+
+
+def _in_tenant(app, tenant_id: int, fn: Callable[[], Any]) -> Any:
+    with app.test_request_context("/"):
+        enter_tenant(tenant_id)
+        result = fn()
+        db.session.commit()
+        return result
+
+
+def build_world(app) -> World:
+    """Tenant A (Business plan) with one member per built-in role, and tenant B."""
+    a = make_company(app, "Acme", plan="business")
+    b = make_company(app, "Globex", plan="business")
+    for role in A_ROLES[1:]:
+        add_member(app, a, role)
+    target = add_member(app, a, "sales", email="target@acme.example.com")
+    members = {role: a.members[role] for role in A_ROLES}
+
+    def objects_of_a() -> dict[str, Any]:
+        owner = db.session.get(User, a.owner.id)
+        role = service.create_role(actor=owner, name="Acme Auditors", permissions=["audit.view"])
+        temp = service.create_role(actor=owner, name="Acme Temps", permissions=[])
+        keep = service.invite(actor=owner, email="keep@invitee.example.com", role="sales")
+        revoke = service.invite(actor=owner, email="revoke@invitee.example.com", role="viewer")
+        token, _secret = service.create_token(actor=owner, name="spare")
+        service.request_password_reset(email=target.email)
+        from saas.settings.service import set_logo
+
+        set_logo(actor=owner, data=PNG)
+        db.session.flush()
+        reset_mail = db.session.scalar(
+            select(MailMessage).where(MailMessage.kind == "password_reset")
+        )
+        message = db.session.scalar(
+            select(MailMessage).where(MailMessage.to_addr == "keep@invitee.example.com")
+        )
+        return {
+            "owner": a.owner.id,
+            "target": target.id,
+            "role": role.id,
+            "temp_role": temp.id,
+            "sales_role": service.find_role("sales").id,
+            "admin_role": service.find_role("admin").id,
+            "owner_role": service.find_role("owner").id,
+            "inv_keep": keep.id,
+            "inv_revoke": revoke.id,
+            "invite_token": urlsplit(service.invitation_url(keep)).path.rsplit("/", 1)[1],
+            "reset_token": re.search(r"/password/reset/([\w.\-]+)", reset_mail.body_text).group(1),
+            "token": token.id,
+            "message": message.id,
+        }
+
+    ids = _in_tenant(app, a.tenant_id, objects_of_a)
+
+    def bearer(member) -> str:
+        return service.create_token(actor=db.session.get(User, member.id), name="matrix")[1]
+
+    bearers = {r: _in_tenant(app, a.tenant_id, lambda m=m: bearer(m)) for r, m in members.items()}
+    bearers["other"] = _in_tenant(app, b.tenant_id, lambda: bearer(b.owner))
+    emails = {r: m.email for r, m in members.items()} | {"other": b.owner.email}
+    return World(a.tenant_id, ids, emails, bearers, b.owner.id)
+
+
+def snapshot(owner_engine, tenant_id: int) -> dict[str, list]:
+    """Every row of tenant A, read as the tables' owner (past the app's scoping and RLS)."""
+    out = {}
+    with owner_engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            if table.name == "tenants":
+                where = table.c.id == tenant_id
+            elif "tenant_id" in table.c:
+                where = table.c.tenant_id == tenant_id
+            else:
+                continue
+            cols = [c for c in table.c if c.name not in VOLATILE]
+            out[table.name] = conn.execute(select(*cols).where(where).order_by(table.c.id)).all()
+    return out
+
+
+def _diff(before: dict[str, list], after: dict[str, list]) -> str:
+    """The rows that appeared, changed or went away, table by table ("" if none)."""
+    out = []
+    for name in before:
+        old, new = {repr(r) for r in before[name]}, {repr(r) for r in after[name]}
+        if old != new:
+            out.append(f"{name}: -{sorted(old - new)[:3]} +{sorted(new - old)[:3]}")
+    return "; ".join(out)
+
+
+# --- the runner ------------------------------------------------------------------------------
+
+_LONG_TOKEN = re.compile(r"[\w.\-]{32,}")
+
+
+def _normalized(resp: TestResponse) -> str:
+    """The body without per-request CSRF tokens."""
+    return _LONG_TOKEN.sub("TOKEN", resp.get_data(as_text=True))
+
+
+def _fill(value: Any, fmt: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return value.format(**fmt)
+    if isinstance(value, list):
+        return [_fill(v, fmt) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, fmt) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Caller:
+    """One actor's browser (cookie session) and bearer token, and what went wrong for them."""
+
+    app: Any
+    owner_engine: Any
+    world: World
+    actor: str
+    failures: list[str] = field(default_factory=list)
+    #: Tenant A's data as last read, while no unchecked request has run since (saves a read).
+    _known: dict | None = None
+
+    def __post_init__(self) -> None:
+        self.client = self.app.test_client()
+        self.bearer = self.world.bearers.get(self.actor)
+        self.log_in()
+
+    @property
+    def logged_in(self) -> bool:
+        return self.actor != "anon"
+
+    def log_in(self) -> None:
+        self._known = None
+        if self.logged_in:
+            resp = login(self.client, self.world.emails[self.actor])
+            assert resp.status_code == 303, f"{self.actor} cannot log in: {resp.status_code}"
+            self.csrf = csrf(self.client, "/settings/profile")
+        else:
+            self.csrf = csrf(self.client, "/login")
+
+    def snapshot(self, *, keep: bool = False) -> dict:
+        """Tenant A's data now; ``keep`` it as known until the next request."""
+        data = (
+            self._known
+            if self._known is not None
+            else snapshot(self.owner_engine, self.world.a_tenant)
+        )
+        self._known = data if keep else None
+        return data
+
+    def drop_flashes(self) -> None:
+        with self.client.session_transaction() as session:
+            session.pop("_flashes", None)
+
+    def fail(self, what: str, message: str) -> None:
+        self.failures.append(f"{what} as {self.actor}: {message}")
+
+    # -- one request --
+
+    def send(
+        self,
+        method: str,
+        case: Case,
+        *,
+        ids: dict | None = None,
+        with_csrf: bool = True,
+        with_bearer: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> TestResponse:
+        self._known = None  # whatever this request does, what we knew is stale
+        ids = self.world.ids if ids is None else ids
+        fmt = {
+            **ids,
+            "actor": self.actor,
+            # anon tries someone else's account with a wrong password
+            "email": self.world.emails.get(self.actor, "target@acme.example.com"),
+            "subject": self.world.b_owner if self.actor == "other" else ids["target"],
+            "password": PASSWORD if self.logged_in else "wrong password",
+        }
+        kwargs: dict[str, Any] = {"method": method, "headers": dict(headers or {})}
+        if case.api:
+            if with_bearer and self.bearer:
+                kwargs["headers"]["Authorization"] = f"Bearer {self.bearer}"
+            if case.json is not None:
+                kwargs["json"] = _fill(case.json, fmt)
+        elif method != "GET":
+            data = case.data(Ctx(self.actor, ids)) if callable(case.data) else case.data
+            data = _fill(dict(data or {}), fmt)
+            if with_csrf:
+                data.update(dict.fromkeys(CSRF_FIELDS, self.csrf))
+            kwargs["data"] = data
+        return self.client.open(case.url.format(**fmt), **kwargs)
+
+    def check(
+        self,
+        what: str,
+        method: str,
+        case: Case,
+        expected: Expect,
+        *,
+        must_not_change: bool,
+        **send_kw: Any,
+    ) -> TestResponse | None:
+        before = self.snapshot() if must_not_change else None
+        resp = self.send(method, case, **send_kw)
+        ok = (
+            expected.matches(resp)
+            if isinstance(expected, Redirect)
+            else (resp.status_code == expected)
+        )
+        if not ok:
+            got = f"{resp.status_code} {resp.headers.get('Location', '')}".strip()
+            body = resp.get_data(as_text=True)
+            hint = re.search(r'role="alert"[^>]*>\s*<p>([^<]*)', body)
+            extra = f" ({hint.group(1).strip()})" if hint else ""
+            if case.api and resp.is_json:
+                extra = f" {resp.get_json()}"
+            self.fail(what, f"expected {expected}, got {got}{extra}")
+        self._check_body(what, case, resp)
+        if before is not None:
+            changed = _diff(before, self.snapshot(keep=True))
+            if changed:
+                self.fail(what, f"tenant A's data changed: {changed}")
+        return resp
+
+    def _check_body(self, what: str, case: Case, resp: TestResponse) -> None:
+        status = resp.status_code
+        if status >= 500:
+            self.fail(what, f"server error {status}")
+        if case.api and status >= 400:
+            body = resp.get_json(silent=True)
+            if not (
+                isinstance(body, dict)
+                and set(body) == {"error"}
+                and isinstance(body["error"], dict)
+                and set(body["error"]) == {"code", "message"}
+                and all(isinstance(v, str) and v for v in body["error"].values())
+            ):
+                self.fail(what, f"API error body is not {{error: {{code, message}}}}: {body!r}")
+        elif not case.api and status in (400, 403, 404) and resp.mimetype != "text/html":
+            self.fail(what, f"error page is {resp.mimetype}, not HTML")
+        if self.actor == "other" and not case.capability:
+            text = _normalized(resp)  # a random token could spell "acme"
+            if match := A_MARKER.search(text):
+                snippet = text[max(0, match.start() - 60) : match.end() + 60]
+                self.fail(what, f"tenant A's data shown to tenant B: …{snippet!r}…")
+
+    # -- one row of the matrix --
+
+    def run(self, endpoint: str, variant: str, case: Case) -> None:
+        method = variant.split()[0]
+        what = f"{endpoint} [{variant}] {method} {case.url}"
+        expected = case.expect[self.actor]
+        outsider = self.actor in ("anon", "other")
+        refused = isinstance(expected, int) and expected >= 400
+
+        if method != "GET" and not case.api:
+            self.check(
+                what + " without CSRF", method, case, 400, must_not_change=True, with_csrf=False
+            )
+        if case.api and case.expect["anon"] == 401 and self.logged_in:
+            self.check(
+                what + " with the cookie session only",
+                method,
+                case,
+                401,
+                must_not_change=True,
+                with_bearer=False,
+            )
+        if expected == LOGIN and not self.logged_in:
+            # htmx cannot follow a redirect into a fragment: 401 + HX-Redirect to the login page.
+            before = self.snapshot()
+            resp = self.send(method, case, headers={"HX-Request": "true"})
+            target = urlsplit(resp.headers.get("HX-Redirect", "")).path
+            if (resp.status_code, target) != (401, "/login"):
+                self.fail(
+                    what + " (htmx)",
+                    f"expected 401 + HX-Redirect to /login, got {resp.status_code} {target!r}",
+                )
+            if changed := _diff(before, self.snapshot(keep=True)):
+                self.fail(what + " (htmx)", f"tenant A's data changed: {changed}")
+
+        probing = bool(case.probe) and self.actor == "other"
+        if probing:
+            self.drop_flashes()  # left by an earlier redirect: they would differ between the two
+        resp = self.check(what, method, case, expected, must_not_change=outsider or refused)
+
+        if probing:
+            self.drop_flashes()
+            ids = {**self.world.ids, case.probe: MISSING_ID}
+            missing = self.send(method, case, ids=ids)
+            if (missing.status_code, _normalized(missing)) != (resp.status_code, _normalized(resp)):
+                self.fail(
+                    what,
+                    f"A's real id answers differently from a missing id "
+                    f"({resp.status_code} vs {missing.status_code}): existence is revealed",
+                )
+        if case.ends_session and self.logged_in:
+            self.log_in()
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+class _AnyId(dict):
+    """Fills every placeholder of a URL with an id."""
+
+    def __missing__(self, key: str) -> str:
+        return "1"
+
+
+def test_every_route_has_an_entry(app):
+    """A new route (or a new method on one) without a row in MATRIX fails the suite."""
+    routes = _routes(app)
+    missing = sorted(
+        f"{endpoint} {method}"
+        for endpoint, method in routes
+        if endpoint != "static" and method not in MATRIX.get(endpoint, {})
+    )
+    assert not missing, f"routes without an entry in MATRIX: {missing}"
+
+    stale = sorted(
+        f"{endpoint} [{variant}]"
+        for endpoint, cases in MATRIX.items()
+        for variant in cases
+        if (endpoint, variant.split()[0]) not in routes
+    )
+    assert not stale, f"MATRIX rows for routes that do not exist: {stale}"
+
+    # Each row's URL really reaches its endpoint (catches a typo in the table).
+    adapter = app.url_map.bind("localhost")
+    wrong = []
+    for endpoint, cases in MATRIX.items():
+        for variant, case in cases.items():
+            path = urlsplit(case.url.format_map(_AnyId())).path
+            try:
+                got, _args = adapter.match(path, method=variant.split()[0])
+            except Exception as exc:
+                got = type(exc).__name__
+            if got != endpoint:
+                wrong.append(f"{endpoint} [{variant}] {case.url} → {got}")
+            assert set(case.expect) == set(ACTORS)
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_access_matrix(app, owner_engine, actor):
+    world = build_world(app)
+    caller = Caller(app, owner_engine, world, actor)
+    for endpoint, cases in MATRIX.items():
+        for variant, case in cases.items():
+            caller.run(endpoint, variant, case)
+    assert not caller.failures, f"{len(caller.failures)} failures:\n" + "\n".join(caller.failures)
+
+
+def test_cookie_session_does_not_authenticate_the_api(app):
+    """A logged-in browser calling the API without a bearer token is anonymous there."""
+    a = make_company(app, "Acme", plan="business")
+    client = app.test_client()
+    assert login(client, a.owner.email).status_code == 303
+    assert client.get("/dashboard").status_code == 200
+    resp = client.get("/api/v1/me")
+    assert resp.status_code == 401
+    assert set(resp.get_json()["error"]) == {"code", "message"}
+    assert "Set-Cookie" not in resp.headers  # the API never starts or refreshes a session
+
+
+def test_a_revoked_or_foreign_bearer_token_is_refused(app):
+    """Bearer tokens: garbage, another tenant's id in the prefix, revoked → all 401."""
+    a = make_company(app, "Acme", plan="business")
+    b = make_company(app, "Globex", plan="business")
+
+    def make_token() -> tuple[int, str]:
+        token, secret = service.create_token(actor=db.session.get(User, a.owner.id), name="t")
+        return token.id, secret
+
+    token_id, secret = _in_tenant(app, a.tenant_id, make_token)
+    client = app.test_client()
+
+    def me(raw: str) -> int:
+        return client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code
+
+    assert me(secret) == 200
+    prefix, _tid, tok, rest = secret.split("_", 3)
+    assert me(f"{prefix}_{b.tenant_id}_{tok}_{rest}") == 401  # same token, B's tenant id
+    assert me("garbage") == 401
+    assert me(secret[:-2] + "xx") == 401
+
+    def revoke() -> None:
+        service.revoke_token(actor=db.session.get(User, a.owner.id), token_id=token_id)
+
+    _in_tenant(app, a.tenant_id, revoke)
+    assert me(secret) == 401
+
+
+def test_custom_role_permissions_are_honoured(app):
+    """A member holding only A's custom "audit.view" role reads the audit log and nothing else."""
+    a = make_company(app, "Acme", plan="business")
+
+    def role() -> int:
+        owner = db.session.get(User, a.owner.id)
+        return service.create_role(actor=owner, name="Auditors", permissions=["audit.view"]).id
+
+    _in_tenant(app, a.tenant_id, role)
+    member = add_member(app, a, "Auditors", email="auditor@acme.example.com")
+    client = app.test_client()
+    assert login(client, member.email).status_code == 303
+    assert client.get("/audit").status_code == 200
+    for url in ("/users", "/roles", "/outbox", "/settings/company", "/billing"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_deactivated_member_is_locked_out_everywhere(app):
+    """Deactivation ends the member's browser session and API token at once, and login."""
+    a = make_company(app, "Acme", plan="business")
+    member = add_member(app, a, "admin")
+
+    def token() -> str:
+        return service.create_token(actor=db.session.get(User, member.id), name="t")[1]
+
+    secret = _in_tenant(app, a.tenant_id, token)
+    browser = app.test_client()
+    assert login(browser, member.email).status_code == 303
+    assert browser.get("/users").status_code == 200
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert browser.get("/api/v1/me", headers=bearer).status_code == 200
+
+    def deactivate() -> None:
+        owner = db.session.get(User, a.owner.id)
+        service.set_active(actor=owner, user=db.session.get(User, member.id), active=False)
+
+    _in_tenant(app, a.tenant_id, deactivate)
+    assert LOGIN.matches(browser.get("/users"))
+    assert browser.get("/api/v1/me", headers=bearer).status_code == 401
+    assert login(browser, member.email).status_code == 403
+    resp = browser.post("/api/v1/auth/token", json={"email": member.email, "password": PASSWORD})
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "deactivated"
+
+
+def test_admin_cannot_hand_out_billing_through_a_custom_role(app, owner_engine):
+    """Admins lack billing.manage (only the owner holds it); roles.manage must not get round that.
+
+    An admin tries both ways: a new role with billing.manage given to themselves, and a role
+    they hold edited to add it. Whatever is refused where, the end state must be: no role of the
+    company except the owner's grants billing.manage, and the admin still gets 403 on /billing.
+    """
+    a = make_company(app, "Acme", plan="business")
+    admin = add_member(app, a, "admin")
+    client = app.test_client()
+    assert login(client, admin.email).status_code == 303
+    token = csrf(client, "/roles/new")
+
+    def role_id(name: str) -> int | None:
+        with owner_engine.connect() as conn:
+            return conn.execute(
+                select(Role.id).where(Role.tenant_id == a.tenant_id, Role.name == name)
+            ).scalar()
+
+    def give_me(name: str) -> None:
+        if (rid := role_id(name)) is not None:
+            client.post(
+                f"/users/{admin.id}", data={"role": rid, "manager": "", "csrf_token": token}
+            )
+
+    # 1. A new role with billing.manage, given to themselves.
+    client.post(
+        "/roles/new",
+        data={
+            "name": "Boss",
+            "permissions": ["billing.manage", "users.manage", "roles.manage"],
+            "csrf_token": token,
+        },
+    )
+    give_me("Boss")
+    # 2. A harmless role given to themselves, then edited to add billing.manage.
+    client.post(
+        "/roles/new",
+        data={
+            "name": "Helper",
+            "permissions": ["users.manage", "roles.manage"],
+            "csrf_token": token,
+        },
+    )
+    give_me("Helper")
+    if (rid := role_id("Helper")) is not None:
+        client.post(
+            f"/roles/{rid}",
+            data={
+                "name": "Helper",
+                "csrf_token": token,
+                "permissions": ["billing.manage", "users.manage", "roles.manage"],
+            },
+        )
+
+    with owner_engine.connect() as conn:
+        granting = [
+            name
+            for key, name, perms in conn.execute(
+                select(Role.key, Role.name, Role.permissions).where(Role.tenant_id == a.tenant_id)
+            )
+            if "billing.manage" in perms and key != "owner"
+        ]
+    assert granting == [], f"roles an admin made that grant billing.manage: {granting}"
+    assert client.get("/billing").status_code == 403
+    assert (
+        client.post("/billing/plan", data={"plan": "free", "csrf_token": token}).status_code == 403
+    )
+
+
+def test_user_managers_cannot_hand_out_roles_stronger_than_their_own(app, owner_engine):
+    """A custom "HR" role holds only users.manage: it may invite and edit users, but handing out
+    the admin role (to itself, to a colleague, or to a new invitee) would give it everything.
+    """
+    a = make_company(app, "Acme", plan="business")
+
+    def hr_role() -> int:
+        owner = db.session.get(User, a.owner.id)
+        return service.create_role(actor=owner, name="HR", permissions=["users.manage"]).id
+
+    hr_role_id = _in_tenant(app, a.tenant_id, hr_role)
+    hr = add_member(app, a, "HR", email="hr@acme.example.com")
+    colleague = add_member(app, a, "sales", email="sales@acme.example.com")
+
+    def role_of(user_id: int) -> int:
+        with owner_engine.connect() as conn:
+            return conn.execute(select(User.role_id).where(User.id == user_id)).scalar_one()
+
+    def admin_invitations() -> int:
+        with owner_engine.connect() as conn:
+            admin = select(Role.id).where(Role.tenant_id == a.tenant_id, Role.key == "admin")
+            return len(
+                conn.execute(select(Invitation.id).where(Invitation.role_id.in_(admin))).all()
+            )
+
+    client = app.test_client()
+    assert login(client, hr.email).status_code == 303
+    token = csrf(client, "/users")
+    bearer = {
+        "Authorization": "Bearer "
+        + _in_tenant(
+            app,
+            a.tenant_id,
+            lambda: service.create_token(actor=db.session.get(User, hr.id), name="t")[1],
+        )
+    }
+    with owner_engine.connect() as conn:
+        admin_id = conn.execute(
+            select(Role.id).where(Role.tenant_id == a.tenant_id, Role.key == "admin")
+        ).scalar_one()
+
+    colleague_role = role_of(colleague.id)
+    problems = []
+    attempts = [
+        (
+            "form: make myself admin",
+            lambda: client.post(
+                f"/users/{hr.id}", data={"role": admin_id, "manager": "", "csrf_token": token}
+            ),
+        ),
+        (
+            "API: make myself admin",
+            lambda: client.patch(f"/api/v1/users/{hr.id}", json={"role": "admin"}, headers=bearer),
+        ),
+        (
+            "form: make a colleague admin",
+            lambda: client.post(
+                f"/users/{colleague.id}",
+                data={"role": admin_id, "manager": "", "csrf_token": token},
+            ),
+        ),
+        (
+            "API: invite an admin",
+            lambda: client.post(
+                "/api/v1/invitations",
+                json={"email": "x@invitee.example.com", "role": "admin"},
+                headers=bearer,
+            ),
+        ),
+        (
+            "form: invite an admin",
+            lambda: client.post(
+                "/users/invite",
+                data={"email": "y@invitee.example.com", "role": admin_id, "csrf_token": token},
+            ),
+        ),
+    ]
+    for what, attempt in attempts:
+        status = attempt().status_code
+        if status not in (403, 422):
+            problems.append(f"{what}: {status}")
+        if role_of(hr.id) != hr_role_id:
+            problems.append(f"{what}: HR now holds another role")
+        if role_of(colleague.id) == admin_id:
+            problems.append(f"{what}: the colleague is now an admin")
+        if admin_invitations():
+            problems.append(f"{what}: an invitation as admin exists")
+        # Undo whatever got through, so that each attempt is judged on its own.
+        with owner_engine.begin() as conn:
+            conn.execute(update(User).where(User.id == hr.id).values(role_id=hr_role_id))
+            conn.execute(update(User).where(User.id == colleague.id).values(role_id=colleague_role))
+            conn.execute(delete(Invitation).where(Invitation.tenant_id == a.tenant_id))
+    assert not problems, "\n".join(problems)
+
+
+def test_outbox_does_not_hand_an_admin_the_owners_password_reset_link(app):
+    """Anyone may ask for the owner's reset mail; with no SMTP it waits in the Outbox, which
+    admins read. The link in it must not be readable there, or an admin becomes the owner.
+    """
+    a = make_company(app, "Acme", plan="business")
+    admin = add_member(app, a, "admin")
+    stranger = app.test_client()
+    token = csrf(stranger, "/password/forgot")
+    assert (
+        stranger.post(
+            "/password/forgot", data={"email": a.owner.email, "csrf_token": token}
+        ).status_code
+        == 200
+    )
+
+    client = app.test_client()
+    assert login(client, admin.email).status_code == 303
+    pages = [client.get("/outbox").get_data(as_text=True)]
+    for message_id in re.findall(r'href="/outbox/(\d+)"', pages[0]):
+        pages.append(client.get(f"/outbox/{message_id}").get_data(as_text=True))
+    leaked = [m for page in pages for m in re.findall(r"/password/reset/[\w.\-]{20,}", page)]
+    assert not leaked, f"the owner's password reset link is readable by an admin: {leaked[0]}"
