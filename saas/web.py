@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 from datetime import date, datetime
 from typing import Any
@@ -97,10 +99,20 @@ def _to_local(value: datetime) -> datetime:
     return value.astimezone(get_timezone())
 
 
+#: Locales whose dates read with their own digits (Babel formats dates with Latin ones).
+_NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
+
+
 def user_date(value: date | datetime | None, with_time: bool = False) -> str:
-    """Show a date (UTC datetime) in the user's zone and calendar (Gregorian or Jalali)."""
+    """Show a date (UTC datetime) in the user's zone, calendar (Gregorian/Jalali) and digits."""
     if value is None:
         return ""
+    text = _format_user_date(value, with_time)
+    digits = _NATIVE_DIGITS.get(str(get_locale()))
+    return text.translate(digits) if digits else text
+
+
+def _format_user_date(value: date | datetime, with_time: bool) -> str:
     if isinstance(value, datetime):
         value = _to_local(value)
     calendar = getattr(current_user, "calendar", "gregorian") if current_user else "gregorian"
@@ -128,6 +140,15 @@ def linkify(text: str) -> Markup:
         last = match.end()
     out.append(escape((text or "")[last:]))
     return Markup("").join(out)
+
+
+@functools.cache
+def _file_version(folder: str | None, filename: str) -> str:
+    path = os.path.join(folder or "", filename)
+    try:
+        return format(int(os.stat(path).st_mtime), "x")
+    except OSError:
+        return "0"
 
 
 def wants_json() -> bool:
@@ -267,6 +288,13 @@ def init_app(app: Flask) -> None:
             "text_direction": text_direction(),
         }
 
+    @app.url_defaults
+    def _static_version(endpoint: str, values: dict[str, Any]) -> None:
+        # Every static URL carries its file's version, so browsers may cache it for a year.
+        if endpoint == "static" and "filename" in values:
+            values.setdefault("v", _file_version(app.static_folder, values["filename"]))
+
+    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)
     app.jinja_env.filters["user_date"] = user_date
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.filters["user_datetime"] = lambda v: user_date(v, with_time=True)

@@ -129,8 +129,8 @@ def test_user_language_and_jalali_dates(app, client):
     assert 'dir="rtl"' in html
     import jdatetime
 
-    year = jdatetime.date.today().year
-    assert f"{year}/" in html  # today's date shown in the Jalali calendar
+    year = str(jdatetime.date.today().year).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert f"{year}/" in html  # today's date in the Jalali calendar, with Persian digits
     audit = client.get("/audit").get_data(as_text=True)
     assert f"{year}/" in audit
 
