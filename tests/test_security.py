@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from saas import create_app
 from saas.auth.models import Account
 from saas.extensions import db
 from tests.conftest import PASSWORD, csrf, login, make_company
@@ -202,3 +203,20 @@ def test_inviter_gets_the_link_when_no_mail_server_is_set(app, client):
     )
     html = resp.get_data(as_text=True)
     assert "No mail server is set up" in html and '<a href="http://localhost/invite/' in html
+
+
+def test_healthz_reports_ok_and_the_failing_part(app, client):
+    assert client.get("/healthz").json == {"status": "ok", "db": "ok", "redis": "ok"}
+    broken = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    )
+    resp = broken.test_client().get("/healthz")
+    assert resp.status_code == 503
+    assert (
+        resp.json["db"] == "ok"
+        and resp.json["redis"].startswith("error")
+        and resp.json["status"] == "error"
+    )
