@@ -42,8 +42,13 @@ def _tenant_of(obj: object) -> int | None:
     return obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
 
 
+#: Never worth a line in the log: the entry itself names the object and its tenant.
+_ALWAYS_SKIPPED = frozenset({"id", "tenant_id"})
+
+
 def _columns(obj: object) -> list[str]:
     skip = set(getattr(obj, "__audit_exclude__", ())) - set(getattr(obj, "__audit_mask__", ()))
+    skip |= _ALWAYS_SKIPPED
     return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in skip]
 
 
