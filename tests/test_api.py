@@ -87,6 +87,8 @@ def test_invite_list_and_patch_users(app, client):
         and resp.json["role"] == "manager"
         and resp.json["manager_id"] == company.owner.id
     )
+    resp = client.patch(f"/api/v1/users/{bob['id']}", json={"manager": None}, headers=auth)
+    assert resp.status_code == 200 and resp.json["manager_id"] is None
     resp = client.patch(f"/api/v1/users/{bob['id']}", json={"active": False}, headers=auth)
     assert resp.status_code == 200 and resp.json["active"] is False
     # Bob's tokens stop working with him.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from saas.api import api
 from saas.auth import service
@@ -87,7 +87,11 @@ class InvitationOut(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: str | None = Field(default=None, max_length=100)
-    manager_id: int | None = None
+    manager_id: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("manager_id", "manager"),
+        description="The user this one reports to (also accepted as `manager`); null for nobody",
+    )
     active: bool | None = None
 
 
