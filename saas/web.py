@@ -229,6 +229,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _resolve_user() -> None:
         # Loading the user enters their tenant; do it before any view queries a tenant table.
+        if request.endpoint == "static":
+            return  # files need no user (and no database round trip)
         g.actor_id = current_user.id if current_user.is_authenticated else None
 
     @app.after_request

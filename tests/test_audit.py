@@ -27,6 +27,7 @@ SERVICE_MODULES = [
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
 READ_ONLY = {
     "may_manage",
+    "assignable_roles",
     "hash_password",
     "check_password",
     "validate_password",

@@ -255,6 +255,16 @@ def may_manage(actor: User, user: User) -> bool:
     return actor.can("users.manage") and _within_own_permissions(actor, user.role.permissions)
 
 
+def assignable_roles(actor: User, *, keep: int | None = None) -> list[Role]:
+    """The roles ``actor`` may hand out, plus the role ``keep`` (what a user has now)."""
+    return [
+        r
+        for r in list_roles()
+        if r.id == keep
+        or (r.key not in OWNER_ONLY_ROLES and _within_own_permissions(actor, r.permissions))
+    ]
+
+
 def _check_may_manage(actor: User, user: User) -> None:
     """Refuse changing a user who holds permissions the actor lacks (no managing upwards)."""
     if not may_manage(actor, user):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas import htmx
-from saas.access import OWNER_ONLY_ROLES, PERMISSIONS, permission_required
+from saas.access import PERMISSIONS, permission_required
 from saas.auth import service
 from saas.errors import SeatLimitReached, ServiceError
 from saas.forms import options
@@ -21,12 +21,7 @@ from saas.users.forms import InviteForm, RoleForm, UserForm
 
 def _role_choices(keep: int | None = None) -> list:
     """Roles the current user may hand out (plus ``keep``, the role a user has now)."""
-    mine = set(current_user.permissions)
-    return options(
-        (r.id, r.label)
-        for r in service.list_roles()
-        if r.id == keep or (r.key not in OWNER_ONLY_ROLES and set(r.permissions) <= mine)
-    )
+    return options((r.id, r.label) for r in service.assignable_roles(current_user, keep=keep))
 
 
 def _team_context(**extra: Any) -> dict[str, Any]:
