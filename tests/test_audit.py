@@ -28,6 +28,7 @@ SERVICE_MODULES = [
 READ_ONLY = {
     "may_manage",
     "assignable_roles",
+    "possible_managers",
     "hash_password",
     "check_password",
     "validate_password",

@@ -110,6 +110,11 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.name)))
 
 
+def possible_managers(user: User) -> list[User]:
+    """Active users ``user`` could report to (not themself)."""
+    return [u for u in list_users() if u.is_active and u.id != user.id]
+
+
 def list_roles() -> list[Role]:
     """Roles of the current tenant: built-in first."""
     return list(db.session.scalars(select(Role).order_by(Role.key.is_(None), Role.id)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -93,8 +93,8 @@ def edit(user_id: int) -> Any:
         abort(403)
     form = UserForm()
     form.role.choices = _role_choices(keep=user.role_id)
-    others = [u for u in service.list_users() if u.id != user.id and u.is_active]
-    form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in others)])
+    managers = service.possible_managers(user)
+    form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in managers)])
     status = 200
     if form.validate_on_submit():
         try:
@@ -122,8 +122,6 @@ def edit(user_id: int) -> Any:
 @login_required
 @permission_required("users.manage")
 def set_active(user_id: int) -> Any:
-    from flask import request
-
     user = service.get_user(user_id)
     active = request.form.get("active") == "1"
     service.set_active(actor=current_user, user=user, active=active)
