@@ -172,7 +172,11 @@ def test_smtp_settings_keep_the_password_unless_replaced(app, client):
         client.post("/settings/company/smtp", data={**data, "smtp-password": ""}).status_code == 303
     )
     with app.app_context():
-        assert db.session.get(Tenant, company.tenant_id).smtp_password == "s3cret"
+        stored = db.session.get(Tenant, company.tenant_id).smtp_password_encrypted
+        assert "s3cret" not in stored  # encrypted at rest
+        from saas.crypto import decrypt
+
+        assert decrypt(stored, purpose="smtp") == "s3cret"
     assert (
         client.post("/settings/company/smtp", data={**data, "smtp-port": "70000"}).status_code
         == 422

@@ -11,6 +11,7 @@ from email.utils import make_msgid
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from saas.crypto import decrypt
 from saas.extensions import db
 from saas.jobs import enqueue_after_commit
 from saas.mail.models import MailMessage
@@ -56,7 +57,7 @@ def smtp_settings_for(tenant: Tenant) -> SmtpSettings | None:
             host=tenant.smtp_host,
             port=tenant.smtp_port or 587,
             user=tenant.smtp_user,
-            password=tenant.smtp_password,
+            password=decrypt(tenant.smtp_password_encrypted, purpose="smtp"),
             sender=tenant.smtp_from or cfg["SMTP_FROM"],
             security=tenant.smtp_security or "starttls",
         )

@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 from saas.access import authorize
 from saas.auth.models import User
+from saas.crypto import encrypt
 from saas.errors import ValidationFailed
 from saas.extensions import db
 from saas.storage import get_storage
@@ -98,9 +99,9 @@ def update_smtp(
     tenant.smtp_port = port if host else None
     tenant.smtp_user = (user or "").strip() or None if host else None
     if password:  # empty keeps the stored one
-        tenant.smtp_password = password
+        tenant.smtp_password_encrypted = encrypt(password, purpose="smtp")
     if not host:
-        tenant.smtp_password = None
+        tenant.smtp_password_encrypted = None
     tenant.smtp_from = (sender or "").strip() or None if host else None
     tenant.smtp_security = security if host else None
     db.session.flush()

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
@@ -57,7 +57,8 @@ class Tenant(db.Model):
     smtp_host: Mapped[str | None] = mapped_column(String(200))
     smtp_port: Mapped[int | None]
     smtp_user: Mapped[str | None] = mapped_column(String(200))
-    smtp_password: Mapped[str | None] = mapped_column(String(200))
+    #: Fernet token (saas/crypto.py, purpose "smtp"): never stored in plain text.
+    smtp_password_encrypted: Mapped[str | None] = mapped_column(Text)
     smtp_from: Mapped[str | None] = mapped_column(String(200))
     #: none | starttls | ssl
     smtp_security: Mapped[str | None] = mapped_column(String(16))
@@ -66,7 +67,8 @@ class Tenant(db.Model):
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 
-    __audit_exclude__ = ("seat_lock", "smtp_password")
+    __audit_exclude__ = ("seat_lock", "smtp_password_encrypted")
+    __audit_mask__ = ("smtp_password_encrypted",)
 
 
 class TenantScoped:
