@@ -62,10 +62,11 @@ def _invite(app, company, email="bob@acme.example.com"):
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
+        queued = len(get_queue("mail"))
         service.invite(actor=owner, email=email, role="sales")
-        assert len(get_queue("mail")) == 0  # nothing leaves before the commit
+        assert len(get_queue("mail")) == queued  # nothing leaves before the commit
         db.session.commit()
-        assert len(get_queue("mail")) == 1
+        assert len(get_queue("mail")) == queued + 1
 
 
 def _statuses(app, company):
@@ -142,3 +143,34 @@ def test_unreachable_server_marks_failed_and_retries(app):
     with app.app_context(), tenant_context(company.tenant_id):
         msg = db.session.scalar(select(MailMessage))
         assert msg.attempts == 1 and msg.error
+
+
+def test_scheduled_sweep_resends_stuck_mail_and_flags_interrupted_sends(app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from saas.mail.tasks import requeue_stuck_mail
+    from saas.utils import utcnow
+
+    company = make_company(app, plan="team")
+    _invite(app, company, "stuck@acme.example.com")
+    _invite(app, company, "cut@acme.example.com")
+    with app.app_context():
+        from saas.redis_conn import get_redis
+
+        get_redis().flushdb()  # the first delivery of both jobs was lost
+        with tenant_context(company.tenant_id):
+            old = utcnow() - timedelta(hours=1)
+            db.session.execute(update(MailMessage).values(created_at=old))
+            db.session.execute(
+                update(MailMessage)
+                .where(MailMessage.to_addr == "cut@acme.example.com")
+                .values(status="sending")
+            )
+            db.session.commit()
+        get_queue("default").enqueue(requeue_stuck_mail, None)  # what the scheduler does
+    run_jobs(app)
+    with app.app_context(), tenant_context(company.tenant_id):
+        statuses = dict(db.session.execute(select(MailMessage.to_addr, MailMessage.status)).all())
+    assert statuses == {"stuck@acme.example.com": "outbox", "cut@acme.example.com": "interrupted"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from saas.extensions import db
 from saas.jobs import get_queue, job
@@ -13,6 +13,8 @@ from saas.mail.models import MailMessage
 from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
 from saas.utils import utcnow
+
+MAX_ATTEMPTS = 5
 
 
 @job("mail")
@@ -23,19 +25,32 @@ def send_mail(tenant_id: int, message_id: int) -> str:
 
 @job("default", retries=0)
 def requeue_stuck_mail(tenant_id: None) -> int:
-    """Scheduled: re-enqueue messages left ``queued`` or ``failed`` for over 5 minutes."""
-    cutoff = utcnow() - timedelta(minutes=5)
+    """Scheduled: re-enqueue mail left ``queued``/``failed`` for 5 minutes (up to 5 attempts).
+
+    A message still ``sending`` after 30 minutes lost its worker mid-delivery: it may or may not
+    have arrived, so it becomes ``interrupted`` for a person to check instead of being resent.
+    """
+    now = utcnow()
     count = 0
     for tid in db.session.scalars(select(Tenant.id)).all():
         with tenant_context(tid):
             stuck = db.session.scalars(
                 select(MailMessage.id).where(
                     MailMessage.status.in_(("queued", "failed")),
-                    MailMessage.created_at < cutoff,
-                    MailMessage.attempts < 5,
+                    MailMessage.created_at < now - timedelta(minutes=5),
+                    MailMessage.attempts < MAX_ATTEMPTS,
                 )
             ).all()
+            db.session.execute(
+                update(MailMessage)
+                .where(
+                    MailMessage.status == "sending",
+                    MailMessage.created_at < now - timedelta(minutes=30),
+                )
+                .values(status="interrupted")
+                .execution_options(synchronize_session=False)
+            )
         for mid in stuck:
-            get_queue("mail").enqueue(send_mail, tid, mid)
+            get_queue("mail").enqueue(send_mail, tid, mid, job_id=f"mail-{tid}-{mid}-retry")
             count += 1
     return count
