@@ -153,3 +153,24 @@ def test_mail_is_written_in_the_inviters_language(app):
         msg = db.session.scalar(select(MailMessage))
         assert "приглаш" in (msg.subject + msg.body_text).lower()
         db.session.rollback()
+
+
+def test_no_translation_call_hides_inside_an_f_string():
+    """pybabel does not extract ``_()`` inside f-strings: such text would never be translated."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "saas").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                for sub in ast.walk(node):
+                    name = getattr(getattr(sub, "func", None), "id", None)
+                    if isinstance(sub, ast.Call) and name in (
+                        "_",
+                        "_l",
+                        "gettext",
+                        "lazy_gettext",
+                        "ngettext",
+                    ):
+                        offenders.append(f"{path.relative_to(ROOT)}:{sub.lineno}")
+    assert offenders == []

@@ -109,7 +109,7 @@ def test_acceptance_page_shows_the_refusal(app):
     c = app.test_client()
     page = c.get(url)
     resp = c.post(url, data={"name": "B", "password": PASSWORD, "csrf_token": _csrf(page)})
-    assert resp.status_code == 402 and "all seats are taken" in resp.get_data(as_text=True)
+    assert resp.status_code == 402 and "Acme has no free seat" in resp.get_data(as_text=True)
 
 
 def test_reactivation_over_the_limit_is_refused(app, client):
@@ -173,3 +173,15 @@ def _csrf(resp):
     from tests.conftest import csrf_from
 
     return csrf_from(resp.get_data(as_text=True))
+
+
+def test_an_admin_at_the_limit_is_told_to_ask_the_owner(app):
+    company = make_company(app, plan="team")
+    admin = add_member(app, company, "admin")
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        db.session.execute(update(Plan).where(Plan.code == "team").values(max_users=2))
+        actor = db.session.get(User, admin.id)
+        with pytest.raises(SeatLimitReached, match="Ask the owner"):
+            service.invite(actor=actor, email="x@acme.example.com", role="sales")
+        db.session.rollback()

@@ -310,7 +310,7 @@ def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
             _("%(email)s has already been invited; resend that invitation instead.", email=email),
             code="already_invited",
         )
-    tenancy.ensure_free_seat(actor.tenant)
+    tenancy.ensure_free_seat(actor.tenant, actor=actor)
     inv = Invitation(
         email=email,
         role_id=role_obj.id,
@@ -342,7 +342,7 @@ def resend_invitation(*, actor: User, invitation: Invitation) -> Invitation:
     if invitation.status in ("accepted", "revoked"):
         raise Conflict(_("This invitation is no longer open."))
     if invitation.status == "expired":
-        tenancy.ensure_free_seat(actor.tenant, exclude_invitation_id=invitation.id)
+        tenancy.ensure_free_seat(actor.tenant, actor=actor, exclude_invitation_id=invitation.id)
     invitation.expires_at = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
     db.session.flush()
     _mail_invitation(invitation, actor)
@@ -478,7 +478,7 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
         if user.role.key == "owner":
             raise ValidationFailed(_("The owner cannot be deactivated."), code="owner")
     else:
-        tenancy.ensure_free_seat(actor.tenant)
+        tenancy.ensure_free_seat(actor.tenant, actor=actor)
     user.is_active = active
     db.session.flush()
     return user

@@ -49,17 +49,33 @@ def lock_seats(tenant: Tenant) -> None:
     )
 
 
-def ensure_free_seat(tenant: Tenant, *, exclude_invitation_id: int | None = None) -> None:
-    """Lock the seats, then raise ``SeatLimitReached`` if the plan has none free."""
+def ensure_free_seat(
+    tenant: Tenant, *, actor: User | None = None, exclude_invitation_id: int | None = None
+) -> None:
+    """Lock the seats, then raise ``SeatLimitReached`` if the plan has none free.
+
+    The message tells ``actor`` what to do: upgrade (if they may), or whom to ask.
+    """
     lock_seats(tenant)
     limit = tenant.plan.max_users
-    if limit is not None and seats_used(exclude_invitation_id=exclude_invitation_id) >= limit:
+    if limit is None or seats_used(exclude_invitation_id=exclude_invitation_id) < limit:
+        return
+    full = _(
+        "Your %(plan)s plan includes %(limit)d users and all seats are taken "
+        "(pending invitations hold a seat).",
+        plan=tenant.plan.label,
+        limit=limit,
+    )
+    if actor is None:
         raise SeatLimitReached(
             _(
-                "Your %(plan)s plan includes %(limit)d users and all seats are taken "
-                "(pending invitations hold a seat). Upgrade the plan on the Billing page "
-                "to add more users.",
-                plan=tenant.plan.label,
-                limit=limit,
+                "%(company)s has no free seat on its plan right now. Ask the person who "
+                "invited you to upgrade the plan, then open this link again.",
+                company=tenant.name,
             )
         )
+    if actor.can("billing.manage"):
+        advice = _("Upgrade the plan on the Billing page to add more users.")
+    else:
+        advice = _("Ask the owner of the company to upgrade the plan.")
+    raise SeatLimitReached(f"{full} {advice}")
