@@ -220,33 +220,9 @@ def _scenarios(company, member, owner, other):
             "tenants.updated",
             "tenants",
         ),
-        "queue_mail": (
-            lambda: _mail().queue_mail(
-                kind="test",
-                to="x@acme.example.com",
-                template="password_reset",
-                language="en",
-                name="X",
-                url="http://x",
-                minutes=5,
-            ),
-            "mail_messages.created",
-            "mail_messages",
-        ),
+        "queue_mail": (_queue_test_mail, "mail_messages.created", "mail_messages"),
         "send_message": (
-            lambda: _mail().send_message(
-                _mail()
-                .queue_mail(
-                    kind="test",
-                    to="x@acme.example.com",
-                    template="password_reset",
-                    language="en",
-                    name="X",
-                    url="http://x",
-                    minutes=5,
-                )
-                .id
-            ),
+            lambda: _mail().send_message(_queue_test_mail().id),
             "mail_messages.updated",
             "mail_messages",
         ),
@@ -269,6 +245,18 @@ def _mail():
     from saas.mail import service
 
     return service
+
+
+def _queue_test_mail():
+    return _mail().queue_mail(
+        kind="test",
+        to="x@acme.example.com",
+        template="password_reset",
+        language="en",
+        name="X",
+        url="http://x",
+        minutes=5,
+    )
 
 
 def _inv(owner):
