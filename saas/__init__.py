@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Views register their routes on the blueprints when imported.
     import saas.audit.views
+    import saas.auth.api
     import saas.auth.views
     import saas.billing.views
     import saas.dashboard.views

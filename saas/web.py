@@ -210,7 +210,7 @@ def init_app(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not (req.path.startswith("/api/") and header.startswith("Bearer ")):
             return None
-        from saas.auth.service import user_for_token
+        from saas.auth.tokens import user_for_token
 
         return user_for_token(header[len("Bearer ") :].strip())
 

@@ -178,9 +178,9 @@ def add_member(
     app: Flask, company: Company, role: str, email: str | None = None, manager: Member | None = None
 ) -> Member:
     """Invite and accept a member with ``role`` into ``company`` (needs a free seat)."""
-    from saas.auth import service
     from saas.auth.models import User
     from saas.tenancy.context import enter_tenant
+    from saas.users import service
 
     domain = company.name.lower().replace(" ", "")
     email = email or f"{role}{len(company.members)}@{domain}.example.com"

@@ -36,11 +36,14 @@ from sqlalchemy import delete, select, update
 from werkzeug.test import TestResponse
 
 from saas.access import PERMISSIONS
-from saas.auth import service
+from saas.auth import service as auth_service
+from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
 from saas.extensions import db
 from saas.mail.models import MailMessage
+from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant
+from saas.users import service as users_service
 from tests.conftest import PASSWORD, add_member, csrf, login, make_company
 
 # --- the callers -----------------------------------------------------------------------------
@@ -364,12 +367,16 @@ def build_world(app) -> World:
 
     def objects_of_a() -> dict[str, Any]:
         owner = db.session.get(User, a.owner.id)
-        role = service.create_role(actor=owner, name="Acme Auditors", permissions=["audit.view"])
-        temp = service.create_role(actor=owner, name="Acme Temps", permissions=[])
-        keep = service.invite(actor=owner, email="keep@invitee.example.com", role="sales")
-        revoke = service.invite(actor=owner, email="revoke@invitee.example.com", role="viewer")
-        token, _secret = service.create_token(actor=owner, name="spare")
-        service.request_password_reset(email=target.email)
+        role = roles_service.create_role(
+            actor=owner, name="Acme Auditors", permissions=["audit.view"]
+        )
+        temp = roles_service.create_role(actor=owner, name="Acme Temps", permissions=[])
+        keep = users_service.invite(actor=owner, email="keep@invitee.example.com", role="sales")
+        revoke = users_service.invite(
+            actor=owner, email="revoke@invitee.example.com", role="viewer"
+        )
+        token, _secret = tokens.create_token(actor=owner, name="spare")
+        auth_service.request_password_reset(email=target.email)
         from saas.settings.service import set_logo
 
         set_logo(actor=owner, data=PNG)
@@ -385,12 +392,12 @@ def build_world(app) -> World:
             "target": target.id,
             "role": role.id,
             "temp_role": temp.id,
-            "sales_role": service.find_role("sales").id,
-            "admin_role": service.find_role("admin").id,
-            "owner_role": service.find_role("owner").id,
+            "sales_role": roles_service.find_role("sales").id,
+            "admin_role": roles_service.find_role("admin").id,
+            "owner_role": roles_service.find_role("owner").id,
             "inv_keep": keep.id,
             "inv_revoke": revoke.id,
-            "invite_token": urlsplit(service.invitation_url(keep)).path.rsplit("/", 1)[1],
+            "invite_token": urlsplit(users_service.invitation_url(keep)).path.rsplit("/", 1)[1],
             "reset_token": re.search(r"/password/reset/([\w.\-]+)", reset_mail.body_text).group(1),
             "token": token.id,
             "message": message.id,
@@ -399,7 +406,7 @@ def build_world(app) -> World:
     ids = _in_tenant(app, a.tenant_id, objects_of_a)
 
     def bearer(member) -> str:
-        return service.create_token(actor=db.session.get(User, member.id), name="matrix")[1]
+        return tokens.create_token(actor=db.session.get(User, member.id), name="matrix")[1]
 
     bearers = {r: _in_tenant(app, a.tenant_id, lambda m=m: bearer(m)) for r, m in members.items()}
     bearers["other"] = _in_tenant(app, b.tenant_id, lambda: bearer(b.owner))
@@ -724,7 +731,7 @@ def test_a_revoked_or_foreign_bearer_token_is_refused(app):
     b = make_company(app, "Globex", plan="business")
 
     def make_token() -> tuple[int, str]:
-        token, secret = service.create_token(actor=db.session.get(User, a.owner.id), name="t")
+        token, secret = tokens.create_token(actor=db.session.get(User, a.owner.id), name="t")
         return token.id, secret
 
     token_id, secret = _in_tenant(app, a.tenant_id, make_token)
@@ -740,7 +747,7 @@ def test_a_revoked_or_foreign_bearer_token_is_refused(app):
     assert me(secret[:-2] + "xx") == 401
 
     def revoke() -> None:
-        service.revoke_token(actor=db.session.get(User, a.owner.id), token_id=token_id)
+        tokens.revoke_token(actor=db.session.get(User, a.owner.id), token_id=token_id)
 
     _in_tenant(app, a.tenant_id, revoke)
     assert me(secret) == 401
@@ -752,7 +759,9 @@ def test_custom_role_permissions_are_honoured(app):
 
     def role() -> int:
         owner = db.session.get(User, a.owner.id)
-        return service.create_role(actor=owner, name="Auditors", permissions=["audit.view"]).id
+        return roles_service.create_role(
+            actor=owner, name="Auditors", permissions=["audit.view"]
+        ).id
 
     _in_tenant(app, a.tenant_id, role)
     member = add_member(app, a, "Auditors", email="auditor@acme.example.com")
@@ -769,7 +778,7 @@ def test_deactivated_member_is_locked_out_everywhere(app):
     member = add_member(app, a, "admin")
 
     def token() -> str:
-        return service.create_token(actor=db.session.get(User, member.id), name="t")[1]
+        return tokens.create_token(actor=db.session.get(User, member.id), name="t")[1]
 
     secret = _in_tenant(app, a.tenant_id, token)
     browser = app.test_client()
@@ -780,7 +789,7 @@ def test_deactivated_member_is_locked_out_everywhere(app):
 
     def deactivate() -> None:
         owner = db.session.get(User, a.owner.id)
-        service.set_active(actor=owner, user=db.session.get(User, member.id), active=False)
+        users_service.set_active(actor=owner, user=db.session.get(User, member.id), active=False)
 
     _in_tenant(app, a.tenant_id, deactivate)
     assert LOGIN.matches(browser.get("/users"))
@@ -868,7 +877,7 @@ def test_user_managers_cannot_hand_out_roles_stronger_than_their_own(app, owner_
 
     def hr_role() -> int:
         owner = db.session.get(User, a.owner.id)
-        return service.create_role(actor=owner, name="HR", permissions=["users.manage"]).id
+        return roles_service.create_role(actor=owner, name="HR", permissions=["users.manage"]).id
 
     hr_role_id = _in_tenant(app, a.tenant_id, hr_role)
     hr = add_member(app, a, "HR", email="hr@acme.example.com")
@@ -893,7 +902,7 @@ def test_user_managers_cannot_hand_out_roles_stronger_than_their_own(app, owner_
         + _in_tenant(
             app,
             a.tenant_id,
-            lambda: service.create_token(actor=db.session.get(User, hr.id), name="t")[1],
+            lambda: tokens.create_token(actor=db.session.get(User, hr.id), name="t")[1],
         )
     }
     with owner_engine.connect() as conn:

@@ -9,14 +9,21 @@ from PIL import Image
 from sqlalchemy import select
 
 from saas.audit.models import AuditEntry
-from saas.auth import service as auth
+from saas.auth import service as auth_service
+from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
 from saas.extensions import db
+from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
+from saas.users import service as users_service
 from tests.conftest import PASSWORD, add_member, csrf, login, make_company
 
 SERVICE_MODULES = [
     "saas.auth.service",
+    "saas.auth.tokens",
+    "saas.users.service",
+    "saas.users.seats",
+    "saas.roles.service",
     "saas.tenancy.service",
     "saas.billing.service",
     "saas.settings.service",
@@ -27,6 +34,8 @@ SERVICE_MODULES = [
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
 READ_ONLY = {
     "may_manage",
+    "within_own_permissions",
+    "signer",
     "assignable_roles",
     "possible_managers",
     "hash_password",
@@ -77,47 +86,47 @@ def _scenarios(company, member, owner, other):
     """function name → (call, expected action, expected object type)."""
     return {
         "signup": (
-            lambda: auth.signup(
+            lambda: auth_service.signup(
                 company="New Co", name="N", email="n@newco.example.com", password=PASSWORD
             ),
             "users.created",
             "users",
         ),
-        "record_login": (lambda: auth.record_login(owner), "auth.login", "users"),
+        "record_login": (lambda: auth_service.record_login(owner), "auth.login", "users"),
         "invite": (
-            lambda: auth.invite(actor=owner, email="i@acme.example.com", role="viewer"),
+            lambda: users_service.invite(actor=owner, email="i@acme.example.com", role="viewer"),
             "invitations.created",
             "invitations",
         ),
         "resend_invitation": (
-            lambda: auth.resend_invitation(actor=owner, invitation=_inv(owner)),
+            lambda: users_service.resend_invitation(actor=owner, invitation=_inv(owner)),
             "invitations.updated",
             "invitations",
         ),
         "revoke_invitation": (
-            lambda: auth.revoke_invitation(actor=owner, invitation=_inv(owner)),
+            lambda: users_service.revoke_invitation(actor=owner, invitation=_inv(owner)),
             "invitations.updated",
             "invitations",
         ),
         "accept_invitation": (
-            lambda: auth.accept_invitation(
+            lambda: users_service.accept_invitation(
                 invitation=_inv(owner), name="I", password=PASSWORD, language="en"
             ),
             "users.created",
             "users",
         ),
         "update_user": (
-            lambda: auth.update_user(actor=owner, user=member, role="viewer"),
+            lambda: users_service.update_user(actor=owner, user=member, role="viewer"),
             "users.updated",
             "users",
         ),
         "set_active": (
-            lambda: auth.set_active(actor=owner, user=member, active=False),
+            lambda: users_service.set_active(actor=owner, user=member, active=False),
             "users.updated",
             "users",
         ),
         "update_profile": (
-            lambda: auth.update_profile(
+            lambda: users_service.update_profile(
                 actor=owner,
                 name="Renamed",
                 language="ru",
@@ -128,51 +137,59 @@ def _scenarios(company, member, owner, other):
             "users",
         ),
         "change_password": (
-            lambda: auth.change_password(actor=owner, current=PASSWORD, new="a new long password"),
+            lambda: auth_service.change_password(
+                actor=owner, current=PASSWORD, new="a new long password"
+            ),
             "accounts.updated",
             "accounts",
         ),
         "request_password_reset": (
-            lambda: auth.request_password_reset(email=owner.email),
+            lambda: auth_service.request_password_reset(email=owner.email),
             "auth.password_reset_requested",
             "users",
         ),
         "reset_password": (
-            lambda: auth.reset_password(token=_reset_token(owner), password="another long pass"),
+            lambda: auth_service.reset_password(
+                token=_reset_token(owner), password="another long pass"
+            ),
             "accounts.updated",
             "accounts",
         ),
         "set_password_by_operator": (
-            lambda: auth.set_password_by_operator(email=owner.email, password="set by operator"),
+            lambda: auth_service.set_password_by_operator(
+                email=owner.email, password="set by operator"
+            ),
             "accounts.updated",
             "accounts",
         ),
         "create_token": (
-            lambda: auth.create_token(actor=owner, name="script"),
+            lambda: tokens.create_token(actor=owner, name="script"),
             "api_tokens.created",
             "api_tokens",
         ),
         "revoke_token": (
-            lambda: auth.revoke_token(
-                actor=owner, token_id=auth.create_token(actor=owner, name="t")[0].id
+            lambda: tokens.revoke_token(
+                actor=owner, token_id=tokens.create_token(actor=owner, name="t")[0].id
             ),
             "api_tokens.updated",
             "api_tokens",
         ),
         "token_for_credentials": (
-            lambda: auth.token_for_credentials(email=owner.email, password=PASSWORD),
+            lambda: tokens.token_for_credentials(email=owner.email, password=PASSWORD),
             "api_tokens.created",
             "api_tokens",
         ),
         "create_role": (
-            lambda: auth.create_role(actor=owner, name="Intern", permissions=["reports.view"]),
+            lambda: roles_service.create_role(
+                actor=owner, name="Intern", permissions=["reports.view"]
+            ),
             "roles.created",
             "roles",
         ),
         "update_role": (
-            lambda: auth.update_role(
+            lambda: roles_service.update_role(
                 actor=owner,
-                role=auth.create_role(actor=owner, name="R", permissions=[]),
+                role=roles_service.create_role(actor=owner, name="R", permissions=[]),
                 name="R2",
                 permissions=["pool.claim"],
             ),
@@ -180,8 +197,8 @@ def _scenarios(company, member, owner, other):
             "roles",
         ),
         "delete_role": (
-            lambda: auth.delete_role(
-                actor=owner, role=auth.create_role(actor=owner, name="D", permissions=[])
+            lambda: roles_service.delete_role(
+                actor=owner, role=roles_service.create_role(actor=owner, name="D", permissions=[])
             ),
             "roles.deleted",
             "roles",
@@ -263,7 +280,7 @@ def _inv(owner):
     inv = db.session.scalar(
         select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     )
-    return inv or auth.invite(actor=owner, email="late@acme.example.com", role="viewer")
+    return inv or users_service.invite(actor=owner, email="late@acme.example.com", role="viewer")
 
 
 def _reset_token(owner):
@@ -301,7 +318,7 @@ def test_mutating_service_function_writes_audit_entries(app, name):
 
         owner = db.session.get(User, company.owner.id)
         g.actor_id = owner.id
-        auth.invite(actor=owner, email="open@acme.example.com", role="viewer")
+        users_service.invite(actor=owner, email="open@acme.example.com", role="viewer")
         db.session.commit()
         enter_tenant(company.tenant_id)
         before = db.session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()))
@@ -339,7 +356,7 @@ def test_audit_records_field_changes_from_what_to_what(app):
         sales, viewer = (
             db.session.scalar(select(Role.id).where(Role.key == k)) for k in ("sales", "viewer")
         )
-        auth.update_user(actor=owner, user=db.session.get(User, member.id), role="viewer")
+        users_service.update_user(actor=owner, user=db.session.get(User, member.id), role="viewer")
         db.session.commit()
         entry = db.session.scalars(
             select(AuditEntry)
@@ -355,7 +372,7 @@ def test_secrets_are_masked(app):
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
-        auth.change_password(actor=owner, current=PASSWORD, new="a new long password")
+        auth_service.change_password(actor=owner, current=PASSWORD, new="a new long password")
         db.session.commit()
         entry = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "accounts.updated")
@@ -369,7 +386,7 @@ def test_a_rolled_back_change_leaves_no_entry(app):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
         count = len(db.session.scalars(select(AuditEntry)).all())
-        auth.create_role(actor=owner, name="Temp", permissions=[])
+        roles_service.create_role(actor=owner, name="Temp", permissions=[])
         db.session.rollback()
         enter_tenant(company.tenant_id)
         assert len(db.session.scalars(select(AuditEntry)).all()) == count

@@ -138,11 +138,11 @@ def test_user_language_and_jalali_dates(app, client):
 def test_mail_is_written_in_the_inviters_language(app):
     from sqlalchemy import select
 
-    from saas.auth import service
     from saas.auth.models import User
     from saas.extensions import db
     from saas.mail.models import MailMessage
     from saas.tenancy.context import enter_tenant
+    from saas.users import service
 
     company = make_company(app)
     with app.test_request_context("/"):

@@ -7,7 +7,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from saas.auth import service
 from saas.auth.models import User
 from saas.extensions import db
 from saas.jobs import get_queue
@@ -15,6 +14,7 @@ from saas.mail.models import MailMessage
 from saas.mail.tasks import send_mail
 from saas.settings.service import update_smtp
 from saas.tenancy.context import enter_tenant, tenant_context
+from saas.users import service as users_service
 from tests.conftest import make_company, run_jobs
 
 
@@ -63,7 +63,7 @@ def _invite(app, company, email="bob@acme.example.com"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
         queued = len(get_queue("mail"))
-        service.invite(actor=owner, email=email, role="sales")
+        users_service.invite(actor=owner, email=email, role="sales")
         assert len(get_queue("mail")) == queued  # nothing leaves before the commit
         db.session.commit()
         assert len(get_queue("mail")) == queued + 1
@@ -128,7 +128,7 @@ def test_a_rolled_back_request_sends_nothing(app):
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
-        service.invite(actor=owner, email="bob@acme.example.com", role="sales")
+        users_service.invite(actor=owner, email="bob@acme.example.com", role="sales")
         db.session.rollback()
         assert len(get_queue("mail")) == 0
     assert _statuses(app, company) == []

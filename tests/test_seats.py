@@ -5,12 +5,12 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from saas.auth import service
 from saas.auth.models import Invitation, User
 from saas.errors import SeatLimitReached
 from saas.extensions import db
 from saas.tenancy.context import enter_tenant, tenant_context
 from saas.tenancy.models import Plan
+from saas.users import service as users_service
 from tests.conftest import PASSWORD, add_member, csrf, login, make_company
 
 
@@ -18,7 +18,7 @@ def _invite(app, company, email, role="sales"):
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
-        inv = service.invite(actor=owner, email=email, role=role)
+        inv = users_service.invite(actor=owner, email=email, role=role)
         db.session.commit()
         return inv.id
 
@@ -75,17 +75,22 @@ def test_acceptance_is_refused_when_the_seat_was_taken_meanwhile(app):
         owner = db.session.get(User, company.owner.id)
         # Withdraw the first invitation, give its seat to someone else, then reopen it:
         # two people now hold a link for one seat.
-        inv = service.get_invitation(first)
-        service.revoke_invitation(actor=owner, invitation=inv)
-        other = service.invite(actor=owner, email="c@acme.example.com", role="sales")
-        service.accept_invitation(invitation=other, name="C", password=PASSWORD, language="en")
+        inv = users_service.get_invitation(first)
+        users_service.revoke_invitation(actor=owner, invitation=inv)
+        other = users_service.invite(actor=owner, email="c@acme.example.com", role="sales")
+        users_service.accept_invitation(
+            invitation=other, name="C", password=PASSWORD, language="en"
+        )
         inv.revoked_at = None
         db.session.commit()
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         with pytest.raises(SeatLimitReached):
-            service.accept_invitation(
-                invitation=service.get_invitation(first), name="B", password=PASSWORD, language="en"
+            users_service.accept_invitation(
+                invitation=users_service.get_invitation(first),
+                name="B",
+                password=PASSWORD,
+                language="en",
             )
         db.session.rollback()
 
@@ -95,7 +100,9 @@ def test_acceptance_page_shows_the_refusal(app):
     inv_id = _invite(app, company, "b@acme.example.com")
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
-        url = service.invitation_url(service.get_invitation(inv_id)).replace("http://localhost", "")
+        url = users_service.invitation_url(users_service.get_invitation(inv_id)).replace(
+            "http://localhost", ""
+        )
         # a second active user appears out of band (e.g. plan data changed): no seat left
         db.session.execute(update(Plan).where(Plan.code == "free").values(max_users=1))
         db.session.commit()
@@ -176,5 +183,5 @@ def test_an_admin_at_the_limit_is_told_to_ask_the_owner(app):
         db.session.execute(update(Plan).where(Plan.code == "team").values(max_users=2))
         actor = db.session.get(User, admin.id)
         with pytest.raises(SeatLimitReached, match="Ask the owner"):
-            service.invite(actor=actor, email="x@acme.example.com", role="sales")
+            users_service.invite(actor=actor, email="x@acme.example.com", role="sales")
         db.session.rollback()

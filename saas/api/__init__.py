@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: bearer tokens only, JSON errors, an OpenAPI document.
 
-Each feature declares its endpoints in its own ``api.py`` with ``api.route(...)``.
+Each feature declares its endpoints in its own ``api.py`` with ``api.route(...)``;
+``create_app`` imports those modules (this package imports none of them: no import cycle).
 """
 
 from __future__ import annotations
@@ -18,6 +19,3 @@ api = ApiRegistry(bp, title="Baza API", version="1")
 @bp.get("/openapi.json")
 def openapi() -> Any:
     return jsonify(api.document())
-
-
-from saas.auth import api as _auth_api  # noqa: E402,F401

@@ -11,7 +11,7 @@ from flask_login import login_required
 from saas import htmx
 from saas.access import permission_required
 from saas.audit import bp, search
-from saas.auth.service import list_users
+from saas.users.service import list_users
 
 
 def _int(name: str) -> int | None:

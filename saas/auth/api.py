@@ -7,10 +7,11 @@ from flask_login import current_user
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from saas.api import api
-from saas.auth import service
+from saas.auth import tokens
 from saas.auth.models import User
 from saas.extensions import limiter
-from saas.tenancy import service as tenancy
+from saas.users import seats
+from saas.users import service as users_service
 
 # --- schemas ---------------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ def _json_account_key() -> str:
     ],
 )
 def create_token(body: TokenRequest) -> dict[str, str]:
-    return {"token": service.token_for_credentials(email=body.email, password=body.password)}
+    return {"token": tokens.token_for_credentials(email=body.email, password=body.password)}
 
 
 @api.route(
@@ -139,7 +140,7 @@ def me() -> MeOut:
         permissions=current_user.permissions,
         tenant=TenantOut(id=tenant.id, name=tenant.name),
         plan=PlanOut(code=plan.code, name=plan.name, max_users=plan.max_users),
-        seats=SeatsOut(used=tenancy.seats_used(), allowed=plan.max_users),
+        seats=SeatsOut(used=seats.seats_used(), allowed=plan.max_users),
     )
 
 
@@ -155,7 +156,7 @@ def list_users() -> list[UserOut]:
     from saas.access import authorize
 
     authorize(current_user, "users.manage")
-    return [UserOut.of(u) for u in service.list_users()]
+    return [UserOut.of(u) for u in users_service.list_users()]
 
 
 @api.route(
@@ -168,12 +169,12 @@ def list_users() -> list[UserOut]:
     errors={402: "The plan has no free seat", 403: "Forbidden", 409: "Already a member or invited"},
 )
 def create_invitation(body: InvitationRequest) -> InvitationOut:
-    inv = service.invite(actor=current_user, email=body.email, role=body.role)
+    inv = users_service.invite(actor=current_user, email=body.email, role=body.role)
     return InvitationOut(
         id=inv.id,
         email=inv.email,
         role=inv.role.key or inv.role.name,
-        accept_url=service.invitation_url(inv),
+        accept_url=users_service.invitation_url(inv),
     )
 
 
@@ -189,7 +190,7 @@ def patch_user(body: UserPatch, user_id: int) -> UserOut:
     from saas.access import authorize
 
     authorize(current_user, "users.manage")
-    user = service.get_user(user_id)
+    user = users_service.get_user(user_id)
     changes: dict[str, object] = {}
     fields = body.model_fields_set
     if "role" in fields and body.role is not None:
@@ -198,4 +199,4 @@ def patch_user(body: UserPatch, user_id: int) -> UserOut:
         changes["manager_id"] = body.manager_id
     if "active" in fields and body.active is not None:
         changes["active"] = body.active
-    return UserOut.of(service.update_user(actor=current_user, user=user, **changes))
+    return UserOut.of(users_service.update_user(actor=current_user, user=user, **changes))

@@ -9,10 +9,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from saas.auth import bp, service
+from saas.auth import bp
+from saas.auth import service as auth_service
 from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, SignupForm
 from saas.errors import ServiceError
 from saas.extensions import limiter
+from saas.tenancy import service as tenancy
+from saas.users import service as users_service
 from saas.utils import safe_next
 
 
@@ -51,7 +54,7 @@ def signup() -> Any:
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = service.signup(
+            user = auth_service.signup(
                 company=form.company.data,
                 name=form.name.data,
                 email=form.email.data,
@@ -62,7 +65,7 @@ def signup() -> Any:
             _form_error(form, exc)
         else:
             login_user(user)
-            service.record_login(user)
+            auth_service.record_login(user)
             flash(_("Welcome to Baza! Your company is ready."), "success")
             return redirect(url_for("dashboard.index"), 303)
     status = 422 if form.is_submitted() else 200
@@ -80,13 +83,13 @@ def login() -> Any:
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            user = service.authenticate(email=form.email.data, password=form.password.data)
+            user = auth_service.authenticate(email=form.email.data, password=form.password.data)
         except ServiceError as exc:
             form.form_errors.append(exc.message)
             status = exc.status
         else:
             login_user(user)
-            service.record_login(user)
+            auth_service.record_login(user)
             return redirect(target, 303)
     return render_template("auth/login.html", form=form), status
 
@@ -106,7 +109,7 @@ def logout() -> Any:
 def forgot_password() -> Any:
     form = ForgotForm()
     if form.validate_on_submit():
-        service.request_password_reset(email=form.email.data)
+        auth_service.request_password_reset(email=form.email.data)
         return render_template("auth/forgot_sent.html", email=form.email.data)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/forgot.html", form=form), status
@@ -115,11 +118,11 @@ def forgot_password() -> Any:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
 def reset_password(token: str) -> Any:
-    user = service.reset_password(token=token)  # NotFound → friendly page
+    user = auth_service.reset_password(token=token)  # NotFound → friendly page
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            service.reset_password(token=token, password=form.password.data)
+            auth_service.reset_password(token=token, password=form.password.data)
         except ServiceError as exc:
             form.password.errors = [exc.message]
         else:
@@ -133,14 +136,14 @@ def reset_password(token: str) -> Any:
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
 def accept(token: str) -> Any:
-    invitation = service.load_invitation(token)  # NotFound → friendly page
+    invitation = users_service.load_invitation(token)  # NotFound → friendly page
     if current_user.is_authenticated:
         logout_user()  # the link is for a new person: not whoever is logged in here
     form = AcceptForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.accept_invitation(
+            user = users_service.accept_invitation(
                 invitation=invitation,
                 name=form.name.data,
                 password=form.password.data,
@@ -151,12 +154,12 @@ def accept(token: str) -> Any:
             status = exc.status
         else:
             login_user(user)
-            service.record_login(user)
+            auth_service.record_login(user)
             flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
             return redirect(url_for("dashboard.index"), 303)
     if form.is_submitted() and status == 200:
         status = 422
-    company = service.current_tenant().name
+    company = tenancy.current_tenant().name
     return render_template(
         "auth/accept.html", form=form, invitation=invitation, company=company
     ), status

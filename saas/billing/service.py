@@ -12,6 +12,7 @@ from saas.billing.providers import get_provider
 from saas.errors import Conflict, NotFound
 from saas.extensions import db
 from saas.tenancy import service as tenancy
+from saas.users import seats
 
 
 def change_plan(*, actor: User, plan_code: str) -> PlanChange | None:
@@ -23,8 +24,8 @@ def change_plan(*, actor: User, plan_code: str) -> PlanChange | None:
         raise NotFound(_("No such plan."))
     if plan.id == tenant.plan_id:
         return None
-    tenancy.lock_seats(tenant)
-    used = tenancy.seats_used()
+    seats.lock_seats(tenant)
+    used = seats.seats_used()
     if plan.max_users is not None and used > plan.max_users:
         raise Conflict(
             _(

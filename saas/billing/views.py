@@ -12,6 +12,7 @@ from saas import htmx
 from saas.access import permission_required
 from saas.billing import bp, service
 from saas.tenancy import service as tenancy
+from saas.users import seats
 
 
 @bp.get("/billing")
@@ -22,7 +23,7 @@ def index() -> Any:
         "billing/index.html",
         tenant=current_user.tenant,
         plans=tenancy.list_plans(),
-        seats_used=tenancy.seats_used(),
+        seats_used=seats.seats_used(),
         history=service.plan_history(),
     )
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from saas.dashboard import bp
 from saas.dashboard.service import next_steps
-from saas.tenancy import service as tenancy
+from saas.users import seats
 
 
 @bp.get("/dashboard")
@@ -19,6 +19,6 @@ def index() -> Any:
     return render_template(
         "dashboard/index.html",
         tenant=tenant,
-        seats_used=tenancy.seats_used(),
+        seats_used=seats.seats_used(),
         steps=next_steps(current_user),
     )

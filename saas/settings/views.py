@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas.access import permission_required
-from saas.auth import service as auth
+from saas.auth import service as auth_service
+from saas.auth import tokens as api_tokens
 from saas.errors import ServiceError
 from saas.forms import options
 from saas.settings import bp, service
@@ -23,6 +24,7 @@ from saas.settings.forms import (
     TokenForm,
 )
 from saas.storage import get_storage
+from saas.users import service as users_service
 from saas.utils import utcnow
 
 
@@ -181,7 +183,7 @@ def save_profile() -> Any:
     profile, password = _profile_forms()
     if profile.validate_on_submit():
         try:
-            auth.update_profile(
+            users_service.update_profile(
                 actor=current_user,
                 name=profile.name.data,
                 language=profile.language.data,
@@ -206,7 +208,7 @@ def save_password() -> Any:
     profile, password = _profile_forms()
     if password.validate_on_submit():
         try:
-            auth.change_password(
+            auth_service.change_password(
                 actor=current_user, current=password.current.data, new=password.new.data
             )
         except ServiceError as exc:
@@ -228,7 +230,7 @@ def tokens() -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            _token, secret = auth.create_token(actor=current_user, name=form.name.data)
+            _token, secret = api_tokens.create_token(actor=current_user, name=form.name.data)
         except ServiceError as exc:
             form.form_errors.append(exc.message)
             status = exc.status
@@ -239,7 +241,7 @@ def tokens() -> Any:
     return render_template(
         "settings/tokens.html",
         form=form,
-        tokens=auth.list_tokens(actor=current_user),
+        tokens=api_tokens.list_tokens(actor=current_user),
         secret=secret,
     ), status
 
@@ -247,6 +249,6 @@ def tokens() -> Any:
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> Any:
-    auth.revoke_token(actor=current_user, token_id=token_id)
+    api_tokens.revoke_token(actor=current_user, token_id=token_id)
     flash(_("The token has been revoked."), "info")
     return redirect(url_for("settings.tokens"), 303)

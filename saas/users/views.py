@@ -10,26 +10,26 @@ from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import PERMISSIONS, permission_required
-from saas.auth import service
 from saas.errors import SeatLimitReached, ServiceError
 from saas.forms import options
 from saas.mail.service import smtp_settings_for
-from saas.tenancy import service as tenancy
-from saas.users import bp
+from saas.roles import service as roles_service
+from saas.users import bp, seats
+from saas.users import service as users_service
 from saas.users.forms import InviteForm, RoleForm, UserForm
 
 
 def _role_choices(keep: int | None = None) -> list:
     """Roles the current user may hand out (plus ``keep``, the role a user has now)."""
-    return options((r.id, r.label) for r in service.assignable_roles(current_user, keep=keep))
+    return options((r.id, r.label) for r in users_service.assignable_roles(current_user, keep=keep))
 
 
 def _team_context(**extra: Any) -> dict[str, Any]:
     return {
-        "users": service.list_users(),
-        "invitations": service.list_invitations(),
+        "users": users_service.list_users(),
+        "invitations": users_service.list_invitations(),
         "tenant": current_user.tenant,
-        "seats_used": tenancy.seats_used(),
+        "seats_used": seats.seats_used(),
         **extra,
     }
 
@@ -48,13 +48,15 @@ def invite() -> Any:
     form = InviteForm()
     form.role.choices = _role_choices()
     if not form.role.data:
-        sales = service.find_role("sales")
+        sales = roles_service.find_role("sales")
         form.role.data = str(sales.id) if sales else None
     status = 200
     offer_upgrade = False
     if form.validate_on_submit():
         try:
-            inv = service.invite(actor=current_user, email=form.email.data, role=form.role.data)
+            inv = users_service.invite(
+                actor=current_user, email=form.email.data, role=form.role.data
+            )
         except ServiceError as exc:
             form.form_errors.append(exc.message)
             status = exc.status
@@ -66,7 +68,7 @@ def invite() -> Any:
                         "Invitation created. No mail server is set up, so give %(email)s "
                         "this link yourself: %(url)s",
                         email=inv.email,
-                        url=service.invitation_url(inv),
+                        url=users_service.invitation_url(inv),
                     ),
                     "success",
                 )
@@ -88,17 +90,17 @@ def invite() -> Any:
 @login_required
 @permission_required("users.manage")
 def edit(user_id: int) -> Any:
-    user = service.get_user(user_id)
-    if not service.may_manage(current_user, user):
+    user = users_service.get_user(user_id)
+    if not users_service.may_manage(current_user, user):
         abort(403)
     form = UserForm()
     form.role.choices = _role_choices(keep=user.role_id)
-    managers = service.possible_managers(user)
+    managers = users_service.possible_managers(user)
     form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in managers)])
     status = 200
     if form.validate_on_submit():
         try:
-            service.update_user(
+            users_service.update_user(
                 actor=current_user,
                 user=user,
                 role=form.role.data,
@@ -122,9 +124,9 @@ def edit(user_id: int) -> Any:
 @login_required
 @permission_required("users.manage")
 def set_active(user_id: int) -> Any:
-    user = service.get_user(user_id)
+    user = users_service.get_user(user_id)
     active = request.form.get("active") == "1"
-    service.set_active(actor=current_user, user=user, active=active)
+    users_service.set_active(actor=current_user, user=user, active=active)
     if active:
         flash(_("%(name)s can log in again.", name=user.name), "success")
     else:
@@ -136,8 +138,8 @@ def set_active(user_id: int) -> Any:
 @login_required
 @permission_required("users.manage")
 def revoke_invitation(invitation_id: int) -> Any:
-    inv = service.get_invitation(invitation_id)
-    service.revoke_invitation(actor=current_user, invitation=inv)
+    inv = users_service.get_invitation(invitation_id)
+    users_service.revoke_invitation(actor=current_user, invitation=inv)
     flash(_("The invitation to %(email)s has been withdrawn.", email=inv.email), "info")
     return htmx.redirect(url_for("users.index"))
 
@@ -146,8 +148,8 @@ def revoke_invitation(invitation_id: int) -> Any:
 @login_required
 @permission_required("users.manage")
 def resend_invitation(invitation_id: int) -> Any:
-    inv = service.get_invitation(invitation_id)
-    service.resend_invitation(actor=current_user, invitation=inv)
+    inv = users_service.get_invitation(invitation_id)
+    users_service.resend_invitation(actor=current_user, invitation=inv)
     flash(_("The invitation to %(email)s has been sent again.", email=inv.email), "success")
     return htmx.redirect(url_for("users.index"))
 
@@ -163,7 +165,9 @@ def _permission_choices() -> list:
 @login_required
 @permission_required("roles.manage")
 def roles() -> Any:
-    return render_template("roles/index.html", roles=service.list_roles(), permissions=PERMISSIONS)
+    return render_template(
+        "roles/index.html", roles=roles_service.list_roles(), permissions=PERMISSIONS
+    )
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
@@ -175,7 +179,7 @@ def new_role() -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            role = service.create_role(
+            role = roles_service.create_role(
                 actor=current_user, name=form.name.data, permissions=form.permissions.data
             )
         except ServiceError as exc:
@@ -193,13 +197,13 @@ def new_role() -> Any:
 @login_required
 @permission_required("roles.manage")
 def edit_role(role_id: int) -> Any:
-    role = service.get_role(role_id)
+    role = roles_service.get_role(role_id)
     form = RoleForm(obj=None if role.is_builtin else role)
     form.permissions.choices = _permission_choices()
     status = 200
     if form.validate_on_submit():
         try:
-            service.update_role(
+            roles_service.update_role(
                 actor=current_user,
                 role=role,
                 name=form.name.data,
@@ -223,7 +227,7 @@ def edit_role(role_id: int) -> Any:
 @login_required
 @permission_required("roles.manage")
 def delete_role(role_id: int) -> Any:
-    role = service.get_role(role_id)
-    service.delete_role(actor=current_user, role=role)
+    role = roles_service.get_role(role_id)
+    roles_service.delete_role(actor=current_user, role=role)
     flash(_("Role %(name)s deleted.", name=role.name), "info")
     return redirect(url_for("users.roles"), 303)

@@ -1,0 +1,1 @@
+"""Roles: named sets of permissions of one company (built-in and custom)."""

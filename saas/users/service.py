@@ -1,0 +1,321 @@
+"""Members of a company: the team list, invitations, role and manager changes, profiles.
+
+Every function here validates, authorizes, writes and flushes; none commits.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired
+from sqlalchemy import select
+
+from saas.access import OWNER_ONLY_ROLES, authorize
+from saas.auth.models import Account, Invitation, Role, User
+from saas.auth.service import (
+    hash_password,
+    normalize_email,
+    signer,
+    validate_password,
+)
+from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from saas.extensions import db
+from saas.mail.service import queue_mail
+from saas.roles.service import find_role, list_roles, within_own_permissions
+from saas.tenancy.context import enter_tenant
+from saas.tenancy.models import Tenant
+from saas.text import clean_name
+from saas.users import seats
+from saas.utils import utcnow
+
+CALENDARS = ("gregorian", "jalali")
+
+
+def get_user(user_id: int) -> User:
+    """A user of the current tenant; ``NotFound`` for any other id (another tenant's too)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def list_users() -> list[User]:
+    """Users of the current tenant, active first, by name."""
+    return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.name)))
+
+
+def possible_managers(user: User) -> list[User]:
+    """Active users ``user`` could report to (not themself)."""
+    return [u for u in list_users() if u.is_active and u.id != user.id]
+
+
+def list_invitations() -> list[Invitation]:
+    """Invitations not yet accepted or revoked, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+            .order_by(Invitation.id.desc())
+        )
+    )
+
+
+def may_manage(actor: User, user: User) -> bool:
+    """Whether ``actor`` may change ``user``: never someone holding rights the actor lacks."""
+    return actor.can("users.manage") and within_own_permissions(actor, user.role.permissions)
+
+
+def assignable_roles(actor: User, *, keep: int | None = None) -> list[Role]:
+    """The roles ``actor`` may hand out, plus the role ``keep`` (what a user has now)."""
+    return [
+        r
+        for r in list_roles()
+        if r.id == keep
+        or (r.key not in OWNER_ONLY_ROLES and within_own_permissions(actor, r.permissions))
+    ]
+
+
+def _assignable_role(actor: User, role_ref: str | int | None) -> Role:
+    """The role ``actor`` may hand out: not the owner's, and nothing beyond their own rights."""
+    role = find_role(role_ref) if role_ref not in (None, "") else None
+    if role is None:
+        raise ValidationFailed(_("Choose a role."), code="role")
+    if role.key in OWNER_ONLY_ROLES:
+        raise ValidationFailed(_("The owner role cannot be given to another user."), code="role")
+    if not within_own_permissions(actor, role.permissions):
+        raise PermissionDenied(
+            _("You cannot give a role with permissions you do not have yourself."), code="role"
+        )
+    return role
+
+
+def _check_may_manage(actor: User, user: User) -> None:
+    """Refuse changing a user who holds permissions the actor lacks (no managing upwards)."""
+    if not may_manage(actor, user):
+        raise PermissionDenied(
+            _("You cannot change a user who has permissions you do not have."), code="rank"
+        )
+
+
+def invitation_url(invitation: Invitation) -> str:
+    """The signed link that accepts ``invitation``."""
+    token = signer("invite").dumps({"t": invitation.tenant_id, "i": invitation.id})
+    return url_for("auth.accept", token=token, _external=True)
+
+
+def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
+    """Invite ``email`` to the actor's tenant with ``role``; the link is mailed after commit."""
+    authorize(actor, "users.manage")
+    email = normalize_email(email)
+    role_obj = _assignable_role(actor, role)
+    existing = db.session.scalar(select(Account).where(Account.email == email))
+    if existing is not None:
+        if existing.tenant_id == actor.tenant_id:
+            raise Conflict(_("%(email)s is already a member of your company.", email=email))
+        raise Conflict(
+            _("%(email)s already uses Baza with another company.", email=email),
+            code="email_taken",
+        )
+    pending = db.session.scalar(
+        select(Invitation).where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    if pending is not None:
+        raise Conflict(
+            _("%(email)s has already been invited; resend that invitation instead.", email=email),
+            code="already_invited",
+        )
+    seats.ensure_free_seat(actor.tenant, actor=actor)
+    inv = Invitation(
+        email=email,
+        role_id=role_obj.id,
+        invited_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(inv)
+    db.session.flush()
+    _mail_invitation(inv, actor)
+    return inv
+
+
+def _mail_invitation(inv: Invitation, actor: User) -> None:
+    queue_mail(
+        kind="invitation",
+        to=inv.email,
+        template="invitation",
+        language=actor.language,
+        company=actor.tenant.name,
+        inviter=actor.name,
+        url=invitation_url(inv),
+        days=current_app.config["INVITATION_DAYS"],
+    )
+
+
+def resend_invitation(*, actor: User, invitation: Invitation) -> Invitation:
+    """Mail the invitation again, extending it if it expired (and a seat is free)."""
+    authorize(actor, "users.manage")
+    if invitation.status in ("accepted", "revoked"):
+        raise Conflict(_("This invitation is no longer open."))
+    if invitation.status == "expired":
+        seats.ensure_free_seat(actor.tenant, actor=actor, exclude_invitation_id=invitation.id)
+    invitation.expires_at = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
+    db.session.flush()
+    _mail_invitation(invitation, actor)
+    return invitation
+
+
+def revoke_invitation(*, actor: User, invitation: Invitation) -> None:
+    """Withdraw an open invitation; its seat is free again."""
+    authorize(actor, "users.manage")
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation has already been accepted."))
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        db.session.flush()
+
+
+def get_invitation(invitation_id: int) -> Invitation:
+    """An invitation of the current tenant, else ``NotFound``."""
+    inv = db.session.get(Invitation, invitation_id)
+    if inv is None:
+        raise NotFound()
+    return inv
+
+
+def load_invitation(token: str) -> Invitation:
+    """The open invitation a link points to (entering its tenant), else ``NotFound``."""
+    days = current_app.config["INVITATION_DAYS"]
+    try:
+        data = signer("invite").loads(token, max_age=days * 86400 + 86400 * 30)
+        tid, iid = int(data["t"]), int(data["i"])
+    except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError) as exc:
+        raise NotFound(_("This invitation link is not valid.")) from exc
+    enter_tenant(tid)
+    inv = db.session.get(Invitation, iid)
+    if inv is None or inv.status != "pending":
+        msg = {
+            "accepted": _("This invitation has already been used. Log in instead."),
+            "expired": _("This invitation has expired. Ask for a new one."),
+        }.get(inv.status if inv else "", _("This invitation link is not valid."))
+        raise NotFound(msg, code=f"invitation_{inv.status if inv else 'invalid'}")
+    return inv
+
+
+def accept_invitation(*, invitation: Invitation, name: str, password: str, language: str) -> User:
+    """Create the invited user (refused if the plan has no seat any more)."""
+    name = clean_name(name, _("Your name"))
+    validate_password(password)
+    tenant = db.session.get(Tenant, invitation.tenant_id)
+    seats.ensure_free_seat(tenant, exclude_invitation_id=invitation.id)
+    db.session.refresh(invitation)
+    if invitation.status != "pending":
+        raise Conflict(_("This invitation is no longer open."))
+    if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
+        raise Conflict(
+            _("This email already has a Baza account. Log in instead."), code="email_taken"
+        )
+    account = Account(
+        email=invitation.email, password_hash=hash_password(password), tenant_id=tenant.id
+    )
+    user = User(
+        account=account,
+        name=name,
+        role_id=invitation.role_id,
+        language=language if language in current_app.config["LANGUAGES"] else "en",
+    )
+    db.session.add_all([account, user])
+    db.session.flush()
+    g.actor_id = user.id
+    invitation.accepted_at = utcnow()
+    invitation.user_id = user.id
+    db.session.flush()
+    return user
+
+
+_UNCHANGED = object()
+
+
+def update_user(
+    *,
+    actor: User,
+    user: User,
+    role: str | int | object | None = _UNCHANGED,
+    manager_id: int | object | None = _UNCHANGED,
+    active: bool | object = _UNCHANGED,
+) -> User:
+    """Change a user's role, manager or active state (only what is given)."""
+    authorize(actor, "users.manage")
+    _check_may_manage(actor, user)
+    new_role = find_role(role) if role not in (_UNCHANGED, None, "") else None  # type: ignore[arg-type]
+    if role is not _UNCHANGED and (new_role is None or new_role.id != user.role_id):
+        if user.role.key == "owner":
+            raise ValidationFailed(_("The owner's role cannot be changed."), code="owner")
+        if user.id == actor.id:
+            raise ValidationFailed(_("You cannot change your own role."), code="self")
+        user.role_id = _assignable_role(actor, role).id  # type: ignore[arg-type]
+    if manager_id is not _UNCHANGED:
+        _set_manager(user, manager_id)  # type: ignore[arg-type]
+    if active is not _UNCHANGED and bool(active) != user.is_active:
+        set_active(actor=actor, user=user, active=bool(active))
+    db.session.flush()
+    db.session.refresh(user)
+    return user
+
+
+def _set_manager(user: User, manager_id: int | None) -> None:
+    if manager_id in (None, "", 0):
+        user.manager_id = None
+        return
+    manager = db.session.get(User, int(manager_id))
+    if manager is None:
+        raise ValidationFailed(_("No such user."), code="manager")
+    walker: User | None = manager
+    while walker is not None:
+        if walker.id == user.id:
+            raise ValidationFailed(
+                _("A user cannot report to themself or to their own subordinate."), code="manager"
+            )
+        walker = walker.manager
+    user.manager_id = manager.id
+
+
+def set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate (cannot log in; keeps everything) or reactivate a user, within the plan."""
+    authorize(actor, "users.manage")
+    _check_may_manage(actor, user)
+    if user.is_active == active:
+        return user
+    if not active:
+        if user.id == actor.id:
+            raise ValidationFailed(_("You cannot deactivate yourself."), code="self")
+        if user.role.key == "owner":
+            raise ValidationFailed(_("The owner cannot be deactivated."), code="owner")
+    else:
+        seats.ensure_free_seat(actor.tenant, actor=actor)
+    user.is_active = active
+    db.session.flush()
+    return user
+
+
+def update_profile(
+    *, actor: User, name: str, language: str, timezone: str | None, calendar: str
+) -> User:
+    """Change the actor's own name, language, time zone and date display."""
+    from saas.settings.service import validate_timezone
+
+    actor.name = clean_name(name, _("Name"))
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationFailed(_("Unknown language."), code="language")
+    if calendar not in CALENDARS:
+        raise ValidationFailed(_("Unknown calendar."), code="calendar")
+    actor.language = language
+    actor.timezone = validate_timezone(timezone) if timezone else None
+    actor.calendar = calendar
+    db.session.flush()
+    return actor
