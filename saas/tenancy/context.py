@@ -37,12 +37,49 @@ def require_tenant_id() -> int:
     return tid
 
 
+def current_account_id() -> int | None:
+    """The account (login identity) acting in this request or job, or None."""
+    if not has_app_context():
+        return None
+    return g.get("account_id")
+
+
+def current_login_email() -> str | None:
+    """The normalised email being looked up (login, reset, signup), or None."""
+    if not has_app_context():
+        return None
+    return g.get("login_email")
+
+
+def enter_account(account_id: int | None) -> None:
+    """Make ``account_id`` the acting account (its own rows of global tables become visible)."""
+    g.account_id = account_id
+    _reapply()
+
+
+@contextmanager
+def email_lookup(email: str) -> Iterator[None]:
+    """Allow reading the account row of ``email`` (login, reset, signup) inside the block."""
+    previous = g.get("login_email")
+    g.login_email = email
+    _reapply()
+    try:
+        yield
+    finally:
+        g.login_email = previous
+        _reapply()
+
+
+def _reapply() -> None:
+    session = db.session()
+    if session.in_transaction():
+        rls.apply_to_session(session)
+
+
 def enter_tenant(tenant_id: int | None) -> None:
     """Make ``tenant_id`` current for the rest of this app context (and the open transaction)."""
     g.tenant_id = tenant_id
-    session = db.session()
-    if session.in_transaction():
-        rls.apply_to_session(session, tenant_id)
+    _reapply()
 
 
 @contextmanager

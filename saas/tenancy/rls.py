@@ -2,9 +2,11 @@
 
 Second wall behind the ORM scoping: every tenant table has ``FORCE ROW LEVEL SECURITY`` and a
 policy that compares ``tenant_id`` with ``current_setting('app.tenant_id', true)`` — no tenant
-set, no rows. The app runs as a role without BYPASSRLS that owns nothing; the tenant is set per
-transaction (``set_config(..., true)``), never per connection, so a pooled connection cannot
-carry one request's tenant into the next.
+set, no rows. ``app.account_id`` (the acting account) and ``app.login_email`` (the email being
+looked up at login, reset or signup) are set the same way for the policies of global tables.
+The app runs as a role without BYPASSRLS that owns nothing; the settings are per transaction
+(``set_config(..., true)``), never per connection, so a pooled connection cannot carry one
+request's tenant into the next.
 """
 
 from __future__ import annotations
@@ -28,14 +30,30 @@ def _is_pg(bind: object) -> bool:
     return getattr(getattr(bind, "dialect", None), "name", None) == "postgresql"
 
 
-def apply_to_session(session: Session, tenant_id: int | None) -> None:
-    """Set ``app.tenant_id`` for the session's open transaction (PostgreSQL only)."""
+def _settings() -> dict[str, str]:
+    """The per-transaction settings the policies read, from the app context."""
+    from saas.tenancy.context import current_account_id, current_login_email, current_tenant_id
+
+    tid, aid = current_tenant_id(), current_account_id()
+    return {
+        "app.tenant_id": "" if tid is None else str(tid),
+        "app.account_id": "" if aid is None else str(aid),
+        "app.login_email": current_login_email() or "",
+    }
+
+
+def _apply(conn: object) -> None:
+    for name, value in _settings().items():
+        conn.execute(  # type: ignore[attr-defined]
+            text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value}
+        )
+
+
+def apply_to_session(session: Session, tenant_id: int | None = None) -> None:
+    """Re-apply the tenant/account settings to the session's open transaction (PostgreSQL)."""
     conn = session.connection()
     if _is_pg(conn):
-        conn.execute(
-            text("SELECT set_config('app.tenant_id', :t, true)"),
-            {"t": "" if tenant_id is None else str(tenant_id)},
-        )
+        _apply(conn)
 
 
 def install(engine: Engine, app_role: str | None) -> None:
@@ -54,15 +72,8 @@ def install(engine: Engine, app_role: str | None) -> None:
 
 
 def _after_begin(session: Session, transaction: object, connection: object) -> None:
-    if not _is_pg(connection):
-        return
-    from saas.tenancy.context import current_tenant_id
-
-    tid = current_tenant_id()
-    connection.execute(  # type: ignore[attr-defined]
-        text("SELECT set_config('app.tenant_id', :t, true)"),
-        {"t": "" if tid is None else str(tid)},
-    )
+    if _is_pg(connection):
+        _apply(connection)
 
 
 event.listen(Session, "after_begin", _after_begin)
