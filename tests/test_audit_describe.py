@@ -93,7 +93,9 @@ def test_names_stay_as_they_were_when_written(app, client):
 
 def test_plan_change_shows_plans_and_money(app, client):
     company = make_company(app)
-    _as_owner(app, company, lambda owner: billing_service.change_plan(actor=owner, plan_code="team"))
+    _as_owner(
+        app, company, lambda owner: billing_service.change_plan(actor=owner, plan_code="team")
+    )
     login(client, company.owner.email)
     text = _visible(client.get("/audit").get_data(as_text=True))
     assert "Acme Owner changed the plan from Free to Team" in text

@@ -408,8 +408,7 @@ def display_snapshot(
             continue
         model, namer = REFERENCES[key]
         refs[key] = [
-            namer(row) if (row := _lookup(session, model, v)) is not None else None
-            for v in change
+            namer(row) if (row := _lookup(session, model, v)) is not None else None for v in change
         ]
     if refs:
         out["refs"] = refs
@@ -522,4 +521,4 @@ def describe(entry: Any) -> Description:
             sentence = escape(str(generic or _l("%(actor)s changed %(object)s"))) % values
         except (KeyError, ValueError, TypeError):
             sentence = escape(_("%(actor)s changed %(object)s")) % values
-    return Description(sentence=Markup(sentence), changes=changes)
+    return Description(sentence=sentence, changes=changes)
