@@ -14,8 +14,8 @@ import jdatetime
 from babel import Locale
 from flask import (
     Flask,
-    current_app,
     Response,
+    current_app,
     g,
     jsonify,
     make_response,
