@@ -118,6 +118,7 @@ def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
             _("%(email)s already uses Baza with another company.", email=email),
             code="email_taken",
         )
+    plan = seats.lock_seats(actor.tenant)  # everything below is read under the lock
     pending = db.session.scalar(
         select(Invitation).where(
             Invitation.email == email,
@@ -131,7 +132,7 @@ def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
             _("%(email)s has already been invited; resend that invitation instead.", email=email),
             code="already_invited",
         )
-    seats.ensure_free_seat(actor.tenant, actor=actor)
+    seats.check_free_seat(actor.tenant, plan, actor=actor)
     inv = Invitation(
         email=email,
         role_id=role_obj.id,
@@ -163,7 +164,14 @@ def resend_invitation(*, actor: User, invitation: Invitation) -> Invitation:
     if invitation.status in ("accepted", "revoked"):
         raise Conflict(_("This invitation is no longer open."))
     if invitation.status == "expired":
-        seats.ensure_free_seat(actor.tenant, actor=actor, exclude_invitation_id=invitation.id)
+        plan = seats.lock_seats(actor.tenant)
+        db.session.refresh(invitation)  # a concurrent resend, revoke or acceptance counts
+        if invitation.status in ("accepted", "revoked"):
+            raise Conflict(_("This invitation is no longer open."))
+        if invitation.status == "expired":
+            seats.check_free_seat(
+                actor.tenant, plan, actor=actor, exclude_invitation_id=invitation.id
+            )
     invitation.expires_at = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
     db.session.flush()
     _mail_invitation(invitation, actor)
@@ -212,10 +220,11 @@ def accept_invitation(*, invitation: Invitation, name: str, password: str, langu
     name = clean_name(name, _("Your name"))
     validate_password(password)
     tenant = db.session.get(Tenant, invitation.tenant_id)
-    seats.ensure_free_seat(tenant, exclude_invitation_id=invitation.id)
-    db.session.refresh(invitation)
+    plan = seats.lock_seats(tenant)
+    db.session.refresh(invitation)  # someone may have accepted it while we waited: 409, not 402
     if invitation.status != "pending":
         raise Conflict(_("This invitation is no longer open."))
+    seats.check_free_seat(tenant, plan, exclude_invitation_id=invitation.id)
     if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
         raise Conflict(
             _("This email already has a Baza account. Log in instead."), code="email_taken"
@@ -297,7 +306,11 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
         if user.role.key == "owner":
             raise ValidationFailed(_("The owner cannot be deactivated."), code="owner")
     else:
-        seats.ensure_free_seat(actor.tenant, actor=actor)
+        plan = seats.lock_seats(actor.tenant)
+        db.session.refresh(user)
+        if user.is_active:  # reactivated meanwhile by someone else
+            return user
+        seats.check_free_seat(actor.tenant, plan, actor=actor)
     user.is_active = active
     db.session.flush()
     return user
