@@ -12,6 +12,7 @@ from babel import Locale
 from flask import (
     Flask,
     Response,
+    current_app,
     g,
     jsonify,
     make_response,
@@ -113,6 +114,18 @@ def _file_version(folder: str | None, filename: str) -> str:
         return "0"
 
 
+#: A static URL whose ``v`` matches the file never changes: cache it for a year, never revalidate.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _static_cache_control() -> str:
+    filename = (request.view_args or {}).get("filename")
+    version = request.args.get("v")
+    if filename and version and version == _file_version(current_app.static_folder, filename):
+        return IMMUTABLE
+    return "no-cache"  # unversioned or stale URL: revalidate (ETag / Last-Modified)
+
+
 def wants_json() -> bool:
     return is_api_request()
 
@@ -209,6 +222,8 @@ def init_app(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint == "static":
+            h["Cache-Control"] = _static_cache_control()
         if not is_api_request() and response.mimetype == "text/html":
             h.add("Vary", "HX-Request")
             h.setdefault("Cache-Control", "no-store")
@@ -258,7 +273,6 @@ def init_app(app: Flask) -> None:
         if endpoint == "static" and "filename" in values:
             values.setdefault("v", _file_version(app.static_folder, values["filename"]))
 
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)
     formatting.init_app(app)
     app.jinja_env.filters["linkify"] = linkify
 
