@@ -59,6 +59,7 @@ READ_ONLY = {
     "list_plans",
     "seats_used",
     "ensure_free_seat",
+    "check_free_seat",
     "plan_history",
     "preview_plan_change",
     "billing_period",
