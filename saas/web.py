@@ -14,6 +14,7 @@ from flask import (
     Response,
     current_app,
     g,
+    has_request_context,
     jsonify,
     make_response,
     render_template,
@@ -70,8 +71,10 @@ def select_locale() -> str:
     """The user's language; before login the switcher's choice, else Accept-Language."""
     from flask import current_app
 
+    if not has_request_context():  # CLI commands and jobs: the default (mail forces its own)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    user = current_user if request else None
+    user = current_user
     if user is not None and user.is_authenticated and user.language in languages:
         return user.language
     if session.get("lang") in languages:
@@ -81,7 +84,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The user's time zone, else the company's, else UTC."""
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone or current_user.tenant.timezone or "UTC"
     return "UTC"
 
