@@ -60,6 +60,7 @@ def signup() -> Any:
                 email=form.email.data,
                 password=form.password.data,
                 language=str(get_locale()),
+                timezone=form.timezone.data or None,
             )
         except ServiceError as exc:
             _form_error(form, exc)
@@ -148,6 +149,7 @@ def accept(token: str) -> Any:
                 name=form.name.data,
                 password=form.password.data,
                 language=str(get_locale()),
+                timezone=form.timezone.data or None,
             )
         except ServiceError as exc:
             _form_error(form, exc)
