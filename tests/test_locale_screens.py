@@ -1,4 +1,4 @@
-"""Screens that speak people's language: names instead of codes, live data lists, RTL-safe values."""
+"""Screens in people's words: names instead of codes, live data lists, RTL-safe values."""
 
 from __future__ import annotations
 
