@@ -149,7 +149,6 @@ def accept(token: str) -> Any:
                 name=form.name.data,
                 password=form.password.data,
                 language=str(get_locale()),
-                timezone=form.timezone.data or None,
             )
         except ServiceError as exc:
             _form_error(form, exc)
