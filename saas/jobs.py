@@ -29,17 +29,21 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=get_redis())
 
 
-def job(queue: str, *, retries: int = 3) -> Callable:
-    """Declare an RQ job ``fn(tenant_id, *ids, actor_id=None)`` on ``queue``."""
+def job(queue: str, *, retries: int = 3, tenant: bool = True) -> Callable:
+    """Declare an RQ job ``fn(tenant_id, *ids, actor_id=None)`` on ``queue``.
+
+    ``tenant=False`` declares a job that belongs to no tenant: ``fn(*args)`` runs with none
+    current (it enters tenants itself if it must, e.g. the reset request, which looks an email up).
+    """
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
-        def run(tenant_id: int | None, *args: Any, actor_id: int | None = None, **kw: Any) -> Any:
+        def run(*args: Any, actor_id: int | None = None, **kw: Any) -> Any:
             with current_app.app_context():
-                enter_tenant(tenant_id)
+                enter_tenant(args[0] if tenant else None)
                 g.actor_id = actor_id
                 try:
-                    result = fn(tenant_id, *args, **kw)
+                    result = fn(*args, **kw)
                     db.session.commit()
                     return result
                 except BaseException:

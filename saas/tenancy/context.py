@@ -77,7 +77,14 @@ def _reapply() -> None:
 
 
 def enter_tenant(tenant_id: int | None) -> None:
-    """Make ``tenant_id`` current for the rest of this app context (and the open transaction)."""
+    """Make ``tenant_id`` current for the rest of this app context (and the open transaction).
+
+    Entering another tenant forgets the acting user (``g.actor_id``): a user of one company is
+    never recorded as the actor of another's changes (e.g. someone logged in to company A who
+    opens company B's invitation or reset link).
+    """
+    if g.get("tenant_id") != tenant_id:
+        g.actor_id = None
     g.tenant_id = tenant_id
     _reapply()
 
@@ -86,11 +93,13 @@ def enter_tenant(tenant_id: int | None) -> None:
 def tenant_context(tenant_id: int | None) -> Iterator[None]:
     """Run a block as ``tenant_id`` (CLI, jobs, tests), restoring the previous tenant after."""
     previous = g.get("tenant_id", _UNSET)
+    actor = g.get("actor_id")
     enter_tenant(tenant_id)
     try:
         yield
     finally:
         enter_tenant(None if previous is _UNSET else previous)
+        g.actor_id = actor
 
 
 def _is_tenant_mapper(mapper: object) -> bool:
