@@ -111,11 +111,7 @@ def test_accepting_while_logged_in_to_the_same_company_records_the_new_user(app)
             db.session.flush()
             uid = user.id
             actors = set(
-                db.session.scalars(
-                    select(AuditEntry.actor_id).where(
-                        AuditEntry.id > before
-                    )
-                )
+                db.session.scalars(select(AuditEntry.actor_id).where(AuditEntry.id > before))
             )
             db.session.commit()
     assert b.owner.id not in actors and uid in actors

@@ -157,9 +157,7 @@ def accept(token: str) -> Any:
         if request.method == "POST" and request.form.get("action") == "logout":
             end_session()
             return redirect(request.path, 303)
-        return render_template(
-            "auth/accept_signed_in.html", invitation=invitation, company=company
-        )
+        return render_template("auth/accept_signed_in.html", invitation=invitation, company=company)
     form = AcceptForm()
     status = 200
     if form.validate_on_submit():
