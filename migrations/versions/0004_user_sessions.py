@@ -1,7 +1,7 @@
 """user_sessions: server-side web sessions (logout deletes the row; a copied cookie dies)
 
-Revision ID: 0003_user_sessions
-Revises: 0002
+Revision ID: 0004_user_sessions
+Revises: 0003_audit_display
 Create Date: 2026-11-29 18:00:54.822754
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from saas.tenancy import rls
 
 
-revision = "0003_user_sessions"
-down_revision = "0002"
+revision = "0004_user_sessions"
+down_revision = "0003_audit_display"
 branch_labels = None
 depends_on = None
 
