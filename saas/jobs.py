@@ -31,13 +31,6 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=get_redis())
 
 
-<<<<<<< HEAD
-def job(queue: str, *, retries: int = 3, tenant: bool = True) -> Callable:
-    """Declare an RQ job ``fn(tenant_id, *ids, actor_id=None)`` on ``queue``.
-
-    ``tenant=False`` declares a job that belongs to no tenant: ``fn(*args)`` runs with none
-    current (it enters tenants itself if it must, e.g. the reset request, which looks an email up).
-=======
 def _check_tenant_arg(fn: Callable, args: tuple[Any, ...]) -> None:
     if getattr(fn, "tenant_scoped", False) and (
         not args or not isinstance(args[0], int) or isinstance(args[0], bool)
@@ -50,16 +43,12 @@ def job(queue: str, *, retries: int = 3, tenant: bool = True) -> Callable:
 
     ``tenant=False`` declares a job of no tenant: ``fn(*args)``, run with no tenant current
     (it reaches tenants only through ``tenancy.sweep.for_each_tenant``).
->>>>>>> main
     """
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
         def run(*args: Any, actor_id: int | None = None, **kw: Any) -> Any:
-<<<<<<< HEAD
-=======
             _check_tenant_arg(run, args)
->>>>>>> main
             with current_app.app_context():
                 enter_tenant(args[0] if tenant else None)
                 g.actor_id = actor_id
