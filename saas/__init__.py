@@ -63,6 +63,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
 
+    from saas import access_log
+
+    access_log.install_werkzeug_filter()  # no reset/invitation token in `flask run`'s log
+
     # Views register their routes on the blueprints when imported.
     import saas.audit.views
     import saas.auth.api

@@ -226,3 +226,32 @@ def test_healthz_reports_ok_and_the_failing_part(app, client):
         and resp.json["redis"].startswith("error")
         and resp.json["status"] == "error"
     )
+
+
+def test_reset_and_invitation_tokens_never_reach_the_access_log(app, caplog):
+    """Issue 5 finding 15 (gunicorn's access log is checked for real in test_serve.py)."""
+    import logging
+    from datetime import timedelta
+
+    from gunicorn.config import Config
+
+    from saas.access_log import RedactingLogger, install_werkzeug_filter
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/invite/abc.DEF-123?next=/x&token=zzz",
+        "PATH_INFO": "/invite/abc.DEF-123",
+        "QUERY_STRING": "next=/x&token=zzz",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://baza.example.com/password/reset/tok.en-1",
+    }
+    resp = type("Resp", (), {"status": "200 OK", "sent": 10, "headers": []})()
+    atoms = RedactingLogger(Config()).atoms(resp, [], environ, timedelta(seconds=0))
+    line = " ".join(str(v) for v in atoms.values())
+    assert "abc.DEF-123" not in line and "tok.en-1" not in line and "zzz" not in line
+    assert atoms["r"] == "GET /invite/[redacted]?next=/x&token=[redacted] HTTP/1.1"
+
+    install_werkzeug_filter()
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('"%s" %s', "POST /password/reset/s3cr3t HTTP/1.1", 303)
+    assert "s3cr3t" not in caplog.text and "/password/reset/[redacted]" in caplog.text
