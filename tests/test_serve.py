@@ -51,7 +51,7 @@ def _invite_and_see_the_mail_sent(opener, post, base, email):
     invite_page = opener.open(base + "/users/invite").read().decode()
     sales = re.search(r'<option[^>]*value="(\d+)"[^>]*>Sales representative', invite_page).group(1)
     post("/users/invite", {"email": email, "role": sales})
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # generous: the test machine is shared
     while 'data-status="outbox"' not in (outbox := opener.open(base + "/outbox").read().decode()):
         assert time.monotonic() < deadline, "the worker did not process the mail job"
         time.sleep(0.3)
@@ -145,12 +145,12 @@ def test_documented_commands_beside_serve_leave_it_running(served):
     for args in commands:
         done = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert "Traceback" not in done.stderr, (args, done.stderr)
         assert done.returncode == (1 if "nobody@op.example.com" in args else 0), (args, done.stderr)
         time.sleep(0.5)  # an exit hook that stops Redis would have done so by now
-        with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+        with urllib.request.urlopen(base + "/healthz", timeout=20) as resp:
             assert resp.status == 200, args
     assert proc.poll() is None
 
