@@ -23,8 +23,9 @@ from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.mail.service import queue_mail
 from saas.roles.service import create_builtin_roles
+from saas.tenancy import rls
 from saas.tenancy import service as tenancy
-from saas.tenancy.context import enter_tenant
+from saas.tenancy.context import email_lookup, enter_account, enter_tenant
 from saas.tenancy.models import Tenant
 from saas.text import clean_name
 from saas.utils import utcnow
@@ -80,12 +81,16 @@ def signup(*, company: str, name: str, email: str, password: str, language: str 
     name = clean_name(name, _("Your name"))
     email = normalize_email(email)
     validate_password(password)
-    if db.session.scalar(select(Account.id).where(Account.email == email)):
-        raise Conflict(
-            _("This email already has a Baza account. Log in instead."), code="email_taken"
-        )
+    with email_lookup(email):
+        if db.session.scalar(select(Account.id).where(Account.email == email)):
+            raise Conflict(
+                _("This email already has a Baza account. Log in instead."), code="email_taken"
+            )
     free = tenancy.get_plan("free")
-    tenant = Tenant(name=company, plan=free)
+    # The id first: under row security a tenant row is written and read back only as itself.
+    tenant = Tenant(id=rls.reserve_id(db.session, "tenants"), name=company, plan=free)
+    if tenant.id is not None:
+        enter_tenant(tenant.id)
     db.session.add(tenant)
     with audit.suppressed():
         db.session.flush()
@@ -96,12 +101,13 @@ def signup(*, company: str, name: str, email: str, password: str, language: str 
     account = Account(email=email, password_hash=hash_password(password), tenant_id=tenant.id)
     db.session.add(account)
     try:
-        with db.session.begin_nested():
+        with email_lookup(email), db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict(
             _("This email already has a Baza account. Log in instead."), code="email_taken"
         ) from exc
+    enter_account(account.id)  # a membership is created by its own account only
     user = User(
         account=account,
         tenant_id=tenant.id,
@@ -122,12 +128,14 @@ def authenticate(*, email: str, password: str) -> User:
         email = normalize_email(email)
     except ValidationFailed:
         raise wrong from None
-    account = db.session.scalar(select(Account).where(Account.email == email))
+    with email_lookup(email):
+        account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         _hasher().hash(password or "x")  # same work as a real check: no timing oracle
         raise wrong
     if not check_password(account, password or ""):
         raise wrong
+    enter_account(account.id)
     enter_tenant(account.tenant_id)
     user = db.session.scalar(select(User).where(User.account_id == account.id))
     if user is None:
@@ -162,11 +170,13 @@ def load_session_user(user_id: str) -> User | None:
     if not hmac.compare_digest(user.account.password_fingerprint(), fingerprint):
         enter_tenant(None)
         return None
+    enter_account(user.account_id)
     return user
 
 
 def change_password(*, actor: User, current: str, new: str) -> None:
     """Change the actor's password (other sessions end: their fingerprint no longer matches)."""
+    enter_account(actor.account_id)  # the actor's own account row
     if not check_password(actor.account, current or ""):
         raise ValidationFailed(_("The current password is wrong."), code="password")
     validate_password(new)
@@ -180,7 +190,8 @@ def request_password_reset(*, email: str) -> None:
         email = normalize_email(email)
     except ValidationFailed:
         return
-    account = db.session.scalar(select(Account).where(Account.email == email))
+    with email_lookup(email):
+        account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         return
     enter_tenant(account.tenant_id)
@@ -211,6 +222,7 @@ def reset_password(*, token: str, password: str | None = None) -> User:
         ) from exc
     except (BadSignature, KeyError, TypeError, ValueError) as exc:
         raise NotFound(_("This reset link is not valid."), code="invalid") from exc
+    enter_account(account_id)  # the signed link speaks for this account
     account = db.session.get(Account, account_id)
     if account is None or not hmac.compare_digest(account.password_fingerprint(), fingerprint):
         raise NotFound(_("This reset link has already been used."), code="used")
@@ -228,10 +240,13 @@ def reset_password(*, token: str, password: str | None = None) -> User:
 
 def set_password_by_operator(*, email: str, password: str) -> User:
     """Set a password from the command line (the instance operator, no mail needed)."""
-    account = db.session.scalar(select(Account).where(Account.email == normalize_email(email)))
+    email = normalize_email(email)
+    with email_lookup(email):
+        account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         raise NotFound(_("No user with this email."))
     validate_password(password)
+    enter_account(account.id)
     enter_tenant(account.tenant_id)
     account.password_hash = hash_password(password)
     audit.record_event("auth.password_set_by_operator", account)

@@ -10,8 +10,8 @@ from saas.extensions import db
 from saas.jobs import get_queue, job
 from saas.mail import service
 from saas.mail.models import MailMessage
+from saas.tenancy import rls
 from saas.tenancy.context import tenant_context
-from saas.tenancy.models import Tenant
 from saas.utils import utcnow
 
 MAX_ATTEMPTS = 5
@@ -32,7 +32,7 @@ def requeue_stuck_mail(tenant_id: None) -> int:
     """
     now = utcnow()
     count = 0
-    for tid in db.session.scalars(select(Tenant.id)).all():
+    for tid in rls.tenant_ids(db.session):
         with tenant_context(tid):
             stuck = db.session.scalars(
                 select(MailMessage.id).where(
