@@ -6,16 +6,15 @@ import functools
 import logging
 import os
 import re
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import jdatetime
 from babel import Locale
 from flask import (
     Flask,
     Response,
+    current_app,
     g,
+    has_request_context,
     jsonify,
     make_response,
     render_template,
@@ -23,7 +22,7 @@ from flask import (
     session,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user
@@ -31,6 +30,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from saas import formatting
 from saas.errors import ServiceError
 from saas.extensions import db, login_manager
 
@@ -71,8 +71,10 @@ def select_locale() -> str:
     """The user's language; before login the switcher's choice, else Accept-Language."""
     from flask import current_app
 
+    if not has_request_context():  # CLI commands and jobs: the default (mail forces its own)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    user = current_user if request else None
+    user = current_user
     if user is not None and user.is_authenticated and user.language in languages:
         return user.language
     if session.get("lang") in languages:
@@ -82,49 +84,13 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The user's time zone, else the company's, else UTC."""
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone or current_user.tenant.timezone or "UTC"
     return "UTC"
 
 
 def text_direction() -> str:
     return Locale.parse(str(get_locale())).text_direction
-
-
-def _to_local(value: datetime) -> datetime:
-    from flask_babel import get_timezone
-
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(get_timezone())
-
-
-#: Locales whose dates read with their own digits (Babel formats dates with Latin ones).
-_NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
-
-
-def user_date(value: date | datetime | None, with_time: bool = False) -> str:
-    """Show a date (UTC datetime) in the user's zone, calendar (Gregorian/Jalali) and digits."""
-    if value is None:
-        return ""
-    text = _format_user_date(value, with_time)
-    digits = _NATIVE_DIGITS.get(str(get_locale()))
-    return text.translate(digits) if digits else text
-
-
-def _format_user_date(value: date | datetime, with_time: bool) -> str:
-    if isinstance(value, datetime):
-        value = _to_local(value)
-    calendar = getattr(current_user, "calendar", "gregorian") if current_user else "gregorian"
-    if calendar == "jalali":
-        locale = "fa_IR" if str(get_locale()) == "fa" else "en_US"
-        if isinstance(value, datetime):
-            j = jdatetime.datetime.fromgregorian(datetime=value.replace(tzinfo=None), locale=locale)
-            return j.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d")
-        return jdatetime.date.fromgregorian(date=value, locale=locale).strftime("%Y/%m/%d")
-    if isinstance(value, datetime):
-        return format_datetime(value, "short") if with_time else format_date(value, "medium")
-    return format_date(value, "medium")
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -149,6 +115,18 @@ def _file_version(folder: str | None, filename: str) -> str:
         return format(int(os.stat(path).st_mtime), "x")
     except OSError:
         return "0"
+
+
+#: A static URL whose ``v`` matches the file never changes: cache it for a year, never revalidate.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _static_cache_control() -> str:
+    filename = (request.view_args or {}).get("filename")
+    version = request.args.get("v")
+    if filename and version and version == _file_version(current_app.static_folder, filename):
+        return IMMUTABLE
+    return "no-cache"  # unversioned or stale URL: revalidate (ETag / Last-Modified)
 
 
 def wants_json() -> bool:
@@ -247,6 +225,8 @@ def init_app(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint == "static":
+            h["Cache-Control"] = _static_cache_control()
         if not is_api_request() and response.mimetype == "text/html":
             h.add("Vary", "HX-Request")
             h.setdefault("Cache-Control", "no-store")
@@ -296,10 +276,8 @@ def init_app(app: Flask) -> None:
         if endpoint == "static" and "filename" in values:
             values.setdefault("v", _file_version(app.static_folder, values["filename"]))
 
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)
-    app.jinja_env.filters["user_date"] = user_date
+    formatting.init_app(app)
     app.jinja_env.filters["linkify"] = linkify
-    app.jinja_env.filters["user_datetime"] = lambda v: user_date(v, with_time=True)
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -12,6 +12,7 @@ from saas import htmx
 from saas.access import PERMISSIONS, permission_required
 from saas.errors import SeatLimitReached, ServiceError
 from saas.forms import options
+from saas.mail.search import mail_health, undelivered_recipients
 from saas.mail.service import smtp_settings_for
 from saas.roles import service as roles_service
 from saas.users import bp, seats
@@ -25,9 +26,18 @@ def _role_choices(keep: int | None = None) -> list:
 
 
 def _team_context(**extra: Any) -> dict[str, Any]:
+    invitations = users_service.list_invitations()
+    undelivered = undelivered_recipients("invitation")
     return {
         "users": users_service.list_users(),
-        "invitations": users_service.list_invitations(),
+        "invitations": invitations,
+        # invitation id → its link, for invitations whose mail did not arrive: copy it instead
+        "undelivered": {
+            inv.id: users_service.invitation_url(inv)
+            for inv in invitations
+            if inv.email in undelivered
+        },
+        "mail_health": mail_health() if current_user.can("outbox.view") else None,
         "tenant": current_user.tenant,
         "seats_used": seats.seats_used(),
         **extra,
@@ -62,7 +72,7 @@ def invite() -> Any:
             status = exc.status
             offer_upgrade = isinstance(exc, SeatLimitReached)
         else:
-            if smtp_settings_for(current_user.tenant) is None:
+            if smtp_settings_for(current_user.tenant, "invitation") is None:
                 flash(
                     _(
                         "Invitation created. No mail server is set up, so give %(email)s "
