@@ -57,7 +57,7 @@ def _sync_app_login(connection):
     if app_url.username != role or not app_url.password:
         return
     if not rls.can_login(connection, role):
-        return  # not yet migrated to 0004_rls_wall (or downgraded below it)
+        return  # not yet migrated to 0005_rls_wall (or downgraded below it)
     probe = create_engine(app_url, poolclass=pool.NullPool)
     try:
         with probe.connect():

@@ -53,7 +53,7 @@ def resolve_database(cfg: dict) -> tuple[str, str]:
 
     ``DATABASE_URL`` is the owner (migrations, ``flask db``). On PostgreSQL the app logs in as
     ``DATABASE_APP_ROLE`` on the same server and database with a password derived from
-    ``SECRET_KEY`` (revision 0004_rls_wall sets it), unless ``DATABASE_APP_URL`` names its
+    ``SECRET_KEY`` (revision 0005_rls_wall sets it), unless ``DATABASE_APP_URL`` names its
     login;
     ``DATABASE_MIGRATION_URL`` overrides the owner's URL. SQLite has one URL for both.
     """

@@ -57,7 +57,7 @@ def test_the_wall_revision_downgrades_to_the_old_grants_and_upgrades_again(app, 
 
     assert not app_may("UPDATE", "plans") and not app_may("SELECT", "alembic_version")
     with app.app_context():
-        downgrade(revision="0003_audit_display")
+        downgrade(revision="0004_user_sessions")
         try:
             assert app_may("UPDATE", "plans") and app_may("SELECT", "alembic_version")
         finally:

@@ -192,7 +192,7 @@ _EMAIL = "NULLIF(current_setting('app.login_email', true), '')"
 
 
 def global_tables_sql(role: str) -> list[str]:
-    """The app role's narrowest rights on the global tables (revision 0004_rls_wall).
+    """The app role's narrowest rights on the global tables (revision 0005_rls_wall).
 
     ``plans`` read-only; ``alembic_version`` not at all; ``tenants``: its own row (insert only
     the id reserved for it at signup); ``accounts``: the email being logged in, the acting

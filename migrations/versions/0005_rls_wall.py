@@ -1,7 +1,7 @@
 """the app logs in as its own role; narrowest rights and policies on the global tables
 
-Revision ID: 0004_rls_wall
-Revises: 0003_audit_display
+Revision ID: 0005_rls_wall
+Revises: 0004_user_sessions
 Create Date: 2026-11-29 18:00:00
 
 PostgreSQL only (a no-op on SQLite). The app role (``DATABASE_APP_ROLE``) becomes a LOGIN role
@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 
 from saas.tenancy import rls
 
-revision = "0004_rls_wall"
-down_revision = "0003_audit_display"
+revision = "0005_rls_wall"
+down_revision = "0004_user_sessions"
 branch_labels = None
 depends_on = None
 
