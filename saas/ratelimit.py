@@ -39,6 +39,13 @@ def account_key() -> str:
     return "account:" + email_key(request.form.get("email"))
 
 
+def user_key() -> str:
+    """Flask-Limiter key: the logged-in membership (tenant and user)."""
+    from flask_login import current_user
+
+    return f"user:{current_user.tenant_id}:{current_user.id}"
+
+
 def failed(response: Response) -> bool:
     """``deduct_when``: count a request only when it was refused (a login that worked is free)."""
     return response.status_code >= 400

@@ -9,11 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from saas import htmx, locales
+from saas import htmx, locales, ratelimit
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
 from saas.errors import ServiceError
+from saas.extensions import limiter
 from saas.forms import options, zone_choices
 from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
@@ -258,6 +259,9 @@ def save_password() -> Any:
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["TOKEN_RATE_LIMIT"], key_func=ratelimit.user_key, methods=["POST"]
+)
 def tokens() -> Any:
     form = TokenForm()
     secret = None
