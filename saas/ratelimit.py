@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import unicodedata
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
 from saas.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 def email_key(raw: str | None) -> str:
@@ -55,7 +58,10 @@ def clear_account_limits() -> None:
     """Forget this request's per-account counters (after a successful login)."""
     for current in limiter.current_limits:
         if any(str(arg).startswith("account:") for arg in current.request_args):
-            limiter.limiter.clear(current.limit, *current.request_args)
+            try:
+                limiter.limiter.clear(current.limit, *current.request_args)
+            except Exception:  # storage down: the login itself must still succeed
+                log.warning("could not clear the login counter", exc_info=True)
 
 
 def wait_seconds(limit: Any) -> int:
