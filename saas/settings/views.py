@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from saas import htmx
+from saas import htmx, locales
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
 from saas.errors import ServiceError
-from saas.forms import options
+from saas.forms import options, zone_choices
 from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
 from saas.settings.forms import (
@@ -33,9 +33,13 @@ from saas.utils import utcnow
 def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
     tenant = current_user.tenant
     company = CompanyForm(prefix="company")
-    company.default_currency.choices = service.currencies()
-    company.default_country.choices = options([("", "—"), *service.countries(str(get_locale()))])
-    company.timezone.choices = service.timezones()
+    locale = str(get_locale())
+    currencies = locales.currency_choices(locale)
+    if tenant.default_currency not in dict(currencies):  # a retired one stays selectable
+        currencies = [(tenant.default_currency, tenant.default_currency), *currencies]
+    company.default_currency.choices = options(currencies)
+    company.default_country.choices = options([("", "—"), *service.countries(locale)])
+    company.timezone.choices = zone_choices(locale)
     smtp = SmtpForm(prefix="smtp")
     if not company.is_submitted():
         company.name.data = tenant.name
@@ -189,7 +193,7 @@ def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
     profile = ProfileForm(prefix="profile")
     profile.language.choices = options(current_app.config["LANGUAGES"].items())
     company_zone = _("Company's (%(tz)s)", tz=current_user.tenant.timezone)
-    profile.timezone.choices = options([("", company_zone), *((z, z) for z in service.timezones())])
+    profile.timezone.choices = {"": options([("", company_zone)])} | zone_choices(str(get_locale()))
     if not profile.is_submitted():
         profile.name.data = current_user.name
         profile.language.data = current_user.language
@@ -233,18 +237,18 @@ def save_profile() -> Any:
 @bp.post("/password")
 @login_required
 def save_password() -> Any:
-    from flask_login import login_user
-
     profile, password = _profile_forms()
     if password.validate_on_submit():
         try:
             auth_service.change_password(
-                actor=current_user, current=password.current.data, new=password.new.data
+                actor=current_user,
+                current=password.current.data,
+                new=password.new.data,
+                end_other_sessions=bool(password.end_others.data),
             )
         except ServiceError as exc:
             password.form_errors.append(exc.message)
         else:
-            login_user(current_user._get_current_object())  # keep this session, end the others
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("settings.profile"), 303)
     return render_template(

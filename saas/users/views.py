@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas import htmx
-from saas.access import PERMISSIONS, permission_required
+from saas.access import PERMISSIONS, permission_groups, permission_required
 from saas.errors import SeatLimitReached, ServiceError
 from saas.forms import options
 from saas.mail.search import mail_health, undelivered_recipients
@@ -104,17 +104,25 @@ def edit(user_id: int) -> Any:
     if not users_service.may_manage(current_user, user):
         abort(403)
     form = UserForm()
-    form.role.choices = _role_choices(keep=user.role_id)
+    # the owner's role and one's own never change: offer no select that cannot be saved
+    role_locked = user.role.key == "owner" or user.id == current_user.id
+    if role_locked:
+        del form.role
+    else:
+        form.role.choices = _role_choices(keep=user.role_id)
     managers = users_service.possible_managers(user)
     form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in managers)])
     status = 200
     if form.validate_on_submit():
         try:
+            # a locked role sent anyway (a crafted request) still meets the service's refusal
+            role = request.form.get("role") if role_locked else form.role.data
+            changes: dict[str, Any] = {} if role is None else {"role": role}
             users_service.update_user(
                 actor=current_user,
                 user=user,
-                role=form.role.data,
                 manager_id=int(form.manager.data) if form.manager.data else None,
+                **changes,
             )
         except ServiceError as exc:
             form.form_errors.append(exc.message)
@@ -125,7 +133,8 @@ def edit(user_id: int) -> Any:
     elif form.is_submitted():
         status = 422
     else:
-        form.role.data = str(user.role_id)
+        if not role_locked:
+            form.role.data = str(user.role_id)
         form.manager.data = str(user.manager_id or "")
     return render_template("users/edit.html", form=form, user=user), status
 
@@ -168,7 +177,7 @@ def resend_invitation(invitation_id: int) -> Any:
 
 
 def _permission_choices() -> list:
-    return options((name, f"{label} ({name})") for name, label in PERMISSIONS.items())
+    return options(PERMISSIONS.items())
 
 
 @bp.get("/roles")
@@ -176,7 +185,7 @@ def _permission_choices() -> list:
 @permission_required("roles.manage")
 def roles() -> Any:
     return render_template(
-        "roles/index.html", roles=roles_service.list_roles(), permissions=PERMISSIONS
+        "roles/index.html", roles=roles_service.list_roles(), permission_groups=permission_groups
     )
 
 
@@ -200,7 +209,9 @@ def new_role() -> Any:
             return redirect(url_for("users.roles"), 303)
     elif form.is_submitted():
         status = 422
-    return render_template("roles/edit.html", form=form, role=None), status
+    return render_template(
+        "roles/edit.html", form=form, role=None, permission_groups=permission_groups
+    ), status
 
 
 @bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
@@ -230,7 +241,9 @@ def edit_role(role_id: int) -> Any:
     else:
         form.name.data = role.label
         form.permissions.data = list(role.permissions)
-    return render_template("roles/edit.html", form=form, role=role), status
+    return render_template(
+        "roles/edit.html", form=form, role=role, permission_groups=permission_groups
+    ), status
 
 
 @bp.post("/roles/<int:role_id>/delete")
