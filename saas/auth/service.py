@@ -168,7 +168,7 @@ def load_session_user(user_id: str) -> User | None:
 def change_password(*, actor: User, current: str, new: str) -> None:
     """Change the actor's password (other sessions end: their fingerprint no longer matches)."""
     if not check_password(actor.account, current or ""):
-        raise ValidationFailed(_("The current password is wrong."), code="password")
+        raise ValidationFailed(_("The current password is wrong."), code="current_password")
     validate_password(new)
     actor.account.password_hash = hash_password(new)
     db.session.flush()
