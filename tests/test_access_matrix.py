@@ -286,8 +286,12 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/settings/company/logo/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303),
     },
     "billing.index": {"GET": row("/billing", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200)},
+    "billing.preview_plan": {
+        "GET": row("/billing/plan/team", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200),
+    },
     "billing.change_plan": {
-        "POST": row("/billing/plan", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 303, data=_billing),
+        # Without a confirmed amount the POST only previews (B's owner sees B's preview).
+        "POST": row("/billing/plan", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 200, data=_billing),
     },
     # --- API: bearer tokens only --------------------------------------------------------------
     "api.me": {"GET": row("/api/v1/me", 401, 200, 200, 200, 200, 200, 200)},

@@ -1,14 +1,19 @@
 """Plans and billing; company settings, logo and mail settings."""
 
 import io
+import re
+from datetime import date, datetime
 from decimal import Decimal
 
 from PIL import Image
 from sqlalchemy import select
 
+from saas.auth.models import User
+from saas.billing import service as billing
 from saas.billing.models import PlanChange
+from saas.billing.service import BillingPeriod, billing_period, prorate
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
+from saas.tenancy.context import enter_tenant, tenant_context
 from saas.tenancy.models import Tenant
 from tests.conftest import add_member, csrf, login, make_company
 
@@ -18,38 +23,139 @@ def _plan(app, company):
         return db.session.get(Tenant, company.tenant_id).plan.code
 
 
-def test_owner_upgrades_and_the_provider_records_it(app, client):
+def _confirm_form(html):
+    """The hidden fields of the confirm form on a preview page."""
+    fields = dict(re.findall(r'<input type="hidden" name="(plan|amount)" value="([^"]*)"', html))
+    assert set(fields) == {"plan", "amount"}, "no confirm form on the page"
+    return fields
+
+
+def _changes(app, company):
+    with app.app_context(), tenant_context(company.tenant_id):
+        return list(db.session.scalars(select(PlanChange)))
+
+
+def test_switching_plan_previews_first_and_charges_only_on_confirm(app, client):
     company = make_company(app)
     login(client, company.owner.email)
+    billing = client.get("/billing").get_data(as_text=True)
+    assert 'href="/billing/plan/team"' in billing
+    # The "Switch to Team" button only shows what will happen.
+    preview = client.get("/billing/plan/team")
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    for fact in ("€49.00", "per month", "1 in use of 10", "Takes effect", "days left", "Confirm"):
+        assert fact in page, fact
+    # An old-style one-click POST (no confirmed amount) also only previews.
     token = csrf(client, "/billing")
-    resp = client.post("/billing/plan", data={"plan": "team", "csrf_token": token})
+    again = client.post("/billing/plan", data={"plan": "team", "csrf_token": token})
+    assert again.status_code == 200 and "Confirm" in again.get_data(as_text=True)
+    assert _plan(app, company) == "free" and _changes(app, company) == []
+    form = _confirm_form(page)
+    amount = Decimal(form["amount"])
+    assert Decimal("0") < amount <= Decimal("49.00")
+    # A stale amount (another day, another price) changes nothing and shows the new figures.
+    stale = client.post(
+        "/billing/plan", data={"plan": "team", "amount": "1.00", "csrf_token": token}
+    )
+    assert stale.status_code == 409 and "The amount has changed" in stale.get_data(as_text=True)
+    assert _plan(app, company) == "free"
+    # Confirming charges the prorated amount that was shown.
+    resp = client.post("/billing/plan", data={**form, "csrf_token": token})
     assert resp.status_code == 303
     assert _plan(app, company) == "team"
     page = client.get("/billing").get_data(as_text=True)
     assert "builtin-" in page and "Current plan" in page
-    with app.app_context(), tenant_context(company.tenant_id):
-        change = db.session.scalar(select(PlanChange))
-        assert (
-            change.provider == "builtin"
-            and change.amount == Decimal("49.00")
-            and isinstance(change.amount, Decimal)
-        )
+    [change] = _changes(app, company)
+    assert change.provider == "builtin" and change.amount == amount
+    assert isinstance(change.amount, Decimal)
     # now a third user fits
     add_member(app, company, "sales")
     add_member(app, company, "viewer")
 
 
-def test_downgrade_below_the_seats_in_use_is_refused(app, client):
+def test_billing_period_follows_the_signup_day():
+    assert billing_period(date(2026, 1, 1), date(2026, 11, 16)) == BillingPeriod(
+        date(2026, 11, 1), date(2026, 12, 1)
+    )
+    # the 31st in a short month: the last day of that month
+    assert billing_period(date(2025, 10, 31), date(2026, 2, 15)) == BillingPeriod(
+        date(2026, 1, 31), date(2026, 2, 28)
+    )
+    assert billing_period(date(2025, 10, 31), date(2026, 2, 28)) == BillingPeriod(
+        date(2026, 2, 28), date(2026, 3, 31)
+    )
+    # across the year end, and on the anniversary itself
+    assert billing_period(date(2026, 3, 20), date(2027, 1, 5)) == BillingPeriod(
+        date(2026, 12, 20), date(2027, 1, 20)
+    )
+    assert billing_period(date(2026, 3, 20), date(2026, 4, 20)).start == date(2026, 4, 20)
+    assert BillingPeriod(date(2026, 11, 1), date(2026, 12, 1)).days_left(date(2026, 11, 30)) == 1
+    assert prorate(Decimal("49.00"), 1, 3) == Decimal("16.33")
+    assert prorate(Decimal("149.00"), 1, 2) == Decimal("74.50")
+
+
+def test_proration_credits_the_old_plan_and_charges_the_new_for_the_days_left(app):
+    company = make_company(app)
+    today = date(2026, 11, 16)  # signed up on the 1st: 15 of 30 days left in November
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        tenant = db.session.get(Tenant, company.tenant_id)
+        tenant.created_at = datetime(2026, 1, 1, 9, 30)
+        owner = db.session.get(User, company.owner.id)
+        up = billing.preview_plan_change(actor=owner, plan_code="team", today=today)
+        assert (up.credit, up.charge, up.amount) == (
+            Decimal("0.00"),
+            Decimal("24.50"),
+            Decimal("24.50"),
+        )
+        assert (up.days_left, up.period.days, up.effective) == (15, 30, today)
+        assert up.refusal is None and up.is_upgrade
+        change = billing.change_plan(
+            actor=owner, plan_code="team", expected_amount=Decimal("24.50"), today=today
+        )
+        assert change.amount == Decimal("24.50")
+        bigger = billing.preview_plan_change(actor=owner, plan_code="business", today=today)
+        assert (bigger.credit, bigger.charge, bigger.amount) == (
+            Decimal("24.50"),
+            Decimal("74.50"),
+            Decimal("50.00"),
+        )
+        # the last day of the period: one day's worth
+        last = billing.preview_plan_change(
+            actor=owner, plan_code="business", today=date(2026, 11, 30)
+        )
+        assert last.amount == Decimal("3.34")  # 4.97 - 1.63, each rounded to the cent
+        down = billing.preview_plan_change(actor=owner, plan_code="free", today=today)
+        assert down.amount == Decimal("-24.50") and not down.is_upgrade
+        change = billing.change_plan(actor=owner, plan_code="free", today=today)
+        assert change.amount == Decimal("-24.50")
+        assert billing.preview_plan_change(actor=owner, plan_code="free", today=today) is None
+        db.session.rollback()
+
+
+def test_downgrade_below_the_seats_in_use_stays_on_billing_with_the_way_out(app, client):
     company = make_company(app, plan="team")
     add_member(app, company, "sales")
     add_member(app, company, "viewer")
     login(client, company.owner.email)
-    resp = client.post(
-        "/billing/plan", data={"plan": "free", "csrf_token": csrf(client, "/billing")}
-    )
-    assert resp.status_code == 409
-    assert "3 seats are in use" in resp.get_data(as_text=True)
-    assert _plan(app, company) == "team"
+    token = csrf(client, "/billing")
+    for resp in (
+        client.get("/billing/plan/free"),
+        client.post("/billing/plan", data={"plan": "free", "csrf_token": token}),
+        client.post(
+            "/billing/plan", data={"plan": "free", "amount": "-24.50", "csrf_token": token}
+        ),
+    ):
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 409
+        assert "3 seats are in use" in page
+        assert 'id="billing-plans"' in page and "Go to the start page" not in page
+        assert 'href="/users#users-invitations"' in page and 'href="/users"' in page
+        # one word for one action: the Team page's button says "Withdraw"
+        assert "withdraw invitations" in page and "revoke" not in page.lower()
+        assert 'name="amount"' not in page  # nothing to confirm
+    assert _plan(app, company) == "team" and _changes(app, company) == []
 
 
 def test_unknown_plan_and_non_owner(app, client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from flask import current_app
@@ -21,8 +22,9 @@ class Charge:
 class BillingProvider(Protocol):
     name: str
 
-    def change_plan(self, *, tenant: Tenant, plan: Plan) -> Charge:
-        """Start or change the subscription of ``tenant`` to ``plan``; raise on refusal."""
+    def change_plan(self, *, tenant: Tenant, plan: Plan, amount: Decimal) -> Charge:
+        """Move ``tenant`` to ``plan``, charging ``amount`` now (negative: a credit); raise on
+        refusal."""
         ...
 
 
@@ -31,7 +33,7 @@ class BuiltinProvider:
 
     name = "builtin"
 
-    def change_plan(self, *, tenant: Tenant, plan: Plan) -> Charge:
+    def change_plan(self, *, tenant: Tenant, plan: Plan, amount: Decimal) -> Charge:
         return Charge(reference=f"builtin-{secrets.token_hex(6)}")
 
 
