@@ -14,8 +14,9 @@
 GET → the form (200). POST → WTForms validation; when valid, ``action()`` calls the service.
 A ``ServiceError`` goes onto the field its ``code`` names (``fields`` maps other codes), else onto
 the form; the form is re-rendered with the input kept, status 422 (a refusal of the request
-itself — 402, 403, 404 — keeps its status), as the htmx fragment or the full page. On success ``success`` is
-called with the service's result (or, when it is a string, POST-redirect-GET to that URL).
+itself — 402, 403, 404 — keeps its status), as the htmx fragment or the full page. On success
+``success`` is called with the service's result (or, when it is a string, POST-redirect-GET to
+that URL).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def is_fragment_request() -> bool:
 
 
 def flash_oob() -> str:
-    """The pending flash messages as an out-of-band swap into ``#flash`` ('' when there are none)."""
+    """The pending flash messages, swapped out of band into ``#flash`` ('' when there are none)."""
     if not session.get("_flashes"):
         return ""
     return render_template("layout/_flash.html", oob=True)

@@ -35,8 +35,13 @@ def _text_of(html: str, element_id: str) -> str:
 
 
 def _signup(client, **fields):
-    data = {"company": "Acme", "name": "Ada", "email": "ada@acme.example.com",
-            "password": PASSWORD, **fields}
+    data = {
+        "company": "Acme",
+        "name": "Ada",
+        "email": "ada@acme.example.com",
+        "password": PASSWORD,
+        **fields,
+    }
     return client.post("/signup", data={**data, "csrf_token": csrf(client, "/signup")})
 
 
@@ -58,7 +63,7 @@ def test_invalid_field_is_marked_and_its_message_linked(client):
     assert "password-hint" in ids  # the hint stays linked next to the error
     errors = [i for i in ids if i != "password-hint"]
     assert errors and "at least 8 characters" in _text_of(page, errors[0])
-    assert 'aria-invalid' not in _input(page, "company")
+    assert "aria-invalid" not in _input(page, "company")
 
 
 def test_duplicate_email_error_sits_on_the_email_field_with_ways_forward(app, client):
@@ -68,7 +73,9 @@ def test_duplicate_email_error_sits_on_the_email_field_with_ways_forward(app, cl
     assert resp.status_code == 422
     field = re.search(r'<div class="field has-error" id="email-field">(.*?)\n</div>', page, re.S)
     assert field, "the error is not on the email field"
-    assert 'aria-invalid="true"' in field.group(1) and "already has a Baza account" in field.group(1)
+    assert 'aria-invalid="true"' in field.group(1) and "already has a Baza account" in field.group(
+        1
+    )
     assert 'href="/login"' in field.group(1) and 'href="/password/forgot"' in field.group(1)
     assert 'class="alert alert-error"' not in page  # no form-level alert above the form
 
@@ -84,8 +91,11 @@ def test_wrong_current_password_is_marked_on_its_field(app, client):
     login(client, company.owner.email)
     resp = client.post(
         "/settings/password",
-        data={"password-current": "not it at all", "password-new": "another long one",
-              "csrf_token": csrf(client, "/settings/profile")},
+        data={
+            "password-current": "not it at all",
+            "password-new": "another long one",
+            "csrf_token": csrf(client, "/settings/profile"),
+        },
     )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
@@ -136,8 +146,10 @@ def test_token_page_links_to_a_readable_api_reference(app, client):
 
 def test_used_reset_link_points_to_login_and_a_new_link(app, client):
     company = make_company(app)
-    client.post("/password/forgot", data={
-        "email": company.owner.email, "csrf_token": csrf(client, "/password/forgot")})
+    client.post(
+        "/password/forgot",
+        data={"email": company.owner.email, "csrf_token": csrf(client, "/password/forgot")},
+    )
     run_jobs(app)
     from saas.mail.models import MailMessage
 

@@ -39,7 +39,9 @@ def _user(app, company, user_id):
 
 
 def _oob_flash(body: str) -> str:
-    match = re.search(r'<div id="flash"[^>]*hx-swap-oob="innerHTML"[^>]*>(.*?)</div>\s*$', body, re.S)
+    match = re.search(
+        r'<div id="flash"[^>]*hx-swap-oob="innerHTML"[^>]*>(.*?)</div>\s*$', body, re.S
+    )
     assert match, f"no out-of-band flash in:\n{body}"
     return match.group(1)
 
@@ -47,10 +49,13 @@ def _oob_flash(body: str) -> str:
 def test_respond_renders_fragment_trigger_and_oob_flash(app):
     with app.test_request_context("/", headers=HX):
         flash("Saved it.", "success")
-        resp = htmx.respond("users/_seats.html", events="thingChanged", oob=False,
-                            tenant=type("T", (), {"plan": type("P", (), {"max_users": None,
-                                                                         "label": "Biz"})})(),
-                            seats_used=3)
+        resp = htmx.respond(
+            "users/_seats.html",
+            events="thingChanged",
+            oob=False,
+            tenant=type("T", (), {"plan": type("P", (), {"max_users": None, "label": "Biz"})})(),
+            seats_used=3,
+        )
         body = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert body.lstrip().startswith('<p class="muted" id="users-seats">')
@@ -104,7 +109,7 @@ def test_change_role_without_javascript_redirects(app):
 
 
 def test_refused_role_change_keeps_the_row_and_says_why(app):
-    company, client = _owner_client(app)
+    company, _owner = _owner_client(app)
     admin = add_member(app, company, "admin")
     bob = add_member(app, company, "sales")
     admin_client = app.test_client()
@@ -188,8 +193,11 @@ def test_invite_errors_re_render_the_fragment_with_422(app):
 def test_invite_service_refusal_lands_on_the_email_field(app):
     company, client = _owner_client(app)
     token = csrf(client, "/users/invite")
-    data = {"email": "twice@acme.example.com", "role": _role_id(app, company, "sales"),
-            "csrf_token": token}
+    data = {
+        "email": "twice@acme.example.com",
+        "role": _role_id(app, company, "sales"),
+        "csrf_token": token,
+    }
     assert client.post("/users/invite", data=data, headers=HX).status_code == 204
     resp = client.post("/users/invite", data=data, headers=HX)
     body = resp.get_data(as_text=True)
@@ -207,8 +215,12 @@ def test_invite_inline_check_validates_without_inviting(app):
     token = csrf(client, "/users/invite")
     resp = client.post(
         "/users/invite",
-        data={"email": "nope", "role": _role_id(app, company, "sales"), "csrf_token": token,
-              "check": "email"},
+        data={
+            "email": "nope",
+            "role": _role_id(app, company, "sales"),
+            "csrf_token": token,
+            "check": "email",
+        },
         headers=HX,
     )
     body = resp.get_data(as_text=True)
@@ -216,11 +228,15 @@ def test_invite_inline_check_validates_without_inviting(app):
     assert re.search(r'id="email-field">.*aria-invalid="true"', body, re.S)
     resp = client.post(
         "/users/invite",
-        data={"email": "fine@acme.example.com", "role": _role_id(app, company, "sales"),
-              "csrf_token": token, "check": "email"},
+        data={
+            "email": "fine@acme.example.com",
+            "role": _role_id(app, company, "sales"),
+            "csrf_token": token,
+            "check": "email",
+        },
         headers=HX,
     )
-    assert resp.status_code == 200 and 'aria-invalid' not in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "aria-invalid" not in resp.get_data(as_text=True)
     with app.app_context(), tenant_context(company.tenant_id):
         assert db.session.scalars(select(Invitation)).all() == []
 

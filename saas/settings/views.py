@@ -255,13 +255,13 @@ def api_docs() -> Any:
 
 
 #: The session key that carries a new token's secret (encrypted) to the one page that shows it.
-_NEW_TOKEN = "new_token"
+_NEW_TOKEN = "new_token"  # noqa: S105 (a key name, not a secret)
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
 def tokens() -> Any:
-    """Create a token (POST-redirect-GET: a reload never makes a second); its secret is shown once."""
+    """Create a token (POST-redirect-GET: a reload never makes a second); show its secret once."""
     form = TokenForm()
 
     def created(result: Any) -> Response:

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from saas import htmx
 from saas.access import PERMISSIONS, permission_required
 from saas.auth.models import Invitation, User
+from saas.auth.service import normalize_email
 from saas.errors import ServiceError
 from saas.extensions import db
-from saas.auth.service import normalize_email
 from saas.forms import add_error, options, submit
 from saas.mail.service import smtp_settings_for
 from saas.roles import service as roles_service
@@ -46,10 +46,8 @@ def _team_context(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _row_answer(
-    fragment: str | None, event: str, obj: User | Invitation | None = None
-) -> Response:
-    """A team action's answer: htmx gets the row in place (+ seats, flash); a form post, the page."""
+def _row_answer(fragment: str | None, event: str, obj: User | Invitation | None = None) -> Response:
+    """A team action's answer: htmx gets the row in place (+ seats, flash); no JS, the page."""
     if not htmx.is_fragment_request():
         return htmx.redirect(url_for("users.index"))
     name = "user" if isinstance(obj, User) else "inv"
@@ -156,9 +154,7 @@ def change_role(user_id: int) -> Any:
             raise
         flash(exc.message, "error")
         db.session.refresh(user)
-        return htmx.respond(
-            "users/_user_row.html", status=exc.status, user=user, **_row_context()
-        )
+        return htmx.respond("users/_user_row.html", status=exc.status, user=user, **_row_context())
     flash(_("%(name)s is now %(role)s.", name=user.name, role=user.role.label), "success")
     return _row_answer("users/_user_row.html", "userChanged", user)
 
