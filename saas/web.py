@@ -6,11 +6,8 @@ import functools
 import logging
 import os
 import re
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import jdatetime
 from babel import Locale
 from flask import (
     Flask,
@@ -23,7 +20,7 @@ from flask import (
     session,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user
@@ -31,6 +28,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from saas import formatting
 from saas.errors import ServiceError
 from saas.extensions import db, login_manager
 
@@ -89,42 +87,6 @@ def select_timezone() -> str:
 
 def text_direction() -> str:
     return Locale.parse(str(get_locale())).text_direction
-
-
-def _to_local(value: datetime) -> datetime:
-    from flask_babel import get_timezone
-
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(get_timezone())
-
-
-#: Locales whose dates read with their own digits (Babel formats dates with Latin ones).
-_NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
-
-
-def user_date(value: date | datetime | None, with_time: bool = False) -> str:
-    """Show a date (UTC datetime) in the user's zone, calendar (Gregorian/Jalali) and digits."""
-    if value is None:
-        return ""
-    text = _format_user_date(value, with_time)
-    digits = _NATIVE_DIGITS.get(str(get_locale()))
-    return text.translate(digits) if digits else text
-
-
-def _format_user_date(value: date | datetime, with_time: bool) -> str:
-    if isinstance(value, datetime):
-        value = _to_local(value)
-    calendar = getattr(current_user, "calendar", "gregorian") if current_user else "gregorian"
-    if calendar == "jalali":
-        locale = "fa_IR" if str(get_locale()) == "fa" else "en_US"
-        if isinstance(value, datetime):
-            j = jdatetime.datetime.fromgregorian(datetime=value.replace(tzinfo=None), locale=locale)
-            return j.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d")
-        return jdatetime.date.fromgregorian(date=value, locale=locale).strftime("%Y/%m/%d")
-    if isinstance(value, datetime):
-        return format_datetime(value, "short") if with_time else format_date(value, "medium")
-    return format_date(value, "medium")
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -297,9 +259,8 @@ def init_app(app: Flask) -> None:
             values.setdefault("v", _file_version(app.static_folder, values["filename"]))
 
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)
-    app.jinja_env.filters["user_date"] = user_date
+    formatting.init_app(app)
     app.jinja_env.filters["linkify"] = linkify
-    app.jinja_env.filters["user_datetime"] = lambda v: user_date(v, with_time=True)
 
     @app.get("/healthz")
     def healthz() -> Any:

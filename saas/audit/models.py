@@ -33,6 +33,9 @@ class AuditEntry(TenantScoped, db.Model):
     object_id: Mapped[int | None]
     #: {field: [old, new]}; secrets are masked.
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Names as they were when the entry was written (actor, object, referenced rows), so the
+    #: log reads the same after renames and deletions (``saas/audit/describe.py``).
+    display: Mapped[dict | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship(
         primaryjoin="foreign(AuditEntry.actor_id) == User.id", viewonly=True

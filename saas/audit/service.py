@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import g, has_app_context
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from saas.audit.models import AuditEntry
 from saas.extensions import db
@@ -86,17 +86,26 @@ def _actor_for(tenant_id: int | None) -> int | None:
     return g.get("actor_id")
 
 
+def _display(obj: object | None, table: str, changes: dict, actor_id: int | None) -> dict:
+    from saas.audit.describe import display_snapshot
+
+    session = (object_session(obj) if obj is not None else None) or db.session()
+    return display_snapshot(session, obj, table, changes, actor_id)
+
+
 def _row(obj: object, verb: str, changes: dict) -> dict[str, Any]:
     tid = _tenant_of(obj)
     table = inspect(obj).mapper.local_table.name
+    actor_id = _actor_for(tid)
     return {
         "tenant_id": tid,
         "created_at": utcnow(),
-        "actor_id": _actor_for(tid),
+        "actor_id": actor_id,
         "action": f"{table}.{verb}",
         "object_type": table,
         "object_id": getattr(obj, "id", None),
         "changes": changes,
+        "display": _display(obj, table, changes, actor_id),
     }
 
 
@@ -132,13 +141,17 @@ def suppressed() -> Iterator[None]:
 def record_event(action: str, obj: object | None = None, **details: Any) -> AuditEntry:
     """Record a named event (``auth.login``, ``billing.plan_changed``) about ``obj``."""
     tid = _tenant_of(obj) if obj is not None else current_tenant_id()
+    actor_id = _actor_for(tid)
+    table = inspect(obj).mapper.local_table.name if obj is not None else ""
+    changes = {k: _jsonable(v) for k, v in details.items()}
     entry = AuditEntry(
         tenant_id=tid,
-        actor_id=_actor_for(tid),
+        actor_id=actor_id,
         action=action,
-        object_type=inspect(obj).mapper.local_table.name if obj is not None else "",
+        object_type=table,
         object_id=getattr(obj, "id", None),
-        changes={k: _jsonable(v) for k, v in details.items()},
+        changes=changes,
+        display=_display(obj, table, changes, actor_id),
     )
     db.session.add(entry)
     return entry

@@ -11,6 +11,7 @@ from flask_login import login_required
 from saas import htmx
 from saas.access import permission_required
 from saas.audit import bp, search
+from saas.audit.describe import describe, type_label
 from saas.users.service import list_users
 
 
@@ -42,6 +43,8 @@ def index() -> Any:
         "audit/index.html",
         "audit/_table.html",
         entries=entries,
+        describe=describe,
+        type_label=type_label,
         more=more,
         f=f,
         users=list_users(),

@@ -1,0 +1,524 @@
+"""The audit log in words: one registry of describers, object type or event → sentence + labels.
+
+Two halves:
+
+- **write time** (``display_snapshot``, called by ``audit.service`` for every entry): the names
+  the entry refers to, as they are *now* — the actor, the object, and every id among the
+  changed fields (``role_id 6`` → "Sales representative") — are stored in the entry's
+  ``display`` column. A later rename or deletion does not rewrite history.
+- **read time** (``describe``): a sentence in the reader's language ("Boss invited
+  rep@example.com as Sales representative"), field labels instead of column names and values
+  formatted for the reader (dates in their calendar, money in its currency, permission and
+  language names translated). The raw entry stays available to the page beside it.
+
+A built-in role or plan is snapshotted by its key, so its name still reads in the reader's
+language; a custom role or a person keeps the name it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel import Locale
+from babel.numbers import get_currency_name
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from saas import formatting
+from saas.access import BUILTIN_ROLES, PERMISSIONS
+from saas.auth.models import Account, Role, User
+from saas.tenancy.models import PLAN_LABELS, Plan
+
+MASK = "***"
+
+# --- names as they are when the entry is written -------------------------------------------
+
+
+def _role_name(role: Role) -> Any:
+    return {"role": role.key, "name": role.name} if role.key else role.name
+
+
+def _plan_name(plan: Plan) -> Any:
+    return {"plan": plan.code, "name": plan.name}
+
+
+def _user_name(user: User) -> str:
+    return user.name
+
+
+def _account_name(account: Account) -> str:
+    return account.email
+
+
+#: Foreign-key column → (model, name of a row). Shared by every describer.
+REFERENCES: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "role_id": (Role, _role_name),
+    "manager_id": (User, _user_name),
+    "invited_by_id": (User, _user_name),
+    "user_id": (User, _user_name),
+    "actor_id": (User, _user_name),
+    "account_id": (Account, _account_name),
+    "plan_id": (Plan, _plan_name),
+    "from_plan_id": (Plan, _plan_name),
+    "to_plan_id": (Plan, _plan_name),
+}
+
+
+def _read_name(name: Any) -> str:
+    """A snapshotted name in the reader's language."""
+    if isinstance(name, dict):
+        if "role" in name and name["role"] in BUILTIN_ROLES:
+            return str(BUILTIN_ROLES[name["role"]][0])
+        if "plan" in name and name["plan"] in PLAN_LABELS:
+            return str(PLAN_LABELS[name["plan"]])
+        return str(name.get("name", ""))
+    return "" if name is None else str(name)
+
+
+# --- value formats --------------------------------------------------------------------------
+
+
+def _yes_no(value: Any) -> str:
+    return _("yes") if value else _("no")
+
+
+def _permissions(value: Any) -> str:
+    return ", ".join(str(PERMISSIONS.get(p, p)) for p in value or ())
+
+
+def _language(value: Any) -> str:
+    try:
+        return Locale.parse(value).get_display_name(str(get_locale())) or value
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _currency(value: Any) -> str:
+    try:
+        return f"{get_currency_name(value, locale=str(get_locale()))} ({value})"
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _country(value: Any) -> str:
+    return Locale.parse(str(get_locale())).territories.get(value, value)
+
+
+def _calendar(value: Any) -> str:
+    return str({"gregorian": _l("Gregorian"), "jalali": _l("Jalali (Persian)")}.get(value, value))
+
+
+def _mail_status(value: Any) -> str:
+    return str(MAIL_STATUS.get(value, value))
+
+
+MAIL_STATUS = {
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed, will retry"),
+    "outbox": _l("kept in the Outbox"),
+    "interrupted": _l("interrupted"),
+}
+
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "datetime": formatting.user_datetime,
+    "bool": _yes_no,
+    "permissions": _permissions,
+    "language": _language,
+    "currency": _currency,
+    "country": _country,
+    "calendar": _calendar,
+    "mail_status": _mail_status,
+    "number": formatting.number,
+    "changed": lambda value: _("changed"),
+}
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+
+@dataclass
+class Describer:
+    """How one object type (table) reads in the log."""
+
+    #: The object's name when the entry is written.
+    name: Callable[[Any], Any]
+    #: Column → label shown instead of the column name. Unlisted columns are not shown.
+    fields: dict[str, Any]
+    #: Verb (``created``/``updated``/``deleted``) or named event → sentence; placeholders
+    #: ``%(actor)s``, ``%(object)s`` and any changed field's new value (``%(role_id)s``).
+    sentences: dict[str, Any]
+    #: Column → a key of ``FORMATS`` (references are always shown by name).
+    formats: dict[str, str] = field(default_factory=dict)
+    #: Column → the sibling column holding its currency.
+    money: dict[str, str] = field(default_factory=dict)
+    #: Picks a more specific sentence key for an update from its changes.
+    refine: Callable[[dict], str | None] | None = None
+    #: The object's name when nothing was snapshotted.
+    fallback: Any = None
+    #: Column → ``f(value, entry)`` for values that read differently by context.
+    contextual: dict[str, Callable[[Any, Any], str]] = field(default_factory=dict)
+    #: What the filter calls this kind of object.
+    plural: Any = None
+
+
+def _builtin_role_name(value: Any, entry: Any) -> str:
+    """A built-in role's stored name reads in the reader's language."""
+    key = _pair((entry.changes or {}).get("key"))[1]
+    return str(BUILTIN_ROLES[key][0]) if key in BUILTIN_ROLES else str(value)
+
+
+def _refine_user(changes: dict) -> str | None:
+    if "is_active" in changes:
+        return "deactivated" if not changes["is_active"][1] else "reactivated"
+    if "role_id" in changes:
+        return "role_changed"
+    return None
+
+
+def _refine_invitation(changes: dict) -> str | None:
+    if (changes.get("revoked_at") or [None, None])[1]:
+        return "revoked"
+    if (changes.get("accepted_at") or [None, None])[1]:
+        return "accepted"
+    return None
+
+
+def _refine_token(changes: dict) -> str | None:
+    return "revoked" if (changes.get("revoked_at") or [None, None])[1] else None
+
+
+def _refine_account(changes: dict) -> str | None:
+    return "password_changed" if "password_hash" in changes else None
+
+
+def _refine_mail(changes: dict) -> str | None:
+    return "status" if "status" in changes else None
+
+
+REGISTRY: dict[str, Describer] = {
+    "users": Describer(
+        plural=_l("People"),
+        name=_user_name,
+        fields={
+            "name": _l("Name"),
+            "account_id": _l("Email"),
+            "role_id": _l("Role"),
+            "manager_id": _l("Manager"),
+            "is_active": _l("Active"),
+            "language": _l("Language"),
+            "timezone": _l("Time zone"),
+            "calendar": _l("Date display"),
+        },
+        formats={
+            "is_active": "bool",
+            "language": "language",
+            "calendar": "calendar",
+        },
+        sentences={
+            "created": _l("%(actor)s added %(object)s as %(role_id)s"),
+            "updated": _l("%(actor)s changed %(object)s"),
+            "role_changed": _l("%(actor)s made %(object)s %(role_id)s"),
+            "deactivated": _l("%(actor)s deactivated %(object)s"),
+            "reactivated": _l("%(actor)s reactivated %(object)s"),
+            "deleted": _l("%(actor)s removed %(object)s"),
+        },
+        refine=_refine_user,
+        fallback=_l("a user"),
+    ),
+    "invitations": Describer(
+        plural=_l("Invitations"),
+        name=lambda inv: inv.email,
+        fields={
+            "email": _l("Email"),
+            "role_id": _l("Role"),
+            "invited_by_id": _l("Invited by"),
+            "expires_at": _l("Expires"),
+            "accepted_at": _l("Accepted"),
+            "revoked_at": _l("Withdrawn"),
+        },
+        formats={"expires_at": "datetime", "accepted_at": "datetime", "revoked_at": "datetime"},
+        sentences={
+            "created": _l("%(actor)s invited %(object)s as %(role_id)s"),
+            "updated": _l("%(actor)s changed the invitation of %(object)s"),
+            "revoked": _l("%(actor)s withdrew the invitation of %(object)s"),
+            "accepted": _l("%(object)s accepted the invitation"),
+            "deleted": _l("%(actor)s deleted the invitation of %(object)s"),
+        },
+        refine=_refine_invitation,
+        fallback=_l("an invitation"),
+    ),
+    "roles": Describer(
+        plural=_l("Roles"),
+        name=_role_name,
+        fields={"name": _l("Name"), "permissions": _l("Permissions")},
+        formats={"permissions": "permissions"},
+        contextual={"name": _builtin_role_name},
+        sentences={
+            "created": _l("%(actor)s created the role %(object)s"),
+            "updated": _l("%(actor)s changed the role %(object)s"),
+            "deleted": _l("%(actor)s deleted the role %(object)s"),
+        },
+        fallback=_l("a role"),
+    ),
+    "accounts": Describer(
+        plural=_l("Logins"),
+        name=_account_name,
+        fields={"email": _l("Email"), "password_hash": _l("Password")},
+        formats={"password_hash": "changed"},
+        sentences={
+            "created": _l("%(actor)s created the login %(object)s"),
+            "updated": _l("%(actor)s changed the login %(object)s"),
+            "password_changed": _l("%(actor)s changed the password of %(object)s"),
+            "deleted": _l("%(actor)s deleted the login %(object)s"),
+            "auth.password_set_by_operator": _l("The operator set a new password for %(object)s"),
+        },
+        refine=_refine_account,
+        fallback=_l("a login"),
+    ),
+    "tenants": Describer(
+        plural=_l("Company"),
+        name=lambda tenant: tenant.name,
+        fields={
+            "name": _l("Company name"),
+            "plan_id": _l("Plan"),
+            "default_currency": _l("Default currency"),
+            "default_country": _l("Default country"),
+            "timezone": _l("Time zone"),
+            "logo_key": _l("Logo"),
+            "smtp_host": _l("SMTP server"),
+            "smtp_port": _l("Port"),
+            "smtp_user": _l("User name"),
+            "smtp_password_encrypted": _l("SMTP password"),
+            "smtp_from": _l("From address"),
+            "smtp_security": _l("Security"),
+        },
+        formats={
+            "default_currency": "currency",
+            "default_country": "country",
+            "logo_key": "changed",
+            "smtp_password_encrypted": "changed",
+        },
+        sentences={
+            "created": _l("%(actor)s created the company %(object)s"),
+            "tenants.created": _l("%(actor)s created the company %(object)s"),
+            "updated": _l("%(actor)s changed the company settings"),
+            "deleted": _l("%(actor)s deleted the company %(object)s"),
+        },
+        fallback=_l("the company"),
+    ),
+    "api_tokens": Describer(
+        plural=_l("API tokens"),
+        name=lambda token: token.name,
+        fields={"name": _l("Token name"), "user_id": _l("User"), "revoked_at": _l("Revoked")},
+        formats={"revoked_at": "datetime"},
+        sentences={
+            "created": _l("%(actor)s created the API token %(object)s"),
+            "updated": _l("%(actor)s changed the API token %(object)s"),
+            "revoked": _l("%(actor)s revoked the API token %(object)s"),
+            "deleted": _l("%(actor)s deleted the API token %(object)s"),
+        },
+        refine=_refine_token,
+        fallback=_l("an API token"),
+    ),
+    "plan_changes": Describer(
+        plural=_l("Plan changes"),
+        name=lambda change: _plan_name(change.to_plan) if change.to_plan else None,
+        fields={
+            "from_plan_id": _l("From plan"),
+            "to_plan_id": _l("To plan"),
+            "amount": _l("Amount"),
+            "reference": _l("Reference"),
+        },
+        money={"amount": "currency"},
+        sentences={
+            "created": _l("%(actor)s changed the plan from %(from_plan_id)s to %(to_plan_id)s"),
+        },
+        fallback=_l("a plan change"),
+    ),
+    "mail_messages": Describer(
+        plural=_l("Mail"),
+        name=lambda msg: msg.to_addr,
+        fields={
+            "to_addr": _l("To"),
+            "subject": _l("Subject"),
+            "status": _l("Status"),
+            "sent_at": _l("Sent"),
+            "attempts": _l("Attempts"),
+        },
+        formats={"status": "mail_status", "sent_at": "datetime", "attempts": "number"},
+        sentences={
+            "created": _l("%(actor)s wrote a message to %(object)s"),
+            "updated": _l("The message to %(object)s changed"),
+            "status": _l("The message to %(object)s: %(status)s"),
+            "deleted": _l("%(actor)s deleted the message to %(object)s"),
+        },
+        refine=_refine_mail,
+        fallback=_l("a message"),
+    ),
+}
+
+#: Named events (``audit.record_event``) that read the same whatever their object.
+EVENTS: dict[str, Any] = {
+    "auth.login": _l("%(actor)s logged in"),
+    "auth.password_reset_requested": _l("%(object)s asked for a password reset"),
+}
+
+
+def type_label(object_type: str) -> str:
+    """The filter's name for an object type."""
+    describer = REGISTRY.get(object_type)
+    return str(describer.plural) if describer and describer.plural else object_type
+
+
+# --- write time -----------------------------------------------------------------------------
+
+
+def _lookup(session: Session, model: type, ident: Any) -> Any:
+    if not isinstance(ident, int):
+        return None
+    with session.no_autoflush:
+        return session.get(model, ident)
+
+
+def display_snapshot(
+    session: Session, obj: object | None, table: str, changes: dict, actor_id: int | None
+) -> dict[str, Any]:
+    """The names an entry refers to, as they are while it is written."""
+    out: dict[str, Any] = {}
+    if actor_id is not None and (actor := _lookup(session, User, actor_id)) is not None:
+        out["actor"] = actor.name
+    describer = REGISTRY.get(table)
+    if obj is not None and describer is not None:
+        try:
+            name = describer.name(obj)
+        except Exception:  # an unloaded relationship must never block the change itself
+            name = None
+        if name:
+            out["object"] = name
+    refs: dict[str, list[Any]] = {}
+    for key, change in changes.items():
+        if key not in REFERENCES or not isinstance(change, list | tuple) or len(change) != 2:
+            continue
+        model, namer = REFERENCES[key]
+        refs[key] = [
+            namer(row) if (row := _lookup(session, model, v)) is not None else None for v in change
+        ]
+    if refs:
+        out["refs"] = refs
+    return out
+
+
+# --- read time ------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    label: str
+    old: str | None
+    new: str
+
+
+@dataclass
+class Description:
+    sentence: Markup
+    changes: list[Change]
+
+
+def _isolated(text: str) -> Markup:
+    """A name inside a sentence, kept whole in right-to-left text."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
+def _pair(change: Any) -> tuple[Any, Any]:
+    if isinstance(change, list | tuple) and len(change) == 2:
+        return change[0], change[1]
+    return None, change
+
+
+def _format(describer: Describer, key: str, value: Any, entry: Any, side: int) -> str:
+    if value is None:
+        return "—"
+    refs = (entry.display or {}).get("refs", {})
+    if key in REFERENCES:
+        snap = refs.get(key)
+        name = _read_name(snap[side]) if snap else ""
+        return name or f"#{value}"
+    if value == MASK:
+        return _("changed")
+    if key in describer.money:
+        currency = _pair((entry.changes or {}).get(describer.money[key]))[1]
+        if currency:
+            try:
+                return formatting.money(value, currency)
+            except (ValueError, ArithmeticError):
+                return str(value)
+    if key in describer.contextual:
+        return describer.contextual[key](value, entry)
+    kind = describer.formats.get(key)
+    if kind:
+        return FORMATS[kind](value)
+    if isinstance(value, bool):
+        return _yes_no(value)
+    if isinstance(value, int | float):
+        return formatting.number(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _sentence_key(entry: Any, describer: Describer | None) -> str:
+    verb = entry.action.rsplit(".", 1)[-1]
+    if describer is None:
+        return verb
+    if entry.action in describer.sentences:
+        return entry.action
+    if verb == "updated" and describer.refine and (key := describer.refine(entry.changes or {})):
+        return key
+    return verb
+
+
+def describe(entry: Any) -> Description:
+    """``entry`` as a sentence and a list of labelled, formatted changes."""
+    display = entry.display or {}
+    describer = REGISTRY.get(entry.object_type)
+    actor = display.get("actor") or (entry.actor.name if entry.actor else None)
+    actor_text = actor or _("The system")
+    object_text = _read_name(display.get("object")) or (
+        str(describer.fallback) if describer and describer.fallback else f"#{entry.object_id}"
+    )
+    changes: list[Change] = []
+    values: dict[str, Markup] = {
+        "actor": _isolated(actor_text),
+        "object": _isolated(object_text),
+    }
+    for key, raw in (entry.changes or {}).items():
+        old, new = _pair(raw)
+        if describer is None or key not in describer.fields:
+            continue
+        new_text = _format(describer, key, new, entry, 1)
+        old_text = _format(describer, key, old, entry, 0) if old is not None else None
+        values[key] = _isolated(new_text)
+        changes.append(Change(str(describer.fields[key]), old_text, new_text))
+    template = EVENTS.get(entry.action)
+    if template is None and describer is not None:
+        template = describer.sentences.get(_sentence_key(entry, describer))
+    if template is None:
+        template = _l("%(actor)s: %(action)s")
+        values["action"] = _isolated(entry.action)
+    try:
+        sentence = escape(str(template)) % values
+    except (KeyError, ValueError, TypeError):
+        # a sentence naming a field this entry did not record: say the generic thing
+        generic = describer.sentences.get(entry.action.rsplit(".", 1)[-1]) if describer else None
+        try:
+            sentence = escape(str(generic or _l("%(actor)s changed %(object)s"))) % values
+        except (KeyError, ValueError, TypeError):
+            sentence = escape(_("%(actor)s changed %(object)s")) % values
+    return Description(sentence=sentence, changes=changes)

@@ -1,0 +1,147 @@
+"""One place that turns values into text for people: dates, numbers, money.
+
+Every template and every describer formats through these functions (also Jinja filters:
+``user_date``, ``user_datetime``, ``number``, ``money``), so a value reads the same way on
+every page:
+
+- the language is the user's (Flask-Babel's ``get_locale``); the *formatting* locale adds the
+  territory of the user's time zone when CLDR knows that variant, so English for a company in
+  Europe/Tirane reads "22 Nov 2026, 15:04" (en_150), not the US "11/22/26, 3:04 PM";
+- dates are shown in the user's zone and calendar (Gregorian, or Jalali via jdatetime);
+- numbers and money use the locale's own digits (``numbering_system="default"``), so Persian
+  shows counts and prices in Persian digits, never a mix of digit systems on one page.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from babel import Locale, localedata
+from babel.core import get_global
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from flask import has_request_context
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+
+#: Locales whose dates read with their own digits (Babel writes dates with Latin ones).
+NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
+
+#: Time-zone regions whose English reads best as CLDR's "English (Europe)".
+_REGIONAL_FALLBACK = {"Europe": "150"}
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
+def _zone_name() -> str:
+    zone = get_timezone()
+    return getattr(zone, "key", None) or str(zone or "UTC")
+
+
+@functools.cache
+def _formatting_locale(language: str, zone: str) -> Locale:
+    """``language`` with the territory of ``zone`` when CLDR has that variant, else ``language``."""
+    territory = get_global("zone_territories").get(zone)
+    candidates = [f"{language}_{territory}"] if territory else []
+    if fallback := _REGIONAL_FALLBACK.get(zone.split("/")[0]):
+        candidates.append(f"{language}_{fallback}")
+    for name in candidates:
+        if localedata.exists(name):
+            return Locale.parse(name)
+    return Locale.parse(language)
+
+
+def formatting_locale() -> Locale:
+    """The locale numbers and dates are written in for the current user."""
+    return _formatting_locale(_language(), _zone_name())
+
+
+def native_digits(text: str) -> str:
+    """``text`` with Latin digits replaced by the locale's own (Persian), else unchanged."""
+    digits = NATIVE_DIGITS.get(_language())
+    return text.translate(digits) if digits else text
+
+
+def to_local(value: datetime) -> datetime:
+    """A UTC datetime (naive means UTC) in the user's time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(get_timezone())
+
+
+def _calendar() -> str:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return getattr(current_user, "calendar", "gregorian") or "gregorian"
+    return "gregorian"
+
+
+def user_date(value: date | datetime | str | None, with_time: bool = False) -> str:
+    """A date (or UTC datetime) in the user's zone, calendar, locale and digits."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = to_local(value)
+    else:
+        with_time = False
+    if _calendar() == "jalali":
+        locale = "fa_IR" if _language() == "fa" else "en_US"
+        if isinstance(value, datetime):
+            j = jdatetime.datetime.fromgregorian(datetime=value.replace(tzinfo=None), locale=locale)
+            text = j.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d")
+        else:
+            text = jdatetime.date.fromgregorian(date=value, locale=locale).strftime("%Y/%m/%d")
+    elif with_time:
+        loc = formatting_locale()
+        # medium date + short time: never the ambiguous all-numeric "11/22/26"
+        pattern = loc.datetime_formats["medium"].format(
+            loc.time_formats["short"].pattern, loc.date_formats["medium"].pattern
+        )
+        text = format_datetime(value, pattern, tzinfo=value.tzinfo, locale=loc)
+    else:
+        text = format_date(value, "medium", locale=formatting_locale())
+    return native_digits(text)
+
+
+def user_datetime(value: date | datetime | str | None) -> str:
+    return user_date(value, with_time=True)
+
+
+def number(value: int | float | Decimal | str | None) -> str:
+    """A number with the locale's separators and digits (Persian digits for Persian)."""
+    if value is None or value == "":
+        return ""
+    # Babel picks the locale's separators; the digits themselves it always writes in Latin
+    return native_digits(
+        format_decimal(value, locale=formatting_locale(), numbering_system="default")
+    )
+
+
+def money(value: int | float | Decimal | str | None, currency: str) -> str:
+    """An amount in ``currency`` written the locale's way (€49.00 in English)."""
+    if value is None or value == "":
+        return ""
+    return native_digits(
+        format_currency(
+            Decimal(str(value)), currency, locale=formatting_locale(), numbering_system="default"
+        )
+    )
+
+
+def init_app(app: object) -> None:
+    """Register the filters on ``app``'s Jinja environment."""
+    env = app.jinja_env  # type: ignore[attr-defined]
+    env.filters["user_date"] = user_date
+    env.filters["user_datetime"] = user_datetime
+    env.filters["number"] = number
+    env.filters["money"] = money
