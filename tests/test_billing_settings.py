@@ -15,7 +15,7 @@ from saas.billing.service import BillingPeriod, billing_period, prorate
 from saas.extensions import db
 from saas.tenancy.context import enter_tenant, tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import add_member, csrf, login, make_company
+from tests.conftest import PASSWORD, add_member, csrf, login, make_company
 
 
 def _plan(app, company):
@@ -263,12 +263,13 @@ def test_smtp_settings_keep_the_password_unless_replaced(app, client):
     login(client, company.owner.email)
     token = csrf(client, "/settings/company")
     data = {
-        "smtp-host": "smtp.acme.example.com",
+        "smtp-host": "localhost",  # must resolve; the tests allow loopback
         "smtp-port": "587",
         "smtp-user": "crm",
         "smtp-password": "s3cret",
         "smtp-sender": "",
         "smtp-security": "starttls",
+        "smtp-current_password": PASSWORD,
         "smtp-csrf_token": token,
     }
     assert client.post("/settings/company/smtp", data=data).status_code == 303
@@ -293,10 +294,55 @@ def test_dashboard_empty_state_guides_the_next_steps(app, client):
     company = make_company(app)
     login(client, company.owner.email)
     html = client.get("/dashboard").get_data(as_text=True)
-    for step in ("Set up your company", "Invite a colleague", "Make it yours"):
+    for step in ("Set up your company", "Invite a colleague", "Make it yours", "Your preferences"):
         assert step in html
     member = add_member(app, company, "sales")
     rep = app.test_client()
     login(rep, member.email)
     html = rep.get("/dashboard").get_data(as_text=True)
-    assert "Invite a colleague" not in html and "Make it yours" in html
+    assert "Invite a colleague" not in html and "Make it yours" not in html
+    assert "Your preferences" in html
+
+
+def _done_steps(client):
+    html = client.get("/dashboard").get_data(as_text=True)
+    steps = re.findall(r'<li class="step( done)?">\s*<div>\s*<strong>([^<]+)</strong>', html)
+    assert steps, "no steps on the dashboard"
+    return {title for done, title in steps if done}
+
+
+def test_dashboard_checklist_completes(app, client):
+    company = make_company(app)
+    login(client, company.owner.email)
+    assert _done_steps(client) == set()
+    token = csrf(client, "/settings/company")
+    # Currency and time zone count as setting up the company (no country needed).
+    client.post(
+        "/settings/company",
+        data={
+            "company-name": "Acme",
+            "company-default_currency": "ALL",
+            "company-default_country": "",
+            "company-timezone": "Europe/Tirane",
+            "company-csrf_token": token,
+        },
+    )
+    assert _done_steps(client) == {"Set up your company"}
+    # A logo makes it yours.
+    client.post(
+        "/settings/company/logo",
+        data={"logo-logo": (_image(), "logo.png"), "logo-csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert _done_steps(client) == {"Set up your company", "Make it yours"}
+    add_member(app, company, "sales")
+    with app.app_context():
+        enter_tenant(company.tenant_id)
+        db.session.get(User, company.owner.id).timezone = "Europe/Tirane"
+        db.session.commit()
+    assert _done_steps(client) == {
+        "Set up your company",
+        "Invite a colleague",
+        "Make it yours",
+        "Your preferences",
+    }

@@ -121,7 +121,7 @@ def test_creating_a_token_redirects_and_shows_the_secret_once(app, client):
     page = client.get("/settings/tokens").get_data(as_text=True)
     secret = _text_of(page, "new-token")
     assert secret.startswith("baza_")
-    assert 'data-copy="#new-token"' in page  # the copy button (shown by baza.js)
+    assert 'data-copy="new-token"' in page  # the copy button (shown by baza.js)
     cookie = client.get_cookie("session")
     assert cookie is None or secret not in cookie.value
     # Reloading shows the list, not the secret again, and creates nothing.

@@ -15,7 +15,7 @@ from saas.mail.tasks import send_mail
 from saas.settings.service import update_smtp
 from saas.tenancy.context import enter_tenant, tenant_context
 from saas.users import service as users_service
-from tests.conftest import make_company, run_jobs
+from tests.conftest import PASSWORD, make_company, run_jobs
 
 
 class Inbox:
@@ -48,6 +48,7 @@ def _configure_tenant_smtp(app, company, port):
         owner = db.session.get(User, company.owner.id)
         update_smtp(
             actor=owner,
+            current_password=PASSWORD,
             host="127.0.0.1",
             port=port,
             user=None,
@@ -69,16 +70,35 @@ def _invite(app, company, email="bob@acme.example.com"):
         assert len(get_queue("mail")) == queued + 1
 
 
+def _notice(app, company, to="bob@acme.example.com"):
+    """Queue an ordinary (non-secret) mail: it may go through the company's own server."""
+    from saas.mail.service import queue_mail
+
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        queue_mail(
+            kind="notice",
+            to=to,
+            template="invitation",
+            language="en",
+            company=company.name,
+            inviter="Acme Owner",
+            url="http://localhost/invite/x",
+            days=7,
+        )
+        db.session.commit()
+
+
 def _statuses(app, company):
     with app.app_context(), tenant_context(company.tenant_id):
         return db.session.scalars(select(MailMessage.status)).all()
 
 
-def test_invitation_goes_through_the_tenants_smtp_server(app, smtp_server):
+def test_ordinary_mail_goes_through_the_tenants_smtp_server(app, smtp_server):
     controller, inbox = smtp_server
     company = make_company(app)
     _configure_tenant_smtp(app, company, controller.port)
-    _invite(app, company)
+    _notice(app, company)
     run_jobs(app)
     assert len(inbox.messages) == 1
     mail = inbox.messages[0]
@@ -94,7 +114,7 @@ def test_sending_twice_does_not_send_twice(app, smtp_server):
     controller, inbox = smtp_server
     company = make_company(app)
     _configure_tenant_smtp(app, company, controller.port)
-    _invite(app, company)
+    _notice(app, company)
     run_jobs(app)
     with app.app_context(), tenant_context(company.tenant_id):
         message_id = db.session.scalar(select(MailMessage.id))
@@ -137,12 +157,12 @@ def test_a_rolled_back_request_sends_nothing(app):
 def test_unreachable_server_marks_failed_and_retries(app):
     company = make_company(app)
     _configure_tenant_smtp(app, company, _free_port())  # nothing listens there
-    _invite(app, company)
+    _notice(app, company)
     run_jobs(app)
     assert _statuses(app, company) == ["failed"]
     with app.app_context(), tenant_context(company.tenant_id):
         msg = db.session.scalar(select(MailMessage))
-        assert msg.attempts == 1 and msg.error
+        assert msg.attempts == 1 and msg.error == "unreachable"
 
 
 def test_scheduled_sweep_resends_stuck_mail_and_flags_interrupted_sends(app):

@@ -32,6 +32,31 @@ def _flask(*args, env, **kw):
     )
 
 
+def _browser(base):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def post(path, fields):
+        page = opener.open(base + path).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({**fields, "csrf_token": token}).encode()
+        return opener.open(urllib.request.Request(base + path, data=data)).read().decode()
+
+    return opener, post
+
+
+def _invite_and_see_the_mail_sent(opener, post, base, email):
+    """Invite ``email``; the worker process must take the mail job (no SMTP: it lands in Outbox)."""
+    invite_page = opener.open(base + "/users/invite").read().decode()
+    sales = re.search(r'<option[^>]*value="(\d+)"[^>]*>Sales representative', invite_page).group(1)
+    post("/users/invite", {"email": email, "role": sales})
+    deadline = time.monotonic() + 30
+    while 'data-status="outbox"' not in (outbox := opener.open(base + "/outbox").read().decode()):
+        assert time.monotonic() < deadline, "the worker did not process the mail job"
+        time.sleep(0.3)
+    assert email in outbox
+
+
 @pytest.fixture
 def served(tmp_path):
     port = _free_port()
@@ -66,28 +91,20 @@ def served(tmp_path):
         assert proc.poll() is None, (tmp_path / "serve.log").read_text()
         assert time.monotonic() < deadline, "flask serve did not answer /healthz within 60 s"
         time.sleep(0.3)
-    yield proc, base, tmp_path
+    yield proc, base, tmp_path, env
     if proc.poll() is None:
         proc.kill()
     log.close()
 
 
 def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
-    proc, base, _tmp_path = served
+    proc, base, _tmp_path, _env = served
     children = psutil.Process(proc.pid).children(recursive=True)
     commands = " ".join(" ".join(c.cmdline()) for c in children)
     assert "gunicorn" in commands and " worker" in commands and " scheduler" in commands
 
     # A person signs up and invites a colleague; the worker process handles the mail job.
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-
-    def post(path, fields):
-        page = opener.open(base + path).read().decode()
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        data = urllib.parse.urlencode({**fields, "csrf_token": token}).encode()
-        return opener.open(urllib.request.Request(base + path, data=data)).read().decode()
-
+    opener, post = _browser(base)
     post(
         "/signup",
         {
@@ -97,16 +114,52 @@ def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
             "password": "long enough pw",
         },
     )
-    invite_page = opener.open(base + "/users/invite").read().decode()
-    sales = re.search(r'<option[^>]*value="(\d+)"[^>]*>Sales representative', invite_page).group(1)
-    post("/users/invite", {"email": "colleague@served.example.com", "role": sales})
-    deadline = time.monotonic() + 30
-    while 'data-status="outbox"' not in (outbox := opener.open(base + "/outbox").read().decode()):
-        assert time.monotonic() < deadline, "the worker did not process the mail job"
-        time.sleep(0.3)
-    assert "colleague@served.example.com" in outbox
+    _invite_and_see_the_mail_sent(opener, post, base, "colleague@served.example.com")
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     _gone, alive = psutil.wait_procs(children, timeout=15)
     assert alive == [], [c.pid for c in alive]
+
+
+def test_documented_commands_beside_serve_leave_it_running(served):
+    """An operator's `flask` commands beside `make run` must not stop its embedded Redis."""
+    proc, base, _tmp_path, env = served
+    commands = [
+        ["routes"],
+        ["create-tenant", "--company", "Op Co", "--name", "Olga", "--email", "olga@op.example.com",
+         "--password", "long enough pw"],
+        ["set-password", "olga@op.example.com", "--password", "another long pw"],
+        ["set-password", "nobody@op.example.com", "--password", "another long pw"],
+    ]  # fmt: skip
+    for args in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert "Traceback" not in done.stderr, (args, done.stderr)
+        assert done.returncode == (1 if "nobody@op.example.com" in args else 0), (args, done.stderr)
+        time.sleep(0.5)  # an exit hook that stops Redis would have done so by now
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+            assert resp.status == 200, args
+    assert proc.poll() is None
+
+    opener, post = _browser(base)
+    post("/login", {"email": "olga@op.example.com", "password": "another long pw"})
+    _invite_and_see_the_mail_sent(opener, post, base, "new@op.example.com")
+
+
+def test_commands_that_need_no_redis_do_not_start_it(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "BAZA_INSTANCE_DIR": str(tmp_path / "instance"),
+        "SECRET_KEY": "lazy-test",
+    }
+    for args in (["db", "upgrade"], ["routes"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "instance" / "redis.db").exists()
+    assert not (tmp_path / "instance" / "redis.db.settings").exists()

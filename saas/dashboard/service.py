@@ -10,6 +10,11 @@ from sqlalchemy import func, select
 
 from saas.auth.models import Invitation, User
 from saas.extensions import db
+from saas.tenancy.models import Tenant
+
+#: What a new company starts with; a company still on all of these has not been set up.
+SIGNUP_CURRENCY = "EUR"
+SIGNUP_TIMEZONE = "UTC"
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,20 @@ class Step:
     done: bool
 
 
+def _company_set_up(tenant: Tenant) -> bool:
+    """The owner chose the company's country, currency or time zone (not signup's defaults)."""
+    return bool(
+        tenant.default_country
+        or tenant.default_currency != SIGNUP_CURRENCY
+        or tenant.timezone != SIGNUP_TIMEZONE
+    )
+
+
+def _preferences_set(user: User) -> bool:
+    """The user chose a time zone or a calendar of their own."""
+    return bool(user.timezone) or user.calendar != "gregorian"
+
+
 def next_steps(user: User) -> list[Step]:
     """The set-up steps the user can take, with whether each is done."""
     steps = []
@@ -29,10 +48,10 @@ def next_steps(user: User) -> list[Step]:
         steps.append(
             Step(
                 _("Set up your company"),
-                _("Company name, logo, currency, country for phone numbers and time zone."),
+                _("Currency, country for phone numbers and time zone."),
                 url_for("settings.company"),
                 _("Company settings"),
-                bool(tenant.logo_key or tenant.default_country),
+                _company_set_up(tenant),
             )
         )
     if user.can("users.manage"):
@@ -47,13 +66,23 @@ def next_steps(user: User) -> list[Step]:
                 people + invited > 1,
             )
         )
+    if user.can("settings.manage"):
+        steps.append(
+            Step(
+                _("Make it yours"),
+                _("Add your company's logo: everyone sees it in the top bar."),
+                url_for("settings.company", _anchor="settings-logo"),
+                _("Add a logo"),
+                bool(user.tenant.logo_key),
+            )
+        )
     steps.append(
         Step(
-            _("Make it yours"),
+            _("Your preferences"),
             _("Choose your language, time zone and how dates are shown."),
             url_for("settings.profile"),
             _("Your profile"),
-            False,
+            _preferences_set(user),
         )
     )
     return steps

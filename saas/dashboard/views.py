@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from saas.dashboard import bp
 from saas.dashboard.service import next_steps
+from saas.mail.search import mail_health
 from saas.users import seats
 
 
@@ -21,4 +22,5 @@ def index() -> Any:
         tenant=tenant,
         seats_used=seats.seats_used(),
         steps=next_steps(current_user),
+        mail_health=mail_health() if current_user.can("outbox.view") else None,
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from saas.auth.models import User
 from saas.errors import NotFound
 from saas.extensions import db
-from saas.mail.models import MailMessage
+from saas.mail.models import PROBLEMS, SECRET_KINDS, MailMessage
+from saas.utils import utcnow
 
 
 def recent_messages(limit: int = 200) -> list[MailMessage]:
@@ -15,11 +19,6 @@ def recent_messages(limit: int = 200) -> list[MailMessage]:
     return list(
         db.session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit))
     )
-
-
-#: Messages whose body is a key to an account (a reset or invitation link): in the app only
-#: the owner may read them; the inviter gets the invitation link when inviting.
-SECRET_KINDS = frozenset({"password_reset", "invitation"})
 
 
 def body_visible_to(viewer: User, msg: MailMessage) -> bool:
@@ -33,3 +32,47 @@ def get_message(message_id: int) -> MailMessage:
     if msg is None:
         raise NotFound()
     return msg
+
+
+@dataclass(frozen=True)
+class MailHealth:
+    """Company mail that did not arrive lately (``mail_health`` gives None if all is well)."""
+
+    failures: int
+    last_error: str | None
+
+    @property
+    def last_error_text(self) -> str | None:
+        from saas.mail.errors import error_text
+
+        return error_text(self.last_error) if self.last_error else None
+
+
+def mail_health(*, hours: int = 24) -> MailHealth | None:
+    """Messages of the current tenant from the last ``hours`` still failed or interrupted."""
+    since = utcnow() - timedelta(hours=hours)
+    problems = (MailMessage.status.in_(PROBLEMS), MailMessage.created_at >= since)
+    count = db.session.scalar(select(func.count(MailMessage.id)).where(*problems)) or 0
+    if not count:
+        return None
+    last = db.session.scalar(
+        select(MailMessage.error).where(*problems).order_by(MailMessage.id.desc()).limit(1)
+    )
+    return MailHealth(failures=count, last_error=last)
+
+
+def undelivered_recipients(kind: str) -> set[str]:
+    """Addresses whose latest mail of ``kind`` failed or was interrupted (not known to arrive)."""
+    latest = (
+        select(func.max(MailMessage.id))
+        .where(MailMessage.kind == kind)
+        .group_by(MailMessage.to_addr)
+        .scalar_subquery()
+    )
+    return set(
+        db.session.scalars(
+            select(MailMessage.to_addr).where(
+                MailMessage.id.in_(latest), MailMessage.status.in_(PROBLEMS)
+            )
+        )
+    )

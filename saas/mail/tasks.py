@@ -9,17 +9,18 @@ from sqlalchemy import select, update
 from saas.extensions import db
 from saas.jobs import get_queue, job
 from saas.mail import service
-from saas.mail.models import MailMessage
+from saas.mail.models import MailMessage, MailStatus
+from saas.mail.service import MAX_ATTEMPTS
 from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
 from saas.utils import utcnow
 
-MAX_ATTEMPTS = 5
+__all__ = ["MAX_ATTEMPTS", "requeue_stuck_mail", "send_mail"]
 
 
 @job("mail")
 def send_mail(tenant_id: int, message_id: int) -> str:
-    """Send message ``message_id`` of ``tenant_id`` (idempotent: sent mail is not sent again)."""
+    """Send message ``message_id`` of ``tenant_id`` at most once (see ``service.send_message``)."""
     return service.send_message(message_id)
 
 
@@ -36,7 +37,7 @@ def requeue_stuck_mail(tenant_id: None) -> int:
         with tenant_context(tid):
             stuck = db.session.scalars(
                 select(MailMessage.id).where(
-                    MailMessage.status.in_(("queued", "failed")),
+                    MailMessage.status.in_((MailStatus.QUEUED, MailStatus.FAILED)),
                     MailMessage.created_at < now - timedelta(minutes=5),
                     MailMessage.attempts < MAX_ATTEMPTS,
                 )
@@ -44,10 +45,10 @@ def requeue_stuck_mail(tenant_id: None) -> int:
             db.session.execute(
                 update(MailMessage)
                 .where(
-                    MailMessage.status == "sending",
+                    MailMessage.status == MailStatus.SENDING,
                     MailMessage.created_at < now - timedelta(minutes=30),
                 )
-                .values(status="interrupted")
+                .values(status=MailStatus.INTERRUPTED)
                 .execution_options(synchronize_session=False)
             )
         for mid in stuck:

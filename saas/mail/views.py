@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas.access import permission_required
-from saas.mail import bp, search
+from saas.mail import bp, search, service
 
 
 @bp.get("/outbox")
@@ -26,3 +27,13 @@ def message(message_id: int) -> Any:
     return render_template(
         "mail/message.html", msg=msg, show_body=search.body_visible_to(current_user, msg)
     )
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+@login_required
+@permission_required("outbox.view")
+def resend(message_id: int) -> Any:
+    """Send a failed or interrupted message again (a person checked it did not arrive)."""
+    service.resend_message(actor=current_user, message_id=message_id)
+    flash(_("The message will be sent again."), "success")
+    return redirect(url_for("mail.message", message_id=message_id), 303)

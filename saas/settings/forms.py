@@ -35,6 +35,10 @@ class SmtpForm(FlaskForm):
             SelectChoice("none", _l("None")),
         ],
     )
+    current_password = PasswordField(
+        _l("Your current password"),
+        validators=[DataRequired()],
+    )
 
 
 class ProfileForm(FlaskForm):

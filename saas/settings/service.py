@@ -14,10 +14,11 @@ from PIL import Image, UnidentifiedImageError
 from saas.access import authorize
 from saas.auth.models import User
 from saas.crypto import encrypt
-from saas.errors import ValidationFailed
+from saas.errors import PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.storage import get_storage
 from saas.tenancy.models import Tenant
+from saas.text import clean_name, single_line
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_SIDE = 512
@@ -62,14 +63,12 @@ def update_company(
     """Change the company's name, currency, country and time zone."""
     authorize(actor, "settings.manage")
     tenant = actor.tenant
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Company name is required."), code="name")
+    name = clean_name(name, _("Company name"))
     if default_currency not in currencies():
         raise ValidationFailed(_("Unknown currency."), code="currency")
     if default_country and default_country.upper() not in dict(countries("en")):
         raise ValidationFailed(_("Unknown country."), code="country")
-    tenant.name = name[:200]
+    tenant.name = name
     tenant.default_currency = default_currency
     tenant.default_country = default_country.upper() if default_country else None
     tenant.timezone = validate_timezone(timezone)
@@ -77,9 +76,54 @@ def update_company(
     return tenant
 
 
+def require_owner_password(actor: User, password: str | None) -> None:
+    """Only the owner, who re-enters their password, passes (``PermissionDenied`` / 422)."""
+    from saas.auth.service import check_password
+
+    if actor.role.key != "owner":
+        raise PermissionDenied(_("Only the company's owner can change the mail server."))
+    if not password or not check_password(actor.account, password):
+        raise ValidationFailed(_("The current password is wrong."), code="current_password")
+
+
+def _check_host(host: str, port: int) -> None:
+    from saas.mail.errors import DeliveryError
+    from saas.mail.guard import resolve_public
+
+    try:
+        resolve_public(host, port)
+    except DeliveryError as exc:
+        raise ValidationFailed(_error_text(exc.code), code="smtp_host") from exc
+
+
+def _error_text(code: str) -> str:
+    from saas.mail.errors import error_text
+
+    return error_text(code)
+
+
+def _check_sender(sender: str) -> str:
+    from email.message import EmailMessage
+
+    try:
+        probe = EmailMessage()
+        probe["From"] = sender
+        addresses = probe["From"].addresses
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValidationFailed(
+            _("Enter one address, like Company <sales@example.com>."), code="smtp_sender"
+        ) from exc
+    if len(addresses) != 1 or "@" not in addresses[0].addr_spec:
+        raise ValidationFailed(
+            _("Enter one address, like Company <sales@example.com>."), code="smtp_sender"
+        )
+    return sender
+
+
 def update_smtp(
     *,
     actor: User,
+    current_password: str | None,
     host: str | None,
     port: int | None,
     user: str | None,
@@ -87,25 +131,70 @@ def update_smtp(
     sender: str | None,
     security: str | None,
 ) -> Tenant:
-    """Set the company's own SMTP server (empty host → the instance's, or the Outbox)."""
+    """Set the company's own SMTP server (empty host → the instance's, or the Outbox).
+
+    Owner only, with the owner's password re-entered: whoever sets the server reads the mail
+    that goes through it. (Account keys — resets, invitations — never go through it anyway:
+    ``mail.service.smtp_settings_for``.) The host must resolve to a public address.
+    """
     authorize(actor, "settings.manage")
+    require_owner_password(actor, current_password)
     tenant = actor.tenant
-    host = (host or "").strip() or None
+    host = single_line(host).lower() or None
     if security and security not in SMTP_SECURITY:
         raise ValidationFailed(_("Unknown SMTP security."), code="smtp_security")
     if port is not None and not 0 < port < 65536:
         raise ValidationFailed(_("The port must be between 1 and 65535."), code="smtp_port")
+    sender = single_line(sender) or None
+    if host:
+        _check_host(host, port or 587)
+        if sender:
+            _check_sender(sender)
     tenant.smtp_host = host
     tenant.smtp_port = port if host else None
-    tenant.smtp_user = (user or "").strip() or None if host else None
+    tenant.smtp_user = single_line(user) or None if host else None
     if password:  # empty keeps the stored one
         tenant.smtp_password_encrypted = encrypt(password, purpose="smtp")
     if not host:
         tenant.smtp_password_encrypted = None
-    tenant.smtp_from = (sender or "").strip() or None if host else None
+    tenant.smtp_from = sender if host else None
     tenant.smtp_security = security if host else None
     db.session.flush()
     return tenant
+
+
+def send_test_message(*, actor: User) -> str:
+    """Send a test message through the company's saved server to the actor; the address.
+
+    Synchronous with a short timeout (``SMTP_TEST_TIMEOUT``); raises ``DeliveryError``.
+    """
+    from email.message import EmailMessage
+
+    from flask import current_app
+
+    from saas.mail.errors import DeliveryError
+    from saas.mail.service import instance_smtp, send_email, tenant_smtp
+
+    authorize(actor, "settings.manage")
+    tenant = actor.tenant
+    smtp = tenant_smtp(tenant) or instance_smtp()
+    if smtp is None:
+        raise DeliveryError("no_server", retry=False)
+    email = EmailMessage()
+    try:
+        email["From"] = smtp.sender
+        email["To"] = actor.email
+        email["Subject"] = _("Test message from Baza")
+        email.set_content(
+            _(
+                "This test message from %(company)s shows that outgoing mail works.",
+                company=tenant.name,
+            )
+        )
+    except (ValueError, TypeError) as exc:
+        raise DeliveryError("invalid_message", repr(exc), retry=False) from exc
+    send_email(email, smtp, timeout=current_app.config["SMTP_TEST_TIMEOUT"])
+    return actor.email
 
 
 def set_logo(*, actor: User, data: bytes | None) -> Tenant:

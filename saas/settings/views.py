@@ -25,6 +25,7 @@ from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
 from saas.errors import ServiceError
 from saas.forms import options, submit
+from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
 from saas.settings.forms import (
     CompanyForm,
@@ -68,6 +69,7 @@ def _render_company(company: Any, logo: Any, smtp: Any, status: int = 200) -> An
         smtp=smtp,
         tenant=current_user.tenant,
         instance_smtp=bool(current_app.config.get("SMTP_HOST")),
+        may_change_smtp=current_user.role.key == "owner",
     ), status
 
 
@@ -137,6 +139,7 @@ def save_smtp() -> Any:
     try:
         service.update_smtp(
             actor=current_user,
+            current_password=smtp.current_password.data,
             host=smtp.host.data,
             port=smtp.port.data,
             user=smtp.user.data,
@@ -145,10 +148,36 @@ def save_smtp() -> Any:
             security=smtp.security.data,
         )
     except ServiceError as exc:
-        smtp.form_errors.append(exc.message)
+        field = {
+            "current_password": smtp.current_password,
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_sender": smtp.sender,
+        }.get(exc.code)
+        if field is not None:
+            field.errors = [exc.message]
+        else:
+            smtp.form_errors.append(exc.message)
         return _render_company(company, logo, smtp, exc.status)
     flash(_("Mail settings saved."), "success")
     return redirect(url_for("settings.company"), 303)
+
+
+@bp.post("/company/smtp/test")
+@login_required
+@permission_required("settings.manage")
+def test_smtp() -> Any:
+    """Send a test message through the saved server now; the result replaces the button's note."""
+    try:
+        address = service.send_test_message(actor=current_user)
+    except DeliveryError as exc:
+        result = {"ok": False, "text": error_text(exc.code)}
+    else:
+        result = {"ok": True, "text": _("A test message was sent to %(email)s.", email=address)}
+    if htmx.is_fragment_request():
+        return render_template("settings/_smtp_test.html", result=result)
+    flash(result["text"], "success" if result["ok"] else "error")
+    return redirect(url_for("settings.company") + "#settings-smtp", 303)
 
 
 @bp.get("/company/logo.png")

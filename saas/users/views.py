@@ -15,6 +15,7 @@ from saas.auth.service import normalize_email
 from saas.errors import ServiceError
 from saas.extensions import db
 from saas.forms import add_error, options, submit
+from saas.mail.search import mail_health, undelivered_recipients
 from saas.mail.service import smtp_settings_for
 from saas.roles import service as roles_service
 from saas.users import bp, seats
@@ -28,8 +29,15 @@ def _role_choices(keep: int | None = None) -> list:
 
 
 def _row_context() -> dict[str, Any]:
-    """What a team row needs: the roles the current user may hand out, who they may manage."""
+    """What a team row needs: the roles the current user may hand out, who they may manage,
+    and the invitations whose mail did not arrive (id → link, to copy instead)."""
+    undelivered = undelivered_recipients("invitation")
     return {
+        "undelivered": {
+            inv.id: users_service.invitation_url(inv)
+            for inv in users_service.list_invitations()
+            if inv.email in undelivered
+        },
         "assignable": users_service.assignable_roles(current_user),
         "may_manage": lambda user: users_service.may_manage(current_user, user),
         "tenant": current_user.tenant,
@@ -38,9 +46,11 @@ def _row_context() -> dict[str, Any]:
 
 
 def _team_context(**extra: Any) -> dict[str, Any]:
+    invitations = users_service.list_invitations()
     return {
         "users": users_service.list_users(),
-        "invitations": users_service.list_invitations(),
+        "invitations": invitations,
+        "mail_health": mail_health() if current_user.can("outbox.view") else None,
         **_row_context(),
         **extra,
     }
@@ -81,7 +91,7 @@ def invite() -> Any:
         return htmx.render("users/invite.html", "users/_invite_form.html", form=form)
 
     def invited(inv: Invitation) -> Response:
-        if smtp_settings_for(current_user.tenant) is None:
+        if smtp_settings_for(current_user.tenant, "invitation") is None:
             flash(
                 _(
                     "Invitation created. No mail server is set up, so give %(email)s "

@@ -4,19 +4,22 @@ document.addEventListener("change", (event) => {
   if (el.matches && el.matches("select[data-autosubmit]")) el.form.requestSubmit();
 });
 
-// Copy buttons: <button data-copy="#selector" hidden> is shown only where it can work.
+// Copy buttons: <button data-copy="element-id"> copies that input's value (selecting it too) or
+// that element's text. A button rendered `hidden` (no use without this file) is shown here.
 function enableCopyButtons(root) {
-  if (!navigator.clipboard) return;
-  root.querySelectorAll("button[data-copy]").forEach((button) => { button.hidden = false; });
+  root.querySelectorAll("button[data-copy][hidden]").forEach((button) => { button.hidden = false; });
 }
 document.addEventListener("DOMContentLoaded", () => enableCopyButtons(document));
 document.addEventListener("htmx:load", (event) => enableCopyButtons(event.target));
 document.addEventListener("click", (event) => {
   const button = event.target.closest && event.target.closest("button[data-copy]");
   if (!button) return;
-  const source = document.querySelector(button.dataset.copy);
+  const source = document.getElementById(button.dataset.copy);
   if (!source) return;
-  navigator.clipboard.writeText(source.textContent.trim()).then(() => {
-    button.textContent = button.dataset.copied || button.textContent;
+  const text = "value" in source ? source.value : source.textContent.trim();
+  if (source.select) source.select();
+  if (!navigator.clipboard) return;
+  navigator.clipboard.writeText(text).then(() => {
+    if (button.dataset.copied) button.textContent = button.dataset.copied;
   });
 });
