@@ -42,6 +42,40 @@ PERMISSIONS: dict[str, Any] = {
 
 _ALL = frozenset(PERMISSIONS)
 
+#: Areas permissions are grouped under on screen, in order: area → (label, permissions).
+PERMISSION_AREAS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "customers": (
+        _l("Customers"),
+        (
+            "customers.view_all",
+            "customers.view_team",
+            "customers.create",
+            "customers.edit",
+            "customers.delete",
+            "customers.assign",
+            "pool.claim",
+        ),
+    ),
+    "data": (_l("Data and reports"), ("import.run", "export.run", "reports.view")),
+    "team": (_l("Team"), ("users.manage", "roles.manage")),
+    "company": (
+        _l("Company"),
+        ("settings.manage", "billing.manage", "audit.view", "outbox.view"),
+    ),
+}
+
+
+def permission_groups(names: Any = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(area label, [(permission, translated name), …]), …] of ``names`` (default: all)."""
+    wanted = set(PERMISSIONS if names is None else names)
+    groups = []
+    for label, members in PERMISSION_AREAS.values():
+        items = [(p, str(PERMISSIONS[p])) for p in members if p in wanted]
+        if items:
+            groups.append((str(label), items))
+    return groups
+
+
 #: Built-in roles: key → (label, permissions). Created as rows for each tenant at signup.
 BUILTIN_ROLES: dict[str, tuple[Any, frozenset[str]]] = {
     "owner": (_l("Owner"), _ALL),

@@ -105,7 +105,7 @@ def scheduler() -> None:
     from saas.redis_conn import get_redis
 
     cron = CronScheduler(connection=get_redis())
-    cron.register(requeue_stuck_mail, "default", args=(None,), interval=300)
+    cron.register(requeue_stuck_mail, "default", interval=300)
     cron.start()
 
 

@@ -27,6 +27,7 @@ from babel.numbers import format_currency, format_decimal
 from flask import has_request_context
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
+from markupsafe import Markup
 
 #: Locales whose dates read with their own digits (Babel writes dates with Latin ones).
 NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
@@ -138,6 +139,12 @@ def money(value: int | float | Decimal | str | None, currency: str) -> str:
     )
 
 
+def isolate(value: object) -> Markup:
+    """``value`` as its own direction run (``<bdi>``): an email or path inside a sentence keeps
+    its order in right-to-left text (not ``.api/v1/openapi.json/``)."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def init_app(app: object) -> None:
     """Register the filters on ``app``'s Jinja environment."""
     env = app.jinja_env  # type: ignore[attr-defined]
@@ -145,3 +152,4 @@ def init_app(app: object) -> None:
     env.filters["user_datetime"] = user_datetime
     env.filters["number"] = number
     env.filters["money"] = money
+    env.filters["isolate"] = isolate

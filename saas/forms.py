@@ -89,3 +89,10 @@ def submit(
         return template(status)
     extra = dict(context() if callable(context) else (context or {}))
     return htmx.render(template, fragment, status=status, error=error, **{form_name: form}, **extra)
+
+
+def zone_choices(locale: str) -> dict[str, list[SelectChoice]]:
+    """Canonical time zones grouped by region (``<optgroup>``), named in ``locale``."""
+    from saas.locales import timezone_groups
+
+    return {region: options(zones) for region, zones in timezone_groups(locale)}

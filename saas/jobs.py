@@ -1,9 +1,11 @@
 """RQ queues, the ``@job`` wrapper, and enqueue-after-commit.
 
 A job takes ids, never ORM objects. ``@job("mail")`` makes the function run in its own app
-context, inside the tenant given as its first argument, and commit once at the end (rollback on
-error). ``enqueue_after_commit`` holds the job until the current transaction commits and drops
-it on rollback, so a worker never looks for a row that is not there yet.
+context, inside the tenant given as its first (required) argument, and commit once at the end
+(rollback on error). A job that belongs to no tenant (a sweep over all of them) says so:
+``@job("default", tenant=False)``; it takes no tenant id and runs with none current.
+``enqueue_after_commit`` holds the job until the current transaction commits and drops it on
+rollback, so a worker never looks for a row that is not there yet.
 """
 
 from __future__ import annotations
@@ -29,17 +31,29 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=get_redis())
 
 
-def job(queue: str, *, retries: int = 3) -> Callable:
-    """Declare an RQ job ``fn(tenant_id, *ids, actor_id=None)`` on ``queue``."""
+def _check_tenant_arg(fn: Callable, args: tuple[Any, ...]) -> None:
+    if getattr(fn, "tenant_scoped", False) and (
+        not args or not isinstance(args[0], int) or isinstance(args[0], bool)
+    ):
+        raise TypeError(f"{fn.__name__} is a tenant job: its first argument is the tenant id")
+
+
+def job(queue: str, *, retries: int = 3, tenant: bool = True) -> Callable:
+    """Declare an RQ job on ``queue``: ``fn(tenant_id, *ids, actor_id=None)``.
+
+    ``tenant=False`` declares a job of no tenant: ``fn(*args)``, run with no tenant current
+    (it reaches tenants only through ``tenancy.sweep.for_each_tenant``).
+    """
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
-        def run(tenant_id: int | None, *args: Any, actor_id: int | None = None, **kw: Any) -> Any:
+        def run(*args: Any, actor_id: int | None = None, **kw: Any) -> Any:
+            _check_tenant_arg(run, args)
             with current_app.app_context():
-                enter_tenant(tenant_id)
+                enter_tenant(args[0] if tenant else None)
                 g.actor_id = actor_id
                 try:
-                    result = fn(tenant_id, *args, **kw)
+                    result = fn(*args, **kw)
                     db.session.commit()
                     return result
                 except BaseException:
@@ -48,6 +62,7 @@ def job(queue: str, *, retries: int = 3) -> Callable:
 
         run.queue_name = queue  # type: ignore[attr-defined]
         run.retries = retries  # type: ignore[attr-defined]
+        run.tenant_scoped = tenant  # type: ignore[attr-defined]
         return run
 
     return decorator
@@ -57,6 +72,7 @@ def enqueue_after_commit(
     fn: Callable, *args: Any, job_id: str | None = None, **kwargs: Any
 ) -> None:
     """Enqueue ``fn(*args, **kwargs)`` on its queue once the current transaction commits."""
+    _check_tenant_arg(fn, args)
     session = db.session()
     pending = session.info.setdefault("pending_jobs", [])
     pending.append((fn, args, kwargs, job_id))

@@ -189,7 +189,7 @@ def test_scheduled_sweep_resends_stuck_mail_and_flags_interrupted_sends(app):
                 .values(status="sending")
             )
             db.session.commit()
-        get_queue("default").enqueue(requeue_stuck_mail, None)  # what the scheduler does
+        get_queue("default").enqueue(requeue_stuck_mail)  # what the scheduler does
     run_jobs(app)
     with app.app_context(), tenant_context(company.tenant_id):
         statuses = dict(db.session.execute(select(MailMessage.to_addr, MailMessage.status)).all())

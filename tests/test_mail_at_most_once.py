@@ -55,7 +55,7 @@ def _retry(app, tenant_id):
     with app.app_context():
         for m in messages(app, tenant_id):
             get_queue("mail").enqueue(send_mail, tenant_id, m.id)
-        get_queue("default").enqueue(requeue_stuck_mail, None)
+        get_queue("default").enqueue(requeue_stuck_mail)
     run_jobs(app)
 
 

@@ -5,6 +5,13 @@ an ``AuditEntry`` in the same transaction (so a rolled-back change leaves no ent
 ``__audit_exclude__`` are not recorded; those in ``__audit_mask__`` are recorded as changed,
 value hidden. The actor is ``g.actor_id`` (set per request from the logged-in user, per job
 from its arguments).
+
+ORM bulk statements (``session.execute(update(Model)...)`` / ``delete(Model)``) of an audited
+model are audited too, one entry per affected row, shaped like a flush entry
+(``<table>.updated`` with ``{field: [old, new]}``, ``<table>.deleted``): a row changed in bulk has
+the same history as one changed by hand. The hook reads the affected rows (their ids and the
+old values of the columns being set, within the tenant scoping) before the statement and the
+new values after it.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from saas.audit.models import AuditEntry
 from saas.extensions import db
@@ -125,6 +133,87 @@ def _audit_flush(session: Session, flush_context: object) -> None:
             rows.append(_row(obj, "deleted", {}))
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def _bulk_columns(mapper: Any, stmt: Any, params: list[dict] | None) -> list[str]:
+    """The audited attribute keys an UPDATE sets (``.values()`` or bulk-by-primary-key rows)."""
+    by_column = {c.key: a.key for a in mapper.column_attrs for c in a.columns}
+    by_column.update({a.key: a.key for a in mapper.column_attrs})
+    names = [k if isinstance(k, str) else getattr(k, "key", None) for k in stmt._values or {}]
+    for p in params or ():
+        names.extend(p)
+    keys = {by_column[n] for n in names if n in by_column}
+    skip = set(getattr(mapper.class_, "__audit_exclude__", ())) - set(
+        getattr(mapper.class_, "__audit_mask__", ())
+    )
+    return sorted(keys - skip - _ALWAYS_SKIPPED) if keys else []
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _audit_bulk(state: ORMExecuteState) -> Result | None:
+    if not (state.is_update or state.is_delete) or state.session.info.get("audit_suppressed"):
+        return None
+    mapper = state.bind_mapper
+    if mapper is None or not getattr(mapper.class_, "__audit__", False):
+        return None
+    cls = mapper.class_
+    stmt = state.statement
+    # ``session.execute(update(Model), [{"id": 1, ...}, ...])``: a bulk UPDATE by primary key
+    by_pk = state.parameters if isinstance(state.parameters, list) else None
+    keys = _bulk_columns(mapper, stmt, by_pk) if state.is_update else []
+    if state.is_update and not keys:
+        return None  # only unaudited columns change
+    tenant_col = cls.id if cls is Tenant else cls.tenant_id
+    opts = {"all_tenants": True} if state.execution_options.get("all_tenants") else {}
+    cols = [cls.id, tenant_col, *(getattr(cls, k) for k in keys)]
+    before_q = select(*cols).execution_options(**opts)
+    if by_pk:
+        before_q = before_q.where(cls.id.in_([p["id"] for p in by_pk if "id" in p]))
+    if stmt.whereclause is not None:
+        before_q = before_q.where(stmt.whereclause)
+    before = {r[0]: r for r in state.session.execute(before_q).all()}
+    result = state.invoke_statement()
+    if not before:
+        return result
+    rows = []
+    if state.is_update:
+        after_q = select(*cols).where(cls.id.in_(list(before))).execution_options(**opts)
+        for new in state.session.execute(after_q).all():
+            old = before[new[0]]
+            changes = {
+                k: [_bulk_value(cls, k, old[i + 2]), _bulk_value(cls, k, new[i + 2])]
+                for i, k in enumerate(keys)
+                if old[i + 2] != new[i + 2]
+            }
+            if changes:
+                rows.append(_bulk_row(cls, new[0], new[1], "updated", changes))
+    else:
+        rows = [_bulk_row(cls, rid, r[1], "deleted", {}) for rid, r in before.items()]
+    if rows:
+        state.session.connection().execute(insert(AuditEntry.__table__), rows)
+    return result
+
+
+def _bulk_value(cls: type, key: str, value: Any) -> Any:
+    return MASK if key in getattr(cls, "__audit_mask__", ()) else _jsonable(value)
+
+
+def _bulk_row(cls: type, oid: int, tid: int, verb: str, changes: dict) -> dict[str, Any]:
+    mapper = inspect(cls)
+    table = mapper.local_table.name
+    actor_id = _actor_for(tid)
+    # the object's name only if it is already loaded: a bulk statement loads no objects
+    obj = db.session().identity_map.get(mapper.identity_key_from_primary_key((oid,)))
+    return {
+        "tenant_id": tid,
+        "created_at": utcnow(),
+        "actor_id": actor_id,
+        "action": f"{table}.{verb}",
+        "object_type": table,
+        "object_id": oid,
+        "changes": changes,
+        "display": _display(obj, table, changes, actor_id),
+    }
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class SignupForm(FlaskForm):
@@ -13,6 +13,9 @@ class SignupForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Work email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    #: The browser's time zone, filled in by static/js/baza.js (company defaults are guessed
+    #: from it); empty without JavaScript.
+    timezone = HiddenField(validators=[Optional(), Length(max=64)])
 
 
 class LoginForm(FlaskForm):

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from saas import locales
 from saas.audit import service as audit
 from saas.auth.models import Account, User
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -74,8 +75,19 @@ def signer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def signup(*, company: str, name: str, email: str, password: str, language: str = "en") -> User:
-    """Create a tenant on the Free plan with its owner; the tenant becomes current."""
+def signup(
+    *,
+    company: str,
+    name: str,
+    email: str,
+    password: str,
+    language: str = "en",
+    timezone: str | None = None,
+) -> User:
+    """Create a tenant on the Free plan with its owner; the tenant becomes current.
+
+    ``timezone`` (the browser's) sets the company's zone, currency and country.
+    """
     company = clean_name(company, _("Company name"))
     name = clean_name(name, _("Your name"))
     email = normalize_email(email)
@@ -86,6 +98,10 @@ def signup(*, company: str, name: str, email: str, password: str, language: str 
         )
     free = tenancy.get_plan("free")
     tenant = Tenant(name=company, plan=free)
+    guess = locales.guess_company_defaults(timezone)
+    tenant.timezone = guess.get("timezone", "UTC")
+    tenant.default_currency = guess.get("currency", "EUR")
+    tenant.default_country = guess.get("country")
     db.session.add(tenant)
     with audit.suppressed():
         db.session.flush()

@@ -60,6 +60,7 @@ def signup() -> Any:
             email=form.email.data,
             password=form.password.data,
             language=str(get_locale()),
+            timezone=form.timezone.data or None,
         ),
         success=signed_up,
         template="auth/signup.html",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-import zoneinfo
 from functools import cache
 
 from babel import Locale
-from babel.numbers import list_currencies
+from babel.core import get_global
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from saas import locales
 from saas.access import authorize
 from saas.auth.models import User
 from saas.crypto import encrypt
@@ -27,14 +27,14 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 
 @cache
 def timezones() -> list[str]:
-    """Every IANA time zone name, sorted."""
-    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+    """Canonical IANA zones (no aliases), sorted; choices come from ``saas.locales``."""
+    return sorted(locales.canonical_timezones())
 
 
 @cache
 def currencies() -> list[str]:
-    """ISO 4217 codes in use."""
-    return sorted(list_currencies())
+    """ISO 4217 codes some territory uses today (no ADP, AFA, ATS)."""
+    return sorted(locales.current_currencies())
 
 
 def countries(locale: str) -> list[tuple[str, str]]:
@@ -46,8 +46,9 @@ def countries(locale: str) -> list[tuple[str, str]]:
 
 
 def validate_timezone(name: str) -> str:
-    """``name`` if it is an IANA zone, else ``ValidationFailed``."""
-    if name not in timezones():
+    """``name`` as a canonical IANA zone (an alias becomes its zone), else ``ValidationFailed``."""
+    name = get_global("zone_aliases").get(name, name)
+    if name not in locales.canonical_timezones():
         raise ValidationFailed(_("Unknown time zone."), code="timezone")
     return name
 
@@ -64,7 +65,7 @@ def update_company(
     authorize(actor, "settings.manage")
     tenant = actor.tenant
     name = clean_name(name, _("Company name"))
-    if default_currency not in currencies():
+    if default_currency not in currencies() and default_currency != tenant.default_currency:
         raise ValidationFailed(_("Unknown currency."), code="currency")
     if default_country and default_country.upper() not in dict(countries("en")):
         raise ValidationFailed(_("Unknown country."), code="country")

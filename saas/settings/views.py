@@ -19,12 +19,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from saas import crypto, htmx
+from saas import crypto, htmx, locales
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
 from saas.errors import ServiceError
-from saas.forms import options, submit
+from saas.forms import options, submit, zone_choices
 from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
 from saas.settings.forms import (
@@ -43,9 +43,13 @@ from saas.utils import utcnow
 def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
     tenant = current_user.tenant
     company = CompanyForm(prefix="company")
-    company.default_currency.choices = service.currencies()
-    company.default_country.choices = options([("", "—"), *service.countries(str(get_locale()))])
-    company.timezone.choices = service.timezones()
+    locale = str(get_locale())
+    currencies = locales.currency_choices(locale)
+    if tenant.default_currency not in dict(currencies):  # a retired one stays selectable
+        currencies = [(tenant.default_currency, tenant.default_currency), *currencies]
+    company.default_currency.choices = options(currencies)
+    company.default_country.choices = options([("", "—"), *service.countries(locale)])
+    company.timezone.choices = zone_choices(locale)
     smtp = SmtpForm(prefix="smtp")
     if not company.is_submitted():
         company.name.data = tenant.name
@@ -199,7 +203,7 @@ def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
     profile = ProfileForm(prefix="profile")
     profile.language.choices = options(current_app.config["LANGUAGES"].items())
     company_zone = _("Company's (%(tz)s)", tz=current_user.tenant.timezone)
-    profile.timezone.choices = options([("", company_zone), *((z, z) for z in service.timezones())])
+    profile.timezone.choices = {"": options([("", company_zone)])} | zone_choices(str(get_locale()))
     if not profile.is_submitted():
         profile.name.data = current_user.name
         profile.language.data = current_user.language

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -77,9 +77,28 @@ def _reapply() -> None:
 
 
 def enter_tenant(tenant_id: int | None) -> None:
-    """Make ``tenant_id`` current for the rest of this app context (and the open transaction)."""
+    """Make ``tenant_id`` current for the rest of this app context (and the open transaction).
+
+    Switching to another tenant carries no ORM object across: pending changes are flushed
+    while the old tenant is still current, then every tenant-owned object of another tenant
+    leaves the identity map (``session.get`` would otherwise return it without a query, past
+    the scoping). Objects the caller still holds are detached: re-read them in the new context.
+    """
+    previous = g.get("tenant_id")
+    if previous != tenant_id and "sqlalchemy" in current_app.extensions:
+        _leave_tenant(tenant_id)
     g.tenant_id = tenant_id
     _reapply()
+
+
+def _leave_tenant(new_tenant_id: int | None) -> None:
+    session = db.session()
+    if any(isinstance(o, TenantScoped) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
+    for obj in list(session.identity_map.values()):
+        # read the loaded value only: an expired object must not be refreshed on the way out
+        if isinstance(obj, TenantScoped) and inspect(obj).dict.get("tenant_id") != new_tenant_id:
+            session.expunge(obj)
 
 
 @contextmanager

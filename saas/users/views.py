@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas import htmx
-from saas.access import PERMISSIONS, permission_required
+from saas.access import PERMISSIONS, permission_groups, permission_required
 from saas.auth.models import Invitation, User
 from saas.auth.service import normalize_email
 from saas.errors import ServiceError
@@ -125,25 +125,37 @@ def edit(user_id: int) -> Any:
     if not users_service.may_manage(current_user, user):
         abort(403)
     form = UserForm()
-    form.role.choices = _role_choices(keep=user.role_id)
+    # the owner's role and one's own never change: offer no select that cannot be saved
+    role_locked = user.role.key == "owner" or user.id == current_user.id
+    if role_locked:
+        del form.role
+    else:
+        form.role.choices = _role_choices(keep=user.role_id)
     managers = users_service.possible_managers(user)
     form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in managers)])
     if not form.is_submitted():
-        form.role.data = str(user.role_id)
+        if not role_locked:
+            form.role.data = str(user.role_id)
         form.manager.data = str(user.manager_id or "")
 
     def updated(_user: User) -> Response:
         flash(_("%(name)s has been updated.", name=user.name), "success")
         return htmx.redirect(url_for("users.index"))
 
-    return submit(
-        form,
-        lambda: users_service.update_user(
+    def save() -> User:
+        # a locked role sent anyway (a crafted request) still meets the service's refusal
+        role = request.form.get("role") if role_locked else form.role.data
+        changes: dict[str, Any] = {} if role is None else {"role": role}
+        return users_service.update_user(
             actor=current_user,
             user=user,
-            role=form.role.data,
             manager_id=int(form.manager.data) if form.manager.data else None,
-        ),
+            **changes,
+        )
+
+    return submit(
+        form,
+        save,
         success=updated,
         template="users/edit.html",
         fields={"owner": "role", "self": "role"},
@@ -207,7 +219,7 @@ def resend_invitation(invitation_id: int) -> Any:
 
 
 def _permission_choices() -> list:
-    return options((name, f"{label} ({name})") for name, label in PERMISSIONS.items())
+    return options(PERMISSIONS.items())
 
 
 @bp.get("/roles")
@@ -215,7 +227,7 @@ def _permission_choices() -> list:
 @permission_required("roles.manage")
 def roles() -> Any:
     return htmx.render(
-        "roles/index.html", roles=roles_service.list_roles(), permissions=PERMISSIONS
+        "roles/index.html", roles=roles_service.list_roles(), permission_groups=permission_groups
     )
 
 
@@ -244,7 +256,7 @@ def new_role() -> Any:
         success=_role_saved(created=True),
         template="roles/edit.html",
         fields={"role_exists": "name"},
-        context={"role": None},
+        context={"role": None, "permission_groups": permission_groups},
     )
 
 
@@ -271,7 +283,7 @@ def edit_role(role_id: int) -> Any:
         success=_role_saved(created=False),
         template="roles/edit.html",
         fields={"role_exists": "name"},
-        context={"role": role},
+        context={"role": role, "permission_groups": permission_groups},
     )
 
 

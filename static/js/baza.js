@@ -4,6 +4,15 @@ document.addEventListener("change", (event) => {
   if (el.matches && el.matches("select[data-autosubmit]")) el.form.requestSubmit();
 });
 
+// Signup: tell the server the browser's time zone, so the company starts with the right zone,
+// currency and country.
+for (const input of document.querySelectorAll("input[data-browser-timezone]")) {
+  try {
+    if (!input.value) input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    /* an old browser: the company starts on UTC */
+  }
+}
 // Copy buttons: <button data-copy="element-id"> copies that input's value (selecting it too) or
 // that element's text. A button rendered `hidden` (no use without this file) is shown here.
 function enableCopyButtons(root) {
