@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from saas import crypto, htmx, locales
 from saas.access import permission_required
@@ -262,14 +262,16 @@ def save_password() -> Any:
     profile, password = _profile_forms()
 
     def changed(_result: Any) -> Response:
-        login_user(current_user._get_current_object())  # keep this session, end the others
         flash(_("Your password has been changed."), "success")
         return htmx.redirect(url_for("settings.profile"))
 
     return submit(
         password,
         lambda: auth_service.change_password(
-            actor=current_user, current=password.current.data, new=password.new.data
+            actor=current_user,
+            current=password.current.data,
+            new=password.new.data,
+            end_other_sessions=bool(password.end_others.data),
         ),
         success=changed,
         template=_render_profile(profile, password),
