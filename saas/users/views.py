@@ -33,8 +33,13 @@ def _row_context() -> dict[str, Any]:
     and the invitations whose mail did not arrive (id → link, to copy instead)."""
     undelivered = undelivered_recipients("invitation")
     return {
+        # invitation id → its link (None: not yours to copy), for invitations whose mail did not
+        # arrive. The link is a key to a new account with the invitation's role, so only the
+        # owner and the person who invited see it (like the link shown when inviting).
         "undelivered": {
             inv.id: users_service.invitation_url(inv)
+            if current_user.role.key == "owner" or inv.invited_by_id == current_user.id
+            else None
             for inv in users_service.list_invitations()
             if inv.email in undelivered
         },

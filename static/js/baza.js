@@ -13,6 +13,7 @@ for (const input of document.querySelectorAll("input[data-browser-timezone]")) {
     /* an old browser: the company starts on UTC */
   }
 }
+
 // Copy buttons: <button data-copy="element-id"> copies that input's value (selecting it too) or
 // that element's text. A button rendered `hidden` (no use without this file) is shown here.
 function enableCopyButtons(root) {
