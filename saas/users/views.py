@@ -93,9 +93,7 @@ def invite() -> Any:
                 normalize_email(form.email.data)
             except ServiceError as exc:
                 add_error(form, exc)
-        return htmx.render(
-            "users/invite.html", "users/_invite_form.html", form=form, checking=True
-        )
+        return htmx.render("users/invite.html", "users/_invite_form.html", form=form, checking=True)
 
     def invited(inv: Invitation) -> Response:
         if smtp_settings_for(current_user.tenant, "invitation") is None:
