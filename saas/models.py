@@ -1,7 +1,7 @@
 """Imports every feature's models, for Alembic and the shell."""
 
 from saas.audit.models import AuditEntry
-from saas.auth.models import Account, ApiToken, Invitation, Role, User
+from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
 from saas.mail.models import MailMessage
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -18,4 +18,5 @@ __all__ = [
     "Tenant",
     "TenantScoped",
     "User",
+    "UserSession",
 ]

@@ -83,6 +83,9 @@ READ_ONLY = {
     "user_for_token",
     # part of signup, covered there
     "create_builtin_roles",
+    "memberships",
+    # only enqueues send_password_reset, which runs request_password_reset (a scenario)
+    "queue_password_reset",
 }
 
 
@@ -103,6 +106,12 @@ def _scenarios(company, member, owner, other):
             "users",
         ),
         "record_login": (lambda: auth_service.record_login(owner), "auth.login", "users"),
+        "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
+        "end_session": (
+            lambda: auth_service.end_session(_with_session(owner)),
+            "auth.logout",
+            "users",
+        ),
         "invite": (
             lambda: users_service.invite(actor=owner, email="i@acme.example.com", role="viewer"),
             "invitations.created",
@@ -304,6 +313,11 @@ def _inv(owner):
         select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     )
     return inv or users_service.invite(actor=owner, email="late@acme.example.com", role="viewer")
+
+
+def _with_session(user):
+    auth_service.start_session(user)
+    return user
 
 
 def _reset_token(owner):

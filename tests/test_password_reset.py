@@ -73,20 +73,78 @@ def test_tampered_link_is_refused(app, client):
     assert client.get(link[:-3] + "xyz").status_code == 404
 
 
-def test_password_change_logs_out_other_sessions(app, client):
+def _api_token(client, email, password=PASSWORD):
+    resp = client.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert resp.status_code == 201
+    return {"Authorization": f"Bearer {resp.json['token']}"}
+
+
+def _change_password(client, *, end_others):
+    data = {
+        "password-current": PASSWORD,
+        "password-new": "another long secret",
+        "password-csrf_token": csrf(client, "/settings/profile"),
+    }
+    if end_others:
+        data["password-end_others"] = "y"
+    return client.post("/settings/password", data=data)
+
+
+def test_password_change_can_sign_out_other_sessions_and_revoke_tokens(app, client):
     company = make_company(app)
     other = app.test_client()
     login(client, company.owner.email)
     login(other, company.owner.email)
-    token = csrf(client, "/settings/profile")
-    resp = client.post(
-        "/settings/password",
-        data={
-            "password-current": PASSWORD,
-            "password-new": "another long secret",
-            "password-csrf_token": token,
-        },
-    )
-    assert resp.status_code == 303
-    assert client.get("/dashboard").status_code == 200
+    bearer = _api_token(app.test_client(), company.owner.email)
+    page = client.get("/settings/profile").get_data(as_text=True)
+    assert 'name="password-end_others"' in page and "checked" in page  # offered, on by default
+    assert _change_password(client, end_others=True).status_code == 303
+    assert client.get("/dashboard").status_code == 200  # this session stays
     assert other.get("/dashboard").status_code == 302
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_password_change_without_the_box_keeps_other_sessions_and_tokens(app, client):
+    company = make_company(app)
+    other = app.test_client()
+    login(client, company.owner.email)
+    login(other, company.owner.email)
+    bearer = _api_token(app.test_client(), company.owner.email)
+    assert _change_password(client, end_others=False).status_code == 303
+    assert other.get("/dashboard").status_code == 200
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
+
+
+def test_reset_ends_every_session_and_revokes_every_token(app, client):
+    """Issue 5 finding 4: API tokens survived a password reset."""
+    company = make_company(app)
+    browser = app.test_client()
+    login(browser, company.owner.email)
+    bearer = _api_token(app.test_client(), company.owner.email)
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
+    _request_reset(app, client, company.owner.email)
+    link = _reset_link(app, company)
+    page = client.get(link).get_data(as_text=True)
+    resp = client.post(link, data={"password": "a brand new secret", "csrf_token": csrf_from(page)})
+    assert resp.status_code == 303
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 401
+    assert browser.get("/dashboard").status_code == 302
+
+
+def test_forgot_password_does_the_same_work_for_known_and_unknown_emails(app, client):
+    """Issue 5 finding 9: the request only queues a job; the lookup happens in the worker."""
+    from saas.jobs import get_queue
+    from saas.redis_conn import get_redis
+
+    company = make_company(app)
+    pages = []
+    for email in (company.owner.email, "nobody@acme.example.com"):
+        token = csrf(client, "/password/forgot")
+        resp = client.post("/password/forgot", data={"email": email, "csrf_token": token})
+        pages.append(resp.get_data(as_text=True).replace(email, "EMAIL"))
+        with app.app_context():
+            assert len(get_queue("mail")) == 1  # one job queued in both cases …
+            get_redis().flushdb()
+            with tenant_context(company.tenant_id):  # … and nothing written by the request
+                assert db.session.scalars(select(MailMessage)).all() == []
+    assert pages[0] == pages[1]

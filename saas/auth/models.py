@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -100,6 +101,10 @@ class User(TenantScoped, db.Model):
     )
     tenant: Mapped[Tenant] = relationship(viewonly=True)
 
+    #: The web session this user object was loaded through (``tenant:session:secret``); set by
+    #: ``auth.service.start_session`` / ``load_session_user``, not stored on the row.
+    session_key: ClassVar[str | None] = None
+
     # Flask-Login
     @property
     def is_authenticated(self) -> bool:
@@ -109,9 +114,9 @@ class User(TenantScoped, db.Model):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
-        """Session id: tenant, user and the password fingerprint (a password change logs out)."""
-        return f"{self.tenant_id}:{self.id}:{self.account.password_fingerprint()}"
+    def get_id(self) -> str | None:
+        """Session id: ``tenant:session id:secret`` of a ``UserSession`` row (logout deletes it)."""
+        return self.session_key
 
     @property
     def email(self) -> str:
@@ -180,3 +185,21 @@ class ApiToken(TenantScoped, db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(primaryjoin="foreign(ApiToken.user_id) == User.id")
+
+
+class UserSession(TenantScoped, db.Model):
+    """A logged-in browser: the cookie names it, logout deletes it, the loader checks it.
+
+    The cookie carries ``tenant:id:secret``; only the secret's sha256 is stored, so a copy of
+    this table opens no session. Bookkeeping, not audited (``auth.login``/``auth.logout`` are).
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = tenant_args(tenant_fk("user_id", "users", ondelete="CASCADE"))
+
+    user_id: Mapped[int] = mapped_column(index=True)
+    #: sha256 of the secret part, hex.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(primaryjoin="foreign(UserSession.user_id) == User.id")

@@ -6,7 +6,9 @@ written by the flush hook (saas.audit.service) for every audited model touched h
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,18 +16,18 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from saas import locales
 from saas.audit import service as audit
-from saas.auth.models import Account, User
+from saas.auth.models import Account, ApiToken, User, UserSession
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.mail.service import queue_mail
 from saas.roles.service import create_builtin_roles
 from saas.tenancy import service as tenancy
-from saas.tenancy.context import enter_tenant
+from saas.tenancy.context import enter_tenant, tenant_context
 from saas.tenancy.models import Tenant
 from saas.text import clean_name
 from saas.utils import utcnow
@@ -163,31 +165,115 @@ def record_login(user: User, *, via: str = "web") -> None:
     audit.record_event("auth.login", user, via=via)
 
 
-def load_session_user(user_id: str) -> User | None:
-    """Flask-Login loader: ``tenant:user:fingerprint`` → the active user, entering their tenant."""
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_session(user: User) -> str:
+    """Log ``user`` in on the web: a new server-side session row; returns the cookie's id."""
+    record_login(user, via="web")
+    secret = secrets.token_urlsafe(32)
+    row = UserSession(user_id=user.id, secret_hash=_digest(secret))
+    db.session.add(row)
+    db.session.flush()
+    user.session_key = f"{user.tenant_id}:{row.id}:{secret}"
+    return user.session_key
+
+
+def _parse_session_key(key: str | None) -> tuple[int, int, str] | None:
     try:
-        tenant_part, user_part, fingerprint = user_id.split(":")
-        tid, uid = int(tenant_part), int(user_part)
+        tenant_part, session_part, secret = (key or "").split(":")
+        return int(tenant_part), int(session_part), secret
     except ValueError:
         return None
+
+
+def load_session_user(session_key: str) -> User | None:
+    """Flask-Login loader: ``tenant:session:secret`` → the active user, entering their tenant.
+
+    The session must still exist server-side: logout, a password reset, or "sign out other
+    sessions" delete the row, and a copied cookie opens nothing afterwards.
+    """
+    parsed = _parse_session_key(session_key)
+    if parsed is None:
+        return None
+    tid, sid, secret = parsed
     enter_tenant(tid)
-    user = db.session.get(User, uid)
-    if user is None or not user.is_active:
+    row = db.session.get(UserSession, sid)
+    if (
+        row is None
+        or not hmac.compare_digest(row.secret_hash, _digest(secret))
+        or not row.user.is_active
+    ):
         enter_tenant(None)
         return None
-    if not hmac.compare_digest(user.account.password_fingerprint(), fingerprint):
-        enter_tenant(None)
-        return None
+    user = row.user
+    user.session_key = session_key
     return user
 
 
-def change_password(*, actor: User, current: str, new: str) -> None:
-    """Change the actor's password (other sessions end: their fingerprint no longer matches)."""
+def end_session(user: User) -> None:
+    """Log out: delete the session ``user`` was loaded through (its cookie opens nothing more)."""
+    parsed = _parse_session_key(user.session_key)
+    if parsed is None:
+        return
+    with tenant_context(user.tenant_id):
+        db.session.execute(
+            delete(UserSession)
+            .where(UserSession.id == parsed[1], UserSession.user_id == user.id)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record_event("auth.logout", user)
+        db.session.flush()
+    user.session_key = None
+
+
+def memberships(account: Account) -> list[tuple[int, int]]:
+    """``(tenant id, user id)`` of every company ``account`` belongs to."""
+    with tenant_context(account.tenant_id):
+        return [
+            (account.tenant_id, uid)
+            for uid in db.session.scalars(select(User.id).where(User.account_id == account.id))
+        ]
+
+
+def _end_sessions_and_tokens(account: Account, *, keep: str | None = None) -> None:
+    """End every web session of ``account`` (but ``keep``) and revoke all its API tokens."""
+    kept = _parse_session_key(keep)
+    now = utcnow()
+    for tenant_id, user_id in memberships(account):
+        with tenant_context(tenant_id):
+            stmt = delete(UserSession).where(UserSession.user_id == user_id)
+            if kept is not None and kept[0] == tenant_id:
+                stmt = stmt.where(UserSession.id != kept[1])
+            db.session.execute(stmt.execution_options(synchronize_session=False))
+            open_tokens = db.session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            )
+            for token in open_tokens:
+                token.revoked_at = now  # one by one: each revocation is audited
+            db.session.flush()
+
+
+def change_password(
+    *, actor: User, current: str, new: str, end_other_sessions: bool = False
+) -> None:
+    """Change the actor's password; optionally sign out every other session and revoke tokens."""
     if not check_password(actor.account, current or ""):
         raise ValidationFailed(_("The current password is wrong."), code="password")
     validate_password(new)
     actor.account.password_hash = hash_password(new)
     db.session.flush()
+    if end_other_sessions:
+        _end_sessions_and_tokens(actor.account, keep=actor.session_key)
+
+
+def queue_password_reset(*, email: str, url_root: str) -> None:
+    """Ask the worker to mail a reset link: the same work whether ``email`` is known or not."""
+    from saas.auth.tasks import send_password_reset
+    from saas.jobs import enqueue_after_commit
+
+    enqueue_after_commit(send_password_reset, (email or "")[:254], url_root)
 
 
 def request_password_reset(*, email: str) -> None:
@@ -239,6 +325,8 @@ def reset_password(*, token: str, password: str | None = None) -> User:
         g.actor_id = user.id
         account.password_hash = hash_password(password)
         db.session.flush()
+        # Whoever knew the old password may hold a session or a token: end them all.
+        _end_sessions_and_tokens(account)
     return user
 
 
@@ -252,4 +340,5 @@ def set_password_by_operator(*, email: str, password: str) -> User:
     account.password_hash = hash_password(password)
     audit.record_event("auth.password_set_by_operator", account)
     db.session.flush()
+    _end_sessions_and_tokens(account)
     return db.session.scalar(select(User).where(User.account_id == account.id))

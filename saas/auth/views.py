@@ -31,6 +31,21 @@ def _account_key() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()
 
 
+def begin_session(user: Any) -> None:
+    """Log ``user`` in: a new server-side session, a fresh CSRF token, the login recorded."""
+    session.pop("csrf_token", None)  # rotate: a token seen before login is worthless after
+    auth_service.start_session(user)
+    login_user(user)
+
+
+def end_session() -> None:
+    """Log the current user out here and on the server (a copied cookie opens nothing more)."""
+    if current_user.is_authenticated:
+        auth_service.end_session(current_user._get_current_object())
+    logout_user()
+    session.pop("csrf_token", None)
+
+
 def _form_error(form: Any, exc: ServiceError) -> None:
     field = getattr(form, exc.code, None) if exc.code in ("email", "password", "name") else None
     if field is not None:
@@ -65,8 +80,7 @@ def signup() -> Any:
         except ServiceError as exc:
             _form_error(form, exc)
         else:
-            login_user(user)
-            auth_service.record_login(user)
+            begin_session(user)
             flash(_("Welcome to Baza! Your company is ready."), "success")
             return redirect(url_for("dashboard.index"), 303)
     status = 422 if form.is_submitted() else 200
@@ -89,8 +103,7 @@ def login() -> Any:
             form.form_errors.append(exc.message)
             status = exc.status
         else:
-            login_user(user)
-            auth_service.record_login(user)
+            begin_session(user)
             return redirect(target, 303)
     return render_template("auth/login.html", form=form), status
 
@@ -98,7 +111,7 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    logout_user()
+    end_session()
     session.pop("lang", None)
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), 303)
@@ -110,7 +123,7 @@ def logout() -> Any:
 def forgot_password() -> Any:
     form = ForgotForm()
     if form.validate_on_submit():
-        auth_service.request_password_reset(email=form.email.data)
+        auth_service.queue_password_reset(email=form.email.data, url_root=request.url_root)
         return render_template("auth/forgot_sent.html", email=form.email.data)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/forgot.html", form=form), status
@@ -127,7 +140,7 @@ def reset_password(token: str) -> Any:
         except ServiceError as exc:
             form.password.errors = [exc.message]
         else:
-            logout_user()
+            end_session()
             flash(_("Your password has been changed. Log in with the new one."), "success")
             return redirect(url_for("auth.login"), 303)
     status = 422 if form.is_submitted() else 200
@@ -138,8 +151,14 @@ def reset_password(token: str) -> Any:
 @limiter.limit(_ip_limit, methods=["POST"])
 def accept(token: str) -> Any:
     invitation = users_service.load_invitation(token)  # NotFound → friendly page
+    company = tenancy.current_tenant().name
     if current_user.is_authenticated:
-        logout_user()  # the link is for a new person: not whoever is logged in here
+        # Opening a link never logs anyone out (that would be a logout CSRF): the person
+        # logged in here confirms first, with a POST that carries the CSRF token.
+        if request.method == "POST" and request.form.get("action") == "logout":
+            end_session()
+            return redirect(request.path, 303)
+        return render_template("auth/accept_signed_in.html", invitation=invitation, company=company)
     form = AcceptForm()
     status = 200
     if form.validate_on_submit():
@@ -154,13 +173,11 @@ def accept(token: str) -> Any:
             _form_error(form, exc)
             status = exc.status
         else:
-            login_user(user)
-            auth_service.record_login(user)
+            begin_session(user)
             flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
             return redirect(url_for("dashboard.index"), 303)
     if form.is_submitted() and status == 200:
         status = 422
-    company = tenancy.current_tenant().name
     return render_template(
         "auth/accept.html", form=form, invitation=invitation, company=company
     ), status

@@ -237,18 +237,18 @@ def save_profile() -> Any:
 @bp.post("/password")
 @login_required
 def save_password() -> Any:
-    from flask_login import login_user
-
     profile, password = _profile_forms()
     if password.validate_on_submit():
         try:
             auth_service.change_password(
-                actor=current_user, current=password.current.data, new=password.new.data
+                actor=current_user,
+                current=password.current.data,
+                new=password.new.data,
+                end_other_sessions=bool(password.end_others.data),
             )
         except ServiceError as exc:
             password.form_errors.append(exc.message)
         else:
-            login_user(current_user._get_current_object())  # keep this session, end the others
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("settings.profile"), 303)
     return render_template(

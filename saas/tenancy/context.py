@@ -83,10 +83,16 @@ def enter_tenant(tenant_id: int | None) -> None:
     while the old tenant is still current, then every tenant-owned object of another tenant
     leaves the identity map (``session.get`` would otherwise return it without a query, past
     the scoping). Objects the caller still holds are detached: re-read them in the new context.
+
+    It also forgets the acting user (``g.actor_id``): a user of one company is never recorded
+    as the actor of another's changes (e.g. someone logged in to company A who opens company
+    B's invitation or reset link).
     """
     previous = g.get("tenant_id")
-    if previous != tenant_id and "sqlalchemy" in current_app.extensions:
-        _leave_tenant(tenant_id)
+    if previous != tenant_id:
+        g.actor_id = None
+        if "sqlalchemy" in current_app.extensions:
+            _leave_tenant(tenant_id)
     g.tenant_id = tenant_id
     _reapply()
 
@@ -105,11 +111,13 @@ def _leave_tenant(new_tenant_id: int | None) -> None:
 def tenant_context(tenant_id: int | None) -> Iterator[None]:
     """Run a block as ``tenant_id`` (CLI, jobs, tests), restoring the previous tenant after."""
     previous = g.get("tenant_id", _UNSET)
+    actor = g.get("actor_id")
     enter_tenant(tenant_id)
     try:
         yield
     finally:
         enter_tenant(None if previous is _UNSET else previous)
+        g.actor_id = actor
 
 
 def _is_tenant_mapper(mapper: object) -> bool:

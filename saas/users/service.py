@@ -209,6 +209,7 @@ def load_invitation(token: str) -> Invitation:
 
 def accept_invitation(*, invitation: Invitation, name: str, password: str, language: str) -> User:
     """Create the invited user (refused if the plan has no seat any more)."""
+    g.actor_id = None  # nobody acts but the new user (not whoever may be logged in here)
     name = clean_name(name, _("Your name"))
     validate_password(password)
     tenant = db.session.get(Tenant, invitation.tenant_id)
