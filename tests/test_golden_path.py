@@ -98,8 +98,10 @@ def test_golden_path_signup_invite_accept_role_deactivate(app, client):
 
 def _tenant_of(app, email):
     from saas.auth.models import Account
+    from saas.tenancy.context import email_lookup
 
-    return db.session.scalar(select(Account.tenant_id).where(Account.email == email))
+    with email_lookup(email):  # accounts are visible by the email being looked up
+        return db.session.scalar(select(Account.tenant_id).where(Account.email == email))
 
 
 def _role_id(tenant_id, key):

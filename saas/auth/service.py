@@ -28,8 +28,9 @@ from saas.formatting import number
 from saas.links import external_url
 from saas.mail.service import queue_mail
 from saas.roles.service import create_builtin_roles
+from saas.tenancy import rls
 from saas.tenancy import service as tenancy
-from saas.tenancy.context import enter_tenant, tenant_context
+from saas.tenancy.context import email_lookup, enter_account, enter_tenant, tenant_context
 from saas.tenancy.models import Tenant
 from saas.text import clean_name
 from saas.utils import utcnow
@@ -97,12 +98,16 @@ def signup(
     name = clean_name(name, _("Your name"))
     email = normalize_email(email)
     validate_password(password)
-    if db.session.scalar(select(Account.id).where(Account.email == email)):
-        raise Conflict(
-            _("This email already has a Baza account. Log in instead."), code="email_taken"
-        )
+    with email_lookup(email):
+        if db.session.scalar(select(Account.id).where(Account.email == email)):
+            raise Conflict(
+                _("This email already has a Baza account. Log in instead."), code="email_taken"
+            )
     free = tenancy.get_plan("free")
-    tenant = Tenant(name=company, plan=free)
+    # The id first: under row security a tenant row is written and read back only as itself.
+    tenant = Tenant(id=rls.reserve_id(db.session, "tenants"), name=company, plan=free)
+    if tenant.id is not None:
+        enter_tenant(tenant.id)
     guess = locales.guess_company_defaults(timezone)
     tenant.timezone = guess.get("timezone", "UTC")
     tenant.default_currency = guess.get("currency", "EUR")
@@ -117,12 +122,13 @@ def signup(
     account = Account(email=email, password_hash=hash_password(password), tenant_id=tenant.id)
     db.session.add(account)
     try:
-        with db.session.begin_nested():
+        with email_lookup(email), db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict(
             _("This email already has a Baza account. Log in instead."), code="email_taken"
         ) from exc
+    enter_account(account.id)  # a membership is created by its own account only
     user = User(
         account=account,
         tenant_id=tenant.id,
@@ -143,12 +149,14 @@ def authenticate(*, email: str, password: str) -> User:
         email = normalize_email(email)
     except ValidationFailed:
         raise wrong from None
-    account = db.session.scalar(select(Account).where(Account.email == email))
+    with email_lookup(email):
+        account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         _hasher().hash(password or "x")  # same work as a real check: no timing oracle
         raise wrong
     if not check_password(account, password or ""):
         raise wrong
+    enter_account(account.id)
     enter_tenant(account.tenant_id)
     user = db.session.scalar(select(User).where(User.account_id == account.id))
     if user is None:
@@ -212,6 +220,7 @@ def load_session_user(session_key: str) -> User | None:
         return None
     user = row.user
     user.session_key = session_key
+    enter_account(user.account_id)
     return user
 
 
@@ -262,6 +271,7 @@ def change_password(
     *, actor: User, current: str, new: str, end_other_sessions: bool = False
 ) -> None:
     """Change the actor's password; optionally sign out every other session and revoke tokens."""
+    enter_account(actor.account_id)  # the actor's own account row
     if not check_password(actor.account, current or ""):
         raise ValidationFailed(_("The current password is wrong."), code="password")
     validate_password(new)
@@ -285,7 +295,8 @@ def request_password_reset(*, email: str) -> None:
         email = normalize_email(email)
     except ValidationFailed:
         return
-    account = db.session.scalar(select(Account).where(Account.email == email))
+    with email_lookup(email):
+        account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         return
     enter_tenant(account.tenant_id)
@@ -316,6 +327,7 @@ def reset_password(*, token: str, password: str | None = None) -> User:
         ) from exc
     except (BadSignature, KeyError, TypeError, ValueError) as exc:
         raise NotFound(_("This reset link is not valid."), code="invalid") from exc
+    enter_account(account_id)  # the signed link speaks for this account
     account = db.session.get(Account, account_id)
     if account is None or not hmac.compare_digest(account.password_fingerprint(), fingerprint):
         raise NotFound(_("This reset link has already been used."), code="used")
@@ -335,10 +347,13 @@ def reset_password(*, token: str, password: str | None = None) -> User:
 
 def set_password_by_operator(*, email: str, password: str) -> User:
     """Set a password from the command line (the instance operator, no mail needed)."""
-    account = db.session.scalar(select(Account).where(Account.email == normalize_email(email)))
+    email = normalize_email(email)
+    with email_lookup(email):
+        account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         raise NotFound(_("No user with this email."))
     validate_password(password)
+    enter_account(account.id)
     enter_tenant(account.tenant_id)
     account.password_hash = hash_password(password)
     audit.record_event("auth.password_set_by_operator", account)

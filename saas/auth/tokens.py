@@ -14,7 +14,7 @@ from saas.auth.models import ApiToken, User
 from saas.auth.service import authenticate, record_login
 from saas.errors import NotFound
 from saas.extensions import db
-from saas.tenancy.context import enter_tenant
+from saas.tenancy.context import enter_account, enter_tenant
 from saas.text import clean_name
 from saas.utils import utcnow
 
@@ -75,6 +75,7 @@ def user_for_token(raw: str) -> User | None:
         return None
     token.last_used_at = utcnow()
     g.actor_id = token.user_id
+    enter_account(token.user.account_id)
     return token.user
 
 

@@ -25,7 +25,7 @@ from saas.extensions import db
 from saas.links import external_url
 from saas.mail.service import queue_mail
 from saas.roles.service import find_role, list_roles, within_own_permissions
-from saas.tenancy.context import enter_tenant
+from saas.tenancy.context import email_lookup, enter_account, enter_tenant
 from saas.tenancy.models import Tenant
 from saas.text import clean_name
 from saas.users import seats
@@ -111,7 +111,8 @@ def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
     authorize(actor, "users.manage")
     email = normalize_email(email)
     role_obj = _assignable_role(actor, role)
-    existing = db.session.scalar(select(Account).where(Account.email == email))
+    with email_lookup(email):
+        existing = db.session.scalar(select(Account).where(Account.email == email))
     if existing is not None:
         if existing.tenant_id == actor.tenant_id:
             raise Conflict(_("%(email)s is already a member of your company.", email=email))
@@ -218,20 +219,24 @@ def accept_invitation(*, invitation: Invitation, name: str, password: str, langu
     db.session.refresh(invitation)
     if invitation.status != "pending":
         raise Conflict(_("This invitation is no longer open."))
-    if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
-        raise Conflict(
-            _("This email already has a Baza account. Log in instead."), code="email_taken"
+    with email_lookup(invitation.email):  # the signed link speaks for this email
+        if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
+            raise Conflict(
+                _("This email already has a Baza account. Log in instead."), code="email_taken"
+            )
+        account = Account(
+            email=invitation.email, password_hash=hash_password(password), tenant_id=tenant.id
         )
-    account = Account(
-        email=invitation.email, password_hash=hash_password(password), tenant_id=tenant.id
-    )
+        db.session.add(account)
+        db.session.flush()
+    enter_account(account.id)  # a membership is created by its own account only
     user = User(
         account=account,
         name=name,
         role_id=invitation.role_id,
         language=language if language in current_app.config["LANGUAGES"] else "en",
     )
-    db.session.add_all([account, user])
+    db.session.add(user)
     db.session.flush()
     g.actor_id = user.id
     invitation.accepted_at = utcnow()
