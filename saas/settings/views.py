@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -30,6 +30,14 @@ from saas.users import service as users_service
 from saas.utils import utcnow
 
 
+def _zone_country() -> str | None:
+    """Show the company country's zones first (all of them on ``?zones=all`` and on a POST,
+    which must accept any zone)."""
+    if request.method != "GET" or request.args.get("zones") == "all":
+        return None
+    return current_user.tenant.default_country
+
+
 def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
     tenant = current_user.tenant
     company = CompanyForm(prefix="company")
@@ -39,7 +47,7 @@ def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
         currencies = [(tenant.default_currency, tenant.default_currency), *currencies]
     company.default_currency.choices = options(currencies)
     company.default_country.choices = options([("", "—"), *service.countries(locale)])
-    company.timezone.choices = zone_choices(locale)
+    company.timezone.choices = zone_choices(locale, _zone_country(), keep=[tenant.timezone])
     smtp = SmtpForm(prefix="smtp")
     if not company.is_submitted():
         company.name.data = tenant.name
@@ -193,7 +201,8 @@ def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
     profile = ProfileForm(prefix="profile")
     profile.language.choices = options(current_app.config["LANGUAGES"].items())
     company_zone = _("Company's (%(tz)s)", tz=current_user.tenant.timezone)
-    profile.timezone.choices = {"": options([("", company_zone)])} | zone_choices(str(get_locale()))
+    zones = zone_choices(str(get_locale()), _zone_country(), keep=[current_user.timezone or "UTC"])
+    profile.timezone.choices = {"": options([("", company_zone)])} | zones
     if not profile.is_submitted():
         profile.name.data = current_user.name
         profile.language.data = current_user.language
