@@ -14,6 +14,7 @@ from saas.auth import service as auth_service
 from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, SignupForm
 from saas.errors import ServiceError
 from saas.extensions import limiter
+from saas.forms import submit
 from saas.tenancy import service as tenancy
 from saas.users import service as users_service
 from saas.utils import safe_next
@@ -46,14 +47,6 @@ def end_session() -> None:
     session.pop("csrf_token", None)
 
 
-def _form_error(form: Any, exc: ServiceError) -> None:
-    field = getattr(form, exc.code, None) if exc.code in ("email", "password", "name") else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 @bp.get("/")
 def index() -> Any:
     if current_user.is_authenticated:
@@ -67,24 +60,26 @@ def signup() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = SignupForm()
-    if form.validate_on_submit():
-        try:
-            user = auth_service.signup(
-                company=form.company.data,
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                language=str(get_locale()),
-                timezone=form.timezone.data or None,
-            )
-        except ServiceError as exc:
-            _form_error(form, exc)
-        else:
-            begin_session(user)
-            flash(_("Welcome to Baza! Your company is ready."), "success")
-            return redirect(url_for("dashboard.index"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/signup.html", form=form), status
+
+    def signed_up(user: Any) -> Any:
+        begin_session(user)
+        flash(_("Welcome to Baza! Your company is ready."), "success")
+        return redirect(url_for("dashboard.index"), 303)
+
+    return submit(
+        form,
+        lambda: auth_service.signup(
+            company=form.company.data,
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
+            language=str(get_locale()),
+            timezone=form.timezone.data or None,
+        ),
+        success=signed_up,
+        template="auth/signup.html",
+        fields={"email_taken": "email"},
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -134,17 +129,19 @@ def forgot_password() -> Any:
 def reset_password(token: str) -> Any:
     user = auth_service.reset_password(token=token)  # NotFound → friendly page
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            auth_service.reset_password(token=token, password=form.password.data)
-        except ServiceError as exc:
-            form.password.errors = [exc.message]
-        else:
-            end_session()
-            flash(_("Your password has been changed. Log in with the new one."), "success")
-            return redirect(url_for("auth.login"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/reset.html", form=form, user=user), status
+
+    def changed(_user: Any) -> Any:
+        end_session()
+        flash(_("Your password has been changed. Log in with the new one."), "success")
+        return redirect(url_for("auth.login"), 303)
+
+    return submit(
+        form,
+        lambda: auth_service.reset_password(token=token, password=form.password.data),
+        success=changed,
+        template="auth/reset.html",
+        context={"user": user},
+    )
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -160,27 +157,24 @@ def accept(token: str) -> Any:
             return redirect(request.path, 303)
         return render_template("auth/accept_signed_in.html", invitation=invitation, company=company)
     form = AcceptForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = users_service.accept_invitation(
-                invitation=invitation,
-                name=form.name.data,
-                password=form.password.data,
-                language=str(get_locale()),
-            )
-        except ServiceError as exc:
-            _form_error(form, exc)
-            status = exc.status
-        else:
-            begin_session(user)
-            flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
-            return redirect(url_for("dashboard.index"), 303)
-    if form.is_submitted() and status == 200:
-        status = 422
-    return render_template(
-        "auth/accept.html", form=form, invitation=invitation, company=company
-    ), status
+
+    def joined(user: Any) -> Any:
+        begin_session(user)
+        flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
+        return redirect(url_for("dashboard.index"), 303)
+
+    return submit(
+        form,
+        lambda: users_service.accept_invitation(
+            invitation=invitation,
+            name=form.name.data,
+            password=form.password.data,
+            language=str(get_locale()),
+        ),
+        success=joined,
+        template="auth/accept.html",
+        context={"invitation": invitation, "company": company},
+    )
 
 
 @bp.post("/language")
