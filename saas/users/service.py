@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
 from saas.access import OWNER_ONLY_ROLES, authorize
-from saas.auth.models import Account, Invitation, Role, User
+from saas.auth.models import Account, Invitation, InvitationStatus, Role, User
 from saas.auth.service import (
     hash_password,
     normalize_email,
@@ -163,14 +163,14 @@ def _mail_invitation(inv: Invitation, actor: User) -> None:
 def resend_invitation(*, actor: User, invitation: Invitation) -> Invitation:
     """Mail the invitation again, extending it if it expired (and a seat is free)."""
     authorize(actor, "users.manage")
-    if invitation.status in ("accepted", "revoked"):
+    if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
         raise Conflict(_("This invitation is no longer open."))
-    if invitation.status == "expired":
+    if invitation.status == InvitationStatus.EXPIRED:
         plan = seats.lock_seats(actor.tenant)
         db.session.refresh(invitation)  # a concurrent resend, revoke or acceptance counts
-        if invitation.status in ("accepted", "revoked"):
+        if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
             raise Conflict(_("This invitation is no longer open."))
-        if invitation.status == "expired":
+        if invitation.status == InvitationStatus.EXPIRED:
             seats.check_free_seat(
                 actor.tenant, plan, actor=actor, exclude_invitation_id=invitation.id
             )
@@ -208,10 +208,10 @@ def load_invitation(token: str) -> Invitation:
         raise NotFound(_("This invitation link is not valid.")) from exc
     enter_tenant(tid)
     inv = db.session.get(Invitation, iid)
-    if inv is None or inv.status != "pending":
+    if inv is None or inv.status != InvitationStatus.PENDING:
         msg = {
-            "accepted": _("This invitation has already been used. Log in instead."),
-            "expired": _("This invitation has expired. Ask for a new one."),
+            InvitationStatus.ACCEPTED: _("This invitation has already been used. Log in instead."),
+            InvitationStatus.EXPIRED: _("This invitation has expired. Ask for a new one."),
         }.get(inv.status if inv else "", _("This invitation link is not valid."))
         raise NotFound(msg, code=f"invitation_{inv.status if inv else 'invalid'}")
     return inv
@@ -225,7 +225,7 @@ def accept_invitation(*, invitation: Invitation, name: str, password: str, langu
     tenant = db.session.get(Tenant, invitation.tenant_id)
     plan = seats.lock_seats(tenant)
     db.session.refresh(invitation)  # someone may have accepted it while we waited: 409, not 402
-    if invitation.status != "pending":
+    if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("This invitation is no longer open."))
     seats.check_free_seat(tenant, plan, exclude_invitation_id=invitation.id)
     with email_lookup(invitation.email):  # the signed link speaks for this email
