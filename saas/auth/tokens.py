@@ -14,7 +14,7 @@ from saas.auth.models import ApiToken, User
 from saas.auth.service import authenticate, record_login
 from saas.errors import NotFound
 from saas.extensions import db
-from saas.tenancy.context import enter_tenant
+from saas.tenancy.context import enter_account, enter_tenant
 from saas.text import clean_name
 from saas.utils import utcnow
 
@@ -75,12 +75,16 @@ def user_for_token(raw: str) -> User | None:
         return None
     token.last_used_at = utcnow()
     g.actor_id = token.user_id
+    enter_account(token.user.account_id)
     return token.user
 
 
-def token_for_credentials(*, email: str, password: str) -> str:
-    """Log in with email and password and return a new API token's secret."""
-    user = authenticate(email=email, password=password)
+def token_for_credentials(*, email: str, password: str, tenant_id: int | None = None) -> str:
+    """Log in with email and password and return a new API token's secret.
+
+    The token names its company: an account in several must give ``tenant_id``.
+    """
+    user = authenticate(email=email, password=password, tenant_id=tenant_id)
     record_login(user, via="api")
     _token, secret = create_token(actor=user, name=_("API login %(date)s", date=utcnow().date()))
     return secret

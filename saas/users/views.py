@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import PERMISSIONS, permission_groups, permission_required
 from saas.errors import SeatLimitReached, ServiceError
+from saas.extensions import limiter
 from saas.forms import options
 from saas.mail.search import mail_health, undelivered_recipients
 from saas.mail.service import smtp_settings_for
@@ -51,21 +52,41 @@ def index() -> Any:
     return htmx.render("users/index.html", "users/_team.html", **_team_context())
 
 
+def _inviter_key() -> str:
+    return f"invite:{getattr(current_user, 'tenant_id', '')}:{getattr(current_user, 'id', '')}"
+
+
+#: Invitations per inviter (web and API share the count): no probing or spamming in bulk.
+invite_limit = limiter.shared_limit(
+    lambda: current_app.config["INVITE_RATE_LIMIT"],
+    scope="invite",
+    key_func=_inviter_key,
+    methods=["POST"],
+)
+
+
 @bp.route("/users/invite", methods=["GET", "POST"])
 @login_required
 @permission_required("users.manage")
+@invite_limit
 def invite() -> Any:
     form = InviteForm()
     form.role.choices = _role_choices()
+    form.language.choices = options(current_app.config["LANGUAGES"].items())
     if not form.role.data:
         sales = roles_service.find_role("sales")
         form.role.data = str(sales.id) if sales else None
+    if not form.language.data or form.language.data == "None":
+        form.language.data = users_service.company_language()
     status = 200
     offer_upgrade = False
     if form.validate_on_submit():
         try:
             inv = users_service.invite(
-                actor=current_user, email=form.email.data, role=form.role.data
+                actor=current_user,
+                email=form.email.data,
+                role=form.role.data,
+                language=form.language.data,
             )
         except ServiceError as exc:
             form.form_errors.append(exc.message)
