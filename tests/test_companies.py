@@ -109,7 +109,7 @@ def test_the_chooser_refuses_a_company_the_account_is_not_in(app, client):
 
 
 def test_the_header_switches_company_with_a_post(app, client):
-    a, b, rep = _two_companies(app, client)
+    a, _b, _rep = _two_companies(app, client)
     page = client.get("/dashboard").get_data(as_text=True)
     assert 'action="/switch"' in page
     assert client.get("/switch").status_code == 405
@@ -127,7 +127,7 @@ def test_the_header_switches_company_with_a_post(app, client):
 
 
 def test_deactivation_in_one_company_leaves_the_other(app, client):
-    a, b, rep = _two_companies(app, client)
+    a, _b, rep = _two_companies(app, client)
     owner_a = app.test_client()
     login(owner_a, a.owner.email)
     token = csrf(owner_a, "/users")
@@ -144,7 +144,7 @@ def test_deactivation_in_one_company_leaves_the_other(app, client):
 
 
 def test_api_tokens_name_their_company(app, client):
-    a, b, rep = _two_companies(app, client)
+    a, _b, rep = _two_companies(app, client)
     api = app.test_client()
     resp = api.post("/api/v1/auth/token", json={"email": rep.email, "password": PASSWORD})
     assert resp.status_code == 409 and resp.json["error"]["code"] == "choose_company"
