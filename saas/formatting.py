@@ -122,10 +122,9 @@ def number(value: int | float | Decimal | str | None) -> str:
     """A number with the locale's separators and digits (Persian digits for Persian)."""
     if value is None or value == "":
         return ""
-    # Babel picks the locale's separators; the digits themselves it always writes in Latin
-    return native_digits(
-        format_decimal(value, locale=formatting_locale(), numbering_system="default")
-    )
+    # The language alone decides (no time-zone lookup: service messages call this before any
+    # user is loaded). Babel picks the separators; the digits it always writes in Latin.
+    return native_digits(format_decimal(value, locale=_language(), numbering_system="default"))
 
 
 def money(value: int | float | Decimal | str | None, currency: str) -> str:

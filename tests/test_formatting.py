@@ -94,3 +94,20 @@ def test_persian_pages_show_counts_and_money_in_persian_digits(app, client):
     billing = client.get("/billing").get_data(as_text=True)
     prices = re.findall(r'<p class="price">(.*?)<', billing)
     assert prices and all("€" in p and not LATIN_DIGIT.search(p) for p in prices), prices
+
+
+def test_no_message_formats_a_number_with_percent_d():
+    """``%(n)d`` writes Latin digits in every language: pass ``n|number`` into ``%(n)s``."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"%\(\w+\)d")
+    offenders = [
+        f"{path.relative_to(root)}:{i}"
+        for folder, glob in (("saas", "*.py"), ("templates", "*.*"))
+        for path in sorted((root / folder).rglob(glob))
+        if "translations" not in path.parts
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

@@ -82,6 +82,7 @@ def test_admins_see_a_banner_on_team_and_dashboard_when_mail_fails(app, client):
 
 def test_an_undelivered_invitation_offers_its_link(app, client):
     company = make_company(app, plan="team")
+    admin = add_member(app, company, "admin")
     saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY")}
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_SECURITY="none")
     try:
@@ -112,3 +113,8 @@ def test_an_undelivered_invitation_offers_its_link(app, client):
     assert f'data-undelivered="{fine_id}"' not in page
     assert "not delivered — copy the link instead" in page
     assert f'id="invitation-link-{lost_id}"' in page and "/invite/" in page
+    # the link is a key to an account with the invitation's role: not for every team manager
+    client.post("/logout", data={"csrf_token": csrf(client, "/users")})
+    login(client, admin.email)
+    page = client.get("/users").get_data(as_text=True)
+    assert f'data-undelivered="{lost_id}"' in page and "/invite/" not in page

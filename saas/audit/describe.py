@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from babel import Locale
+from babel.lists import format_list
 from babel.numbers import get_currency_name
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -87,8 +88,13 @@ def _yes_no(value: Any) -> str:
     return _("yes") if value else _("no")
 
 
+def _list(items: list[str]) -> str:
+    """Items joined the reader's way ("a, b and c", "a، b و c")."""
+    return format_list(items, style="standard", locale=str(get_locale())) if items else "—"
+
+
 def _permissions(value: Any) -> str:
-    return ", ".join(str(PERMISSIONS.get(p, p)) for p in value or ())
+    return _list([str(PERMISSIONS.get(p, p)) for p in value or ()])
 
 
 def _language(value: Any) -> str:
@@ -469,7 +475,7 @@ def _format(describer: Describer, key: str, value: Any, entry: Any, side: int) -
     if isinstance(value, int | float):
         return formatting.number(value)
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return _list([str(v) for v in value])
     return str(value)
 
 

@@ -25,6 +25,7 @@ from saas.audit import service as audit
 from saas.auth.models import Account, ApiToken, User, UserSession
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
+from saas.formatting import number
 from saas.mail.service import queue_mail
 from saas.roles.service import create_builtin_roles
 from saas.tenancy import service as tenancy
@@ -62,7 +63,8 @@ def validate_password(password: str) -> None:
     """Raise ``ValidationFailed`` for a password too short to keep."""
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD), code="password"
+            _("The password must have at least %(n)s characters.", n=number(MIN_PASSWORD)),
+            code="password",
         )
 
 

@@ -23,6 +23,7 @@ from saas.billing.models import PlanChange
 from saas.billing.providers import get_provider
 from saas.errors import Conflict, NotFound
 from saas.extensions import db
+from saas.formatting import number
 from saas.tenancy import service as tenancy
 from saas.tenancy.models import Plan, Tenant
 from saas.users import seats
@@ -108,12 +109,12 @@ def _refusal(plan: Plan, used: int) -> str | None:
     if plan.max_users is None or used <= plan.max_users:
         return None
     return _(
-        "The %(plan)s plan allows %(limit)d users, but %(used)d seats are in use "
+        "The %(plan)s plan allows %(limit)s users, but %(used)s seats are in use "
         "(active users and pending invitations). Deactivate users or withdraw "
         "invitations on the Team page first.",
         plan=plan.label,
-        limit=plan.max_users,
-        used=used,
+        limit=number(plan.max_users),
+        used=number(used),
     )
 
 

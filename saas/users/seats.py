@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from saas.auth.models import Invitation, User
 from saas.errors import SeatLimitReached
 from saas.extensions import db
+from saas.formatting import number
 from saas.tenancy.models import Tenant
 from saas.utils import utcnow
 
@@ -55,10 +56,10 @@ def ensure_free_seat(
     if limit is None or seats_used(exclude_invitation_id=exclude_invitation_id) < limit:
         return
     full = _(
-        "Your %(plan)s plan includes %(limit)d users and all seats are taken "
+        "Your %(plan)s plan includes %(limit)s users and all seats are taken "
         "(pending invitations hold a seat).",
         plan=tenant.plan.label,
-        limit=limit,
+        limit=number(limit),
     )
     if actor is None:
         raise SeatLimitReached(

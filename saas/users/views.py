@@ -32,9 +32,13 @@ def _team_context(**extra: Any) -> dict[str, Any]:
     return {
         "users": users_service.list_users(),
         "invitations": invitations,
-        # invitation id → its link, for invitations whose mail did not arrive: copy it instead
+        # invitation id → its link (None: not yours to copy), for invitations whose mail did not
+        # arrive. The link is a key to a new account with the invitation's role, so only the
+        # owner and the person who invited see it (like the link shown when inviting).
         "undelivered": {
             inv.id: users_service.invitation_url(inv)
+            if current_user.role.key == "owner" or inv.invited_by_id == current_user.id
+            else None
             for inv in invitations
             if inv.email in undelivered
         },

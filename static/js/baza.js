@@ -13,6 +13,7 @@ for (const input of document.querySelectorAll("input[data-browser-timezone]")) {
     /* an old browser: the company starts on UTC */
   }
 }
+
 // Copy buttons: <button data-copy="input-id"> copies that input's value (the input stays selectable).
 document.addEventListener("click", (event) => {
   const button = event.target.closest && event.target.closest("button[data-copy]");
