@@ -97,14 +97,13 @@ def test_golden_path_signup_invite_accept_role_deactivate(app, client):
 
 
 def _tenant_of(app, email):
+    from saas.auth import service as auth_service
     from saas.auth.models import Account
+    from saas.tenancy.context import email_lookup
 
-    return db.session.scalar(
-        select(User.tenant_id)
-        .join(Account, Account.id == User.account_id)
-        .where(Account.email == email)
-        .execution_options(all_tenants=True)
-    )
+    with email_lookup(email):
+        account_id = db.session.scalar(select(Account.id).where(Account.email == email))
+    return auth_service.memberships(account_id)[0].tenant_id
 
 
 def _role_id(tenant_id, key):
