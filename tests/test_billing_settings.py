@@ -19,7 +19,7 @@ from tests.conftest import PASSWORD, add_member, csrf, login, make_company
 
 
 def _plan(app, company):
-    with app.app_context():
+    with app.app_context(), tenant_context(company.tenant_id):
         return db.session.get(Tenant, company.tenant_id).plan.code
 
 
@@ -195,7 +195,7 @@ def test_company_settings(app, client):
         },
     )
     assert resp.status_code == 303
-    with app.app_context():
+    with app.app_context(), tenant_context(company.tenant_id):
         tenant = db.session.get(Tenant, company.tenant_id)
         assert (tenant.name, tenant.default_currency, tenant.default_country, tenant.timezone) == (
             "Acme Sh.p.k.",
@@ -214,7 +214,7 @@ def test_company_settings(app, client):
         },
     )
     assert bad.status_code == 422
-    with app.app_context():
+    with app.app_context(), tenant_context(company.tenant_id):
         assert db.session.get(Tenant, company.tenant_id).name == "Acme Sh.p.k."
 
 
@@ -278,7 +278,7 @@ def test_smtp_settings_keep_the_password_unless_replaced(app, client):
     assert (
         client.post("/settings/company/smtp", data={**data, "smtp-password": ""}).status_code == 303
     )
-    with app.app_context():
+    with app.app_context(), tenant_context(company.tenant_id):
         stored = db.session.get(Tenant, company.tenant_id).smtp_password_encrypted
         assert "s3cret" not in stored  # encrypted at rest
         from saas.crypto import decrypt

@@ -23,7 +23,7 @@ from saas.mail.errors import DeliveryError
 from saas.mail.guard import resolve_public
 from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import PASSWORD, add_member, csrf, login, make_company, run_jobs
+from tests.conftest import PASSWORD, add_member, csrf, csrf_from, login, make_company, run_jobs
 from tests.smtp import messages, point_company_smtp, queue_notice, smtp_server
 
 
@@ -276,3 +276,36 @@ def test_the_company_server_still_carries_ordinary_mail(app):
     assert [m["From"] for m in inbox.messages] == ["Attacker <mallory@evil.example.com>"]
     with app.app_context(), tenant_context(company.tenant_id):
         assert db.session.scalars(select(Tenant.smtp_host)).all() == ["127.0.0.1"]
+
+
+def test_links_in_mail_ignore_the_requests_host_header(app, client):
+    """Whoever sends the reset request chooses its Host header: links are built on BASE_URL."""
+    from saas.auth.models import User
+    from saas.mail.models import MailMessage
+    from saas.users import service as users_service
+
+    company = make_company(app)
+    app.config["BASE_URL"] = "https://crm.baza.example/"
+    try:
+        evil = {"base_url": "http://evil.example"}
+        token = csrf_from(client.get("/password/forgot", **evil).get_data(as_text=True))
+        resp = client.post(
+            "/password/forgot", data={"email": company.owner.email, "csrf_token": token}, **evil
+        )
+        assert resp.status_code == 200
+        with app.test_request_context("/", base_url="http://evil.example"):
+            from saas.tenancy.context import enter_tenant
+
+            enter_tenant(company.tenant_id)
+            owner = db.session.get(User, company.owner.id)
+            users_service.invite(actor=owner, email="new@acme.example.com", role="sales")
+            db.session.commit()
+        run_jobs(app)
+    finally:
+        app.config["BASE_URL"] = None
+    with app.app_context(), tenant_context(company.tenant_id):
+        bodies = db.session.scalars(select(MailMessage.body_text)).all()
+    assert len(bodies) == 2
+    for body in bodies:
+        assert "evil.example" not in body
+        assert "https://crm.baza.example/" in body

@@ -1,12 +1,14 @@
 """Migrations run both ways on the test database (SQLite or PostgreSQL) and carry data."""
 
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
 from saas.crypto import decrypt
 from saas.extensions import db
+from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import make_company
+from tests.conftest import is_postgres, make_company
 
 
 def test_smtp_passwords_are_encrypted_by_0002_and_restored_by_its_downgrade(app, owner_engine):
@@ -24,9 +26,10 @@ def test_smtp_passwords_are_encrypted_by_0002_and_restored_by_its_downgrade(app,
         db.session.remove()
         columns = {c["name"] for c in inspect(owner_engine).get_columns("tenants")}
         assert "smtp_password" not in columns and "smtp_password_encrypted" in columns
-        stored = db.session.scalar(
-            select(Tenant.smtp_password_encrypted).where(Tenant.id == company.tenant_id)
-        )
+        with tenant_context(company.tenant_id):  # the app sees only the current tenant's row
+            stored = db.session.scalar(
+                select(Tenant.smtp_password_encrypted).where(Tenant.id == company.tenant_id)
+            )
         assert stored and "plain pw" not in stored
         assert decrypt(stored, purpose="smtp") == "plain pw"
 
@@ -41,3 +44,22 @@ def test_models_and_migrations_agree(app, owner_engine):
             MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
         )
     assert diff == []
+
+
+@pytest.mark.skipif(not is_postgres(), reason="roles and row security exist on PostgreSQL only")
+def test_the_wall_revision_downgrades_to_the_old_grants_and_upgrades_again(app, owner_engine):
+    def app_may(privilege: str, table: str) -> bool:
+        with owner_engine.connect() as conn:
+            return conn.scalar(
+                text("SELECT has_table_privilege(:r, :t, :p)"),
+                {"r": app.config["DATABASE_APP_ROLE"], "t": table, "p": privilege},
+            )
+
+    assert not app_may("UPDATE", "plans") and not app_may("SELECT", "alembic_version")
+    with app.app_context():
+        downgrade(revision="0004_user_sessions")
+        try:
+            assert app_may("UPDATE", "plans") and app_may("SELECT", "alembic_version")
+        finally:
+            upgrade()
+    assert not app_may("UPDATE", "plans") and not app_may("SELECT", "alembic_version")

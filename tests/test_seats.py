@@ -3,15 +3,14 @@
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from saas.auth.models import Invitation, User
 from saas.errors import SeatLimitReached
 from saas.extensions import db
 from saas.tenancy.context import enter_tenant, tenant_context
-from saas.tenancy.models import Plan
 from saas.users import service as users_service
-from tests.conftest import PASSWORD, add_member, csrf, login, make_company
+from tests.conftest import PASSWORD, add_member, csrf, login, make_company, set_plan_limit
 
 
 def _invite(app, company, email, role="sales"):
@@ -71,7 +70,7 @@ def test_acceptance_is_refused_when_the_seat_was_taken_meanwhile(app):
     first = _invite(app, company, "b@acme.example.com")
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
-        db.session.execute(update(Plan).where(Plan.code == "team").values(max_users=2))
+        set_plan_limit("team", 2)
         owner = db.session.get(User, company.owner.id)
         # Withdraw the first invitation, give its seat to someone else, then reopen it:
         # two people now hold a link for one seat.
@@ -104,7 +103,7 @@ def test_acceptance_page_shows_the_refusal(app):
             "http://localhost", ""
         )
         # a second active user appears out of band (e.g. plan data changed): no seat left
-        db.session.execute(update(Plan).where(Plan.code == "free").values(max_users=1))
+        set_plan_limit("free", 1)
         db.session.commit()
     c = app.test_client()
     page = c.get(url)
@@ -180,7 +179,7 @@ def test_an_admin_at_the_limit_is_told_to_ask_the_owner(app):
     admin = add_member(app, company, "admin")
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
-        db.session.execute(update(Plan).where(Plan.code == "team").values(max_users=2))
+        set_plan_limit("team", 2)
         actor = db.session.get(User, admin.id)
         with pytest.raises(SeatLimitReached, match="Ask the owner"):
             users_service.invite(actor=actor, email="x@acme.example.com", role="sales")

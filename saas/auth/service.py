@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
@@ -26,8 +26,10 @@ from saas.auth.models import Account, ApiToken, User, UserSession
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.formatting import number
+from saas.links import external_url
 from saas.mail.service import queue_mail
 from saas.roles.service import create_builtin_roles
+from saas.tenancy import rls
 from saas.tenancy import service as tenancy
 from saas.tenancy.context import email_lookup, enter_account, enter_tenant, tenant_context
 from saas.tenancy.models import Tenant
@@ -105,7 +107,10 @@ def signup(
             _("This email already has a Baza account. Log in instead."), code="email_taken"
         )
     free = tenancy.get_plan("free")
-    tenant = Tenant(name=company, plan=free)
+    # The id first: under row security a tenant row is written and read back only as itself.
+    tenant = Tenant(id=rls.reserve_id(db.session, "tenants"), name=company, plan=free)
+    if tenant.id is not None:
+        enter_tenant(tenant.id)
     guess = locales.guess_company_defaults(timezone)
     tenant.timezone = guess.get("timezone", "UTC")
     tenant.default_currency = guess.get("currency", "EUR")
@@ -367,7 +372,7 @@ def request_password_reset(*, email: str) -> None:
         template="password_reset",
         language=user.language,
         name=user.name,
-        url=url_for("auth.reset_password", token=token, _external=True),
+        url=external_url("auth.reset_password", token=token),
         minutes=current_app.config["PASSWORD_RESET_SECONDS"] // 60,
     )
     audit.record_event("auth.password_reset_requested", user)

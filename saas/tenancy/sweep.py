@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import select
 
 from saas.extensions import db
 from saas.tenancy.context import enter_tenant
-from saas.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +31,13 @@ class SweepReport:
 def tenant_ids() -> list[int]:
     """Every tenant's id: the one place a sweep lists tenants.
 
-    Read through the ORM as the app. When the ``tenants`` table is closed to the app role
-    (PostgreSQL row-level security on global tables), this is the line that switches to the
-    reviewed SECURITY DEFINER function ``rls.tenant_ids(session)``.
+    The app role sees only the current tenant's row of ``tenants`` (PostgreSQL row-level
+    security), so this goes through the reviewed SECURITY DEFINER function
+    ``baza_tenant_ids()`` (``rls.tenant_ids``; a plain select on SQLite).
     """
     from saas.tenancy import rls
 
-    if hasattr(rls, "tenant_ids"):
-        return list(rls.tenant_ids(db.session()))
-    return list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    return rls.tenant_ids(db.session())
 
 
 def for_each_tenant(fn: Callable[[int], Any], *, name: str | None = None) -> SweepReport:

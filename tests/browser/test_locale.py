@@ -8,9 +8,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from saas.extensions import db
+from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
 from tests.browser.conftest import VIEWPORT
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, as_owner
 
 
 def test_signup_in_tirana_then_persian_navigation(app, browser, live_server, screenshot):
@@ -27,8 +28,10 @@ def test_signup_in_tirana_then_persian_navigation(app, browser, live_server, scr
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Create my company").click()
         expect(page).to_have_url(re.compile(r"/dashboard$"))
-        with app.app_context():
-            tenant = db.session.scalar(select(Tenant).where(Tenant.name == "Tirana Traders"))
+        with as_owner() as conn:  # the app role cannot search tenants by name
+            tid = conn.scalar(select(Tenant.id).where(Tenant.name == "Tirana Traders"))
+        with app.app_context(), tenant_context(tid):
+            tenant = db.session.get(Tenant, tid)
             assert (tenant.timezone, tenant.default_currency, tenant.default_country) == (
                 "Europe/Tirane",
                 "ALL",
