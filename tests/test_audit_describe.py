@@ -87,6 +87,7 @@ def test_names_stay_as_they_were_when_written(app, client):
     assert "Acme Owner invited ann@x.example.com as Closers" in text
     assert "Acme Owner made Ann Old Viewer" in text
     assert "Closers → Viewer" in text  # the change, old → new, with names
+    assert "Ann Old joined as Closers" in text  # accepting: the new member is the actor
     assert "Acme Owner changed the role Renamed closers" in text  # named as they were then
     assert "Boss logged in" in text
 

@@ -123,13 +123,14 @@ def _mail_status(value: Any) -> str:
     return str(MAIL_STATUS.get(value, value))
 
 
+#: The Outbox's words for a message's state (templates/macros/mail.html says the same).
 MAIL_STATUS = {
-    "queued": _l("queued"),
+    "queued": _l("waiting to be sent"),
     "sending": _l("sending"),
     "sent": _l("sent"),
+    "outbox": _l("kept here (no mail server)"),
     "failed": _l("failed, will retry"),
-    "outbox": _l("kept in the Outbox"),
-    "interrupted": _l("interrupted"),
+    "interrupted": _l("interrupted: check whether it arrived"),
 }
 
 FORMATS: dict[str, Callable[[Any], str]] = {
@@ -229,6 +230,8 @@ REGISTRY: dict[str, Describer] = {
         },
         sentences={
             "created": _l("%(actor)s added %(object)s as %(role_id)s"),
+            "own_created": _l("%(object)s joined as %(role_id)s"),
+            "own_updated": _l("%(object)s changed their profile"),
             "updated": _l("%(actor)s changed %(object)s"),
             "role_changed": _l("%(actor)s made %(object)s %(role_id)s"),
             "deactivated": _l("%(actor)s deactivated %(object)s"),
@@ -487,6 +490,12 @@ def _sentence_key(entry: Any, describer: Describer | None) -> str:
         return entry.action
     if verb == "updated" and describer.refine and (key := describer.refine(entry.changes or {})):
         return key
+    # the person acted on themself, or joined with nobody else acting (signup, an invitation)
+    own = entry.object_type == "users" and (
+        entry.actor_id == entry.object_id or (entry.actor_id is None and verb == "created")
+    )
+    if own and f"own_{verb}" in describer.sentences:
+        return f"own_{verb}"  # "Ann joined as Sales representative"
     return verb
 
 
