@@ -1,16 +1,94 @@
-"""Form helpers shared by every feature."""
+"""Form helpers shared by every feature: select choices, and ``submit``, the one form view.
+
+``submit`` is the service-call → errors → 422 pattern of every form page::
+
+    form = InviteForm()
+    return forms.submit(
+        form,
+        lambda: service.invite(actor=current_user, email=form.email.data, role=form.role.data),
+        success=lambda inv: htmx.redirect(url_for("users.index")),
+        template="users/invite.html",
+        fragment="users/_invite_form.html",
+    )
+
+GET → the form (200). POST → WTForms validation; when valid, ``action()`` calls the service.
+A ``ServiceError`` goes onto the field its ``code`` names (``fields`` maps other codes), else onto
+the form; the form is re-rendered with the input kept, status 422 (a refusal of the request
+itself — 402, 403, 404 — keeps its status), as the htmx fragment or the full page. On success
+``success`` is called with the service's result (or, when it is a string, POST-redirect-GET to
+that URL).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flask import Response
+from wtforms import Form
 from wtforms.fields.choices import SelectChoice
+
+from saas import htmx
+from saas.errors import ServiceError
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """``(value, label)`` pairs as WTForms select choices."""
     return [SelectChoice(str(value), str(label)) for value, label in pairs]
+
+
+def add_error(form: Form, exc: ServiceError, fields: Mapping[str, str] | None = None) -> None:
+    """Put a service's refusal on the field its code names (or ``fields[code]``), else the form."""
+    name = (fields or {}).get(exc.code, exc.code)
+    field = form._fields.get(name) if name else None
+    if field is not None and field.type not in ("CSRFTokenField", "HiddenField"):
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def error_status(exc: ServiceError) -> int:
+    """422 for a refused input (invalid, or conflicting like a taken email); a refusal of the
+    request itself keeps its status (402 no seat, 403, 404)."""
+    return 422 if exc.status in (400, 409, 422) else exc.status
+
+
+def submit(
+    form: Form,
+    action: Callable[[], Any],
+    *,
+    success: str | Callable[[Any], Response],
+    template: str | Callable[[int], Response],
+    fragment: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+    form_name: str = "form",
+) -> Response:
+    """Validate ``form``, call ``action``, answer success or re-render with the errors.
+
+    ``template`` is the page (or ``fn(status) -> Response`` for a page of several forms);
+    ``fragment`` is what htmx gets instead of the page. The template sees ``form`` (as
+    ``form_name``), ``error`` (the ``ServiceError``, if any) and ``context``.
+    """
+    status = 200
+    error: ServiceError | None = None
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except ServiceError as exc:
+            error = exc
+            add_error(form, exc, fields)
+            status = error_status(exc)
+        else:
+            if isinstance(success, str):
+                return htmx.redirect(success)
+            return success(result)
+    elif form.is_submitted():
+        status = 422
+    if callable(template):
+        return template(status)
+    extra = dict(context() if callable(context) else (context or {}))
+    return htmx.render(template, fragment, status=status, error=error, **{form_name: form}, **extra)
 
 
 def zone_choices(locale: str) -> dict[str, list[SelectChoice]]:

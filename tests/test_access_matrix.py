@@ -194,9 +194,11 @@ MATRIX: dict[str, dict[str, Case]] = {
     "settings.profile": {"GET": row("/settings/profile", LOGIN, 200, 200, 200, 200, 200, 200)},
     "settings.tokens": {
         "GET": row("/settings/tokens", LOGIN, 200, 200, 200, 200, 200, 200),
-        "POST": row("/settings/tokens", LOGIN, 200, 200, 200, 200, 200, 200,
+        # POST-redirect-GET: a reload never creates a second token.
+        "POST": row("/settings/tokens", LOGIN, 303, 303, 303, 303, 303, 303,
                     data={"name": "token of {actor}"}),
     },
+    "settings.api_docs": {"GET": row("/settings/api", LOGIN, 200, 200, 200, 200, 200, 200)},
     "settings.save_profile": {
         "POST": row("/settings/profile", LOGIN, 303, 303, 303, 303, 303, 303, data={
             "profile-name": "Renamed {actor}", "profile-language": "en",
@@ -221,6 +223,17 @@ MATRIX: dict[str, dict[str, Case]] = {
         # B posts A's role id: not one of B's choices.
         "POST": row("/users/invite", LOGIN, 303, 303, NOPE, NOPE, NOPE, 422, data={
             "email": "new-{actor}@invitee.example.com", "role": "{sales_role}"}),
+        # Inline validation of the email as the user leaves the field: answers, invites nobody.
+        "POST check": row("/users/invite", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200, data={
+            "email": "check-{actor}@invitee.example.com", "role": "{sales_role}",
+            "check": "email"}),
+    },
+    # The role select of a team row (swapped in place by htmx, a redirect without JS).
+    "users.change_role": {
+        "POST": row("/users/{target}/role", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="target", data={"role": "{admin_role}"}),
+        "POST the owner": row("/users/{owner}/role", LOGIN, 422, NOPE, NOPE, NOPE, NOPE, GONE,
+                              probe="owner", data={"role": "{sales_role}"}),
     },
     "users.edit": {
         "GET": row("/users/{target}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE, probe="target"),

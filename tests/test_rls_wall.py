@@ -13,6 +13,7 @@ import os
 
 import pytest
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from saas import create_app
@@ -227,3 +228,32 @@ def test_the_app_refuses_a_role_that_owns_a_table(app):
             conn.execute(text("DROP TABLE IF EXISTS owned_by_test_role"))
             conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
         owner.dispose()
+
+
+def test_the_migration_stores_the_password_the_app_logs_in_with(app):
+    """The server's SCRAM verifier matches the app URL's password (this machine trusts local
+    logins, so a wrong password would go unnoticed by the other tests)."""
+    import base64
+    import hashlib
+    import hmac
+
+    password = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).password
+    with as_owner() as conn:
+        stored = conn.scalar(
+            text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"),
+            {"r": app.config["DATABASE_APP_ROLE"]},
+        )
+    if stored.startswith("md5"):  # password_encryption = md5 on older set-ups
+        role = app.config["DATABASE_APP_ROLE"]
+        assert stored == "md5" + hashlib.md5((password + role).encode()).hexdigest()
+        return
+    method, rest = stored.split("$", 1)
+    assert method == "SCRAM-SHA-256"
+    iter_salt, keys = rest.split("$")
+    iterations, salt = iter_salt.split(":")
+    stored_key = keys.split(":")[0]
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), base64.b64decode(salt), int(iterations)
+    )
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    assert base64.b64encode(hashlib.sha256(client_key).digest()).decode() == stored_key

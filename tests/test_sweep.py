@@ -21,19 +21,19 @@ def test_each_tenant_runs_in_its_own_session_and_context(app):
     a = make_company(app, "Acme")
     b = make_company(app, "Bolt")
     seen: dict[int, tuple] = {}
-    sessions = set()
+    sessions = []  # held, so no two can share an id()
     held = []
 
     def work(tid: int) -> int:
         held.append(db.session.get(User, a.owner.id))  # A's user, held across tenants
-        sessions.add(id(db.session()))
+        sessions.append(db.session())
         names = db.session.scalars(select(User.name)).all()
         seen[tid] = (current_tenant_id(), g.get("actor_id"), names)
         return len(names)
 
     with app.test_request_context(), tenant_context(a.tenant_id):
         g.actor_id = a.owner.id
-        outer = id(db.session())
+        outer = db.session()
         report = for_each_tenant(work)
         assert current_tenant_id() == a.tenant_id  # the caller's context is untouched
     assert seen == {
@@ -41,7 +41,8 @@ def test_each_tenant_runs_in_its_own_session_and_context(app):
         b.tenant_id: (b.tenant_id, None, ["Bolt Owner"]),
     }
     assert held[0] is not None and held[1] is None  # B's session never saw A's user
-    assert len(sessions) == 2 and outer not in sessions
+    assert len(sessions) == 2 and sessions[0] is not sessions[1]
+    assert all(s is not outer for s in sessions)
     assert report.results == {a.tenant_id: 1, b.tenant_id: 1} and report.failed == {}
 
 

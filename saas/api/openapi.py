@@ -168,3 +168,72 @@ def _path_params(rule: str) -> list[str]:
     import re
 
     return re.findall(r"<(?:\w+:)?(\w+)>", rule)
+
+
+def reference(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The OpenAPI document as a person reads it: one entry per operation, with the fields of
+    its request and response bodies resolved (for the HTML reference page)."""
+    schemas = doc.get("components", {}).get("schemas", {})
+
+    def resolve(schema: dict[str, Any] | None) -> tuple[str, list[dict[str, Any]]]:
+        if not schema:
+            return "", []
+        many = schema.get("type") == "array"
+        target = schema.get("items", {}) if many else schema
+        name = target.get("$ref", "").rsplit("/", 1)[-1]
+        body = schemas.get(name, target)
+        required = set(body.get("required", []))
+        fields = [
+            {
+                "name": field,
+                "type": _type_of(spec),
+                "required": field in required,
+                "description": spec.get("description", ""),
+            }
+            for field, spec in body.get("properties", {}).items()
+        ]
+        return (f"[{name}]" if many else name), fields
+
+    entries = []
+    for path, methods in doc.get("paths", {}).items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            body_name, body_fields = resolve(body.get("schema"))
+            responses = []
+            for status, resp in op.get("responses", {}).items():
+                content = resp.get("content", {}).get("application/json", {})
+                name, fields = resolve(content.get("schema"))
+                responses.append(
+                    {
+                        "status": status,
+                        "description": resp.get("description", ""),
+                        "schema": name,
+                        "fields": fields if status.startswith("2") else [],
+                    }
+                )
+            entries.append(
+                {
+                    "id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "auth": bool(op.get("security")),
+                    "parameters": [p["name"] for p in op.get("parameters", [])],
+                    "body": body_name,
+                    "body_fields": body_fields,
+                    "responses": responses,
+                }
+            )
+    return entries
+
+
+def _type_of(spec: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in spec:
+        return " | ".join(_type_of(s) for s in spec["anyOf"])
+    if spec.get("type") == "array":
+        return f"array of {_type_of(spec.get('items', {}))}"
+    if "enum" in spec:
+        return " | ".join(str(v) for v in spec["enum"])
+    return str(spec.get("format") or spec.get("type") or "any")

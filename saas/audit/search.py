@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from saas.audit.models import AuditEntry
 from saas.extensions import db
-
-PAGE = 50
+from saas.pagination import PAGE, Page, paginate
 
 
 @dataclass
@@ -19,13 +18,13 @@ class AuditFilter:
     object_type: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-    #: keyset: show entries with id below this
-    before: int | None = None
+    #: opaque keyset cursor (``saas.pagination``)
+    cursor: str | None = None
 
 
-def search(f: AuditFilter, limit: int = PAGE) -> tuple[list[AuditEntry], int | None]:
-    """A page of entries matching ``f``, newest first, and the keyset for the next page."""
-    q = select(AuditEntry).order_by(AuditEntry.id.desc())
+def search(f: AuditFilter, limit: int = PAGE) -> Page[AuditEntry]:
+    """A page of entries matching ``f``, newest first (by time, then id), with its cursors."""
+    q = select(AuditEntry)
     if f.actor_id:
         q = q.where(AuditEntry.actor_id == f.actor_id)
     if f.object_type:
@@ -36,11 +35,14 @@ def search(f: AuditFilter, limit: int = PAGE) -> tuple[list[AuditEntry], int | N
         q = q.where(
             AuditEntry.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min)
         )
-    if f.before:
-        q = q.where(AuditEntry.id < f.before)
-    rows = list(db.session.scalars(q.limit(limit + 1)))
-    more = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], more
+    return paginate(
+        q,
+        name="audit",
+        key=AuditEntry.created_at,
+        id_col=AuditEntry.id,
+        cursor=f.cursor,
+        limit=limit,
+    )
 
 
 def object_types() -> list[str]:

@@ -36,18 +36,18 @@ def index() -> Any:
         object_type=request.args.get("type") or None,
         date_from=_date("from"),
         date_to=_date("to"),
-        before=_int("before"),
+        cursor=request.args.get("cursor") or None,
     )
-    entries, more = search.search(f)
+    page = search.search(f)
     return htmx.render(
         "audit/index.html",
         "audit/_table.html",
-        entries=entries,
+        entries=page.items,
+        listing=page,
         describe=describe,
         type_label=type_label,
-        more=more,
         f=f,
         users=list_users(),
         types=search.object_types(),
-        args={k: v for k, v in request.args.items() if k != "before"},
+        args={k: v for k, v in request.args.items() if k != "cursor"},
     )

@@ -330,7 +330,7 @@ def change_password(
     """Change the actor's password; optionally sign out every other session and revoke tokens."""
     enter_account(actor.account_id)  # the actor's own account row
     if not check_password(actor.account, current or ""):
-        raise ValidationFailed(_("The current password is wrong."), code="password")
+        raise ValidationFailed(_("The current password is wrong."), code="current_password")
     validate_password(new)
     actor.account.password_hash = hash_password(new)
     db.session.flush()

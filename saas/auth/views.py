@@ -5,7 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -15,6 +25,7 @@ from saas.auth import service as auth_service
 from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, SignupForm
 from saas.errors import ServiceError
 from saas.extensions import limiter
+from saas.forms import submit
 from saas.tenancy import context as tenancy_context
 from saas.tenancy import service as tenancy
 from saas.users import service as users_service
@@ -48,14 +59,6 @@ def end_session() -> None:
     session.pop("csrf_token", None)
 
 
-def _form_error(form: Any, exc: ServiceError) -> None:
-    field = getattr(form, exc.code, None) if exc.code in ("email", "password", "name") else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 @bp.get("/")
 def index() -> Any:
     if current_user.is_authenticated:
@@ -69,24 +72,26 @@ def signup() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = SignupForm()
-    if form.validate_on_submit():
-        try:
-            user = auth_service.signup(
-                company=form.company.data,
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                language=str(get_locale()),
-                timezone=form.timezone.data or None,
-            )
-        except ServiceError as exc:
-            _form_error(form, exc)
-        else:
-            begin_session(user)
-            flash(_("Welcome to Baza! Your company is ready."), "success")
-            return redirect(url_for("dashboard.index"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/signup.html", form=form), status
+
+    def signed_up(user: Any) -> Any:
+        begin_session(user)
+        flash(_("Welcome to Baza! Your company is ready."), "success")
+        return redirect(url_for("dashboard.index"), 303)
+
+    return submit(
+        form,
+        lambda: auth_service.signup(
+            company=form.company.data,
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
+            language=str(get_locale()),
+            timezone=form.timezone.data or None,
+        ),
+        success=signed_up,
+        template="auth/signup.html",
+        fields={"email_taken": "email"},
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -204,17 +209,19 @@ def forgot_password() -> Any:
 def reset_password(token: str) -> Any:
     user = auth_service.reset_password(token=token)  # NotFound → friendly page
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            auth_service.reset_password(token=token, password=form.password.data)
-        except ServiceError as exc:
-            form.password.errors = [exc.message]
-        else:
-            end_session()
-            flash(_("Your password has been changed. Log in with the new one."), "success")
-            return redirect(url_for("auth.login"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/reset.html", form=form, user=user), status
+
+    def changed(_user: Any) -> Any:
+        end_session()
+        flash(_("Your password has been changed. Log in with the new one."), "success")
+        return redirect(url_for("auth.login"), 303)
+
+    return submit(
+        form,
+        lambda: auth_service.reset_password(token=token, password=form.password.data),
+        success=changed,
+        template="auth/reset.html",
+        context={"user": user},
+    )
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -250,29 +257,30 @@ def accept(token: str) -> Any:
                 "auth/accept_signed_in.html", invitation=invitation, company=company, same=same
             )
     form = AcceptForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = users_service.accept_invitation(
-                invitation=invitation,
-                name=form.name.data,
-                password=form.password.data,
-                language=session.get("lang"),
+
+    def joined(user: Any) -> Any:
+        begin_session(user)
+        flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
+        return redirect(url_for("dashboard.index"), 303)
+
+    def page(status: int) -> Any:
+        with force_locale(language or str(get_locale())):
+            html = render_template(
+                "auth/accept.html", form=form, invitation=invitation, company=company
             )
-        except ServiceError as exc:
-            _form_error(form, exc)
-            status = exc.status
-        else:
-            begin_session(user)
-            flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
-            return redirect(url_for("dashboard.index"), 303)
-    if form.is_submitted() and status == 200:
-        status = 422
-    with force_locale(language or str(get_locale())):
-        page = render_template(
-            "auth/accept.html", form=form, invitation=invitation, company=company
-        )
-    return page, status
+        return make_response(html, status)
+
+    return submit(
+        form,
+        lambda: users_service.accept_invitation(
+            invitation=invitation,
+            name=form.name.data,
+            password=form.password.data,
+            language=session.get("lang"),
+        ),
+        success=joined,
+        template=page,
+    )
 
 
 @bp.post("/language")

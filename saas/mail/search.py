@@ -11,13 +11,19 @@ from saas.auth.models import User
 from saas.errors import NotFound
 from saas.extensions import db
 from saas.mail.models import PROBLEMS, SECRET_KINDS, MailMessage
+from saas.pagination import PAGE, Page, paginate
 from saas.utils import utcnow
 
 
-def recent_messages(limit: int = 200) -> list[MailMessage]:
-    """The current tenant's latest messages, newest first."""
-    return list(
-        db.session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit))
+def outbox_page(cursor: str | None = None, limit: int = PAGE) -> Page[MailMessage]:
+    """A page of the current tenant's messages, newest first, with its cursors."""
+    return paginate(
+        select(MailMessage),
+        name="outbox",
+        key=MailMessage.created_at,
+        id_col=MailMessage.id,
+        cursor=cursor,
+        limit=limit,
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from saas import htmx
 from saas.access import permission_required
 from saas.mail import bp, search, service
 
@@ -16,7 +17,10 @@ from saas.mail import bp, search, service
 @login_required
 @permission_required("outbox.view")
 def outbox() -> Any:
-    return render_template("mail/outbox.html", messages=search.recent_messages())
+    page = search.outbox_page(request.args.get("cursor") or None)
+    return htmx.render(
+        "mail/outbox.html", "mail/_outbox_table.html", messages=page.items, listing=page
+    )
 
 
 @bp.get("/outbox/<int:message_id>")

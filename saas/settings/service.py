@@ -10,13 +10,12 @@ from babel.core import get_global
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from saas import locales
+from saas import locales, storage
 from saas.access import authorize
 from saas.auth.models import User
 from saas.crypto import encrypt
 from saas.errors import PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.storage import get_storage
 from saas.tenancy.models import Tenant
 from saas.text import clean_name, single_line
 
@@ -202,10 +201,10 @@ def set_logo(*, actor: User, data: bytes | None) -> Tenant:
     """Store ``data`` (PNG/JPEG/GIF/WebP) as the logo, re-encoded to PNG; None removes it."""
     authorize(actor, "settings.manage")
     tenant = actor.tenant
-    storage = get_storage()
+    old_key = tenant.logo_key
     if data is None:
-        if tenant.logo_key:
-            storage.delete(tenant.id, tenant.logo_key)
+        if old_key:
+            storage.delete_after_commit(tenant.id, old_key)
         tenant.logo_key = None
         db.session.flush()
         return tenant
@@ -225,6 +224,10 @@ def set_logo(*, actor: User, data: bytes | None) -> Tenant:
     image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     out = io.BytesIO()
     image.convert("RGBA").save(out, "PNG")
-    tenant.logo_key = storage.put(tenant.id, "logo.png", out.getvalue())
+    # a new key each time: the old file stays until the change commits, the new one goes if it
+    # rolls back, so the row and the files agree whatever happens to the transaction
+    tenant.logo_key = storage.put_new(tenant.id, storage.unique_key("logo", "png"), out.getvalue())
+    if old_key:
+        storage.delete_after_commit(tenant.id, old_key)
     db.session.flush()
     return tenant

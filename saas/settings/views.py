@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from saas import htmx, locales
+from saas import crypto, htmx, locales
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
 from saas.errors import ServiceError
-from saas.forms import options, zone_choices
+from saas.forms import options, submit, zone_choices
 from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
 from saas.settings.forms import (
@@ -211,73 +221,99 @@ def profile() -> Any:
     )
 
 
+def _render_profile(profile: ProfileForm, password: PasswordForm) -> Any:
+    def page(status: int) -> Response:
+        return make_response(
+            render_template(
+                "settings/profile.html", profile=profile, password=password, now=utcnow()
+            ),
+            status,
+        )
+
+    return page
+
+
 @bp.post("/profile")
 @login_required
 def save_profile() -> Any:
     profile, password = _profile_forms()
-    if profile.validate_on_submit():
-        try:
-            users_service.update_profile(
-                actor=current_user,
-                name=profile.name.data,
-                language=profile.language.data,
-                timezone=profile.timezone.data or None,
-                calendar=profile.calendar.data,
-            )
-        except ServiceError as exc:
-            profile.form_errors.append(exc.message)
-        else:
-            flash(_("Your profile has been saved."), "success")
-            return redirect(url_for("settings.profile"), 303)
-    return render_template(
-        "settings/profile.html", profile=profile, password=password, now=utcnow()
-    ), 422
+
+    def saved(_user: Any) -> Response:
+        flash(_("Your profile has been saved."), "success")
+        return htmx.redirect(url_for("settings.profile"))
+
+    return submit(
+        profile,
+        lambda: users_service.update_profile(
+            actor=current_user,
+            name=profile.name.data,
+            language=profile.language.data,
+            timezone=profile.timezone.data or None,
+            calendar=profile.calendar.data,
+        ),
+        success=saved,
+        template=_render_profile(profile, password),
+    )
 
 
 @bp.post("/password")
 @login_required
 def save_password() -> Any:
     profile, password = _profile_forms()
-    if password.validate_on_submit():
-        try:
-            auth_service.change_password(
-                actor=current_user,
-                current=password.current.data,
-                new=password.new.data,
-                end_other_sessions=bool(password.end_others.data),
-            )
-        except ServiceError as exc:
-            password.form_errors.append(exc.message)
-        else:
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("settings.profile"), 303)
-    return render_template(
-        "settings/profile.html", profile=profile, password=password, now=utcnow()
-    ), 422
+
+    def changed(_result: Any) -> Response:
+        flash(_("Your password has been changed."), "success")
+        return htmx.redirect(url_for("settings.profile"))
+
+    return submit(
+        password,
+        lambda: auth_service.change_password(
+            actor=current_user,
+            current=password.current.data,
+            new=password.new.data,
+            end_other_sessions=bool(password.end_others.data),
+        ),
+        success=changed,
+        template=_render_profile(profile, password),
+        fields={"current_password": "current", "password": "new"},
+    )
+
+
+@bp.get("/api")
+@login_required
+def api_docs() -> Any:
+    """The API reference, read from the same OpenAPI document the API serves."""
+    from saas.api import api
+    from saas.api.openapi import reference
+
+    return render_template("settings/api_docs.html", operations=reference(api.document()))
+
+
+#: The session key that carries a new token's secret (encrypted) to the one page that shows it.
+_NEW_TOKEN = "new_token"  # noqa: S105 (a key name, not a secret)
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
 def tokens() -> Any:
+    """Create a token (POST-redirect-GET: a reload never makes a second); show its secret once."""
     form = TokenForm()
-    secret = None
-    status = 200
-    if form.validate_on_submit():
-        try:
-            _token, secret = api_tokens.create_token(actor=current_user, name=form.name.data)
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
-            status = exc.status
-        else:
-            form.name.data = ""
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "settings/tokens.html",
-        form=form,
-        tokens=api_tokens.list_tokens(actor=current_user),
-        secret=secret,
-    ), status
+
+    def created(result: Any) -> Response:
+        _token, secret = result
+        session[_NEW_TOKEN] = crypto.encrypt(secret, purpose=_NEW_TOKEN)
+        return htmx.redirect(url_for("settings.tokens"))
+
+    return submit(
+        form,
+        lambda: api_tokens.create_token(actor=current_user, name=form.name.data),
+        success=created,
+        template="settings/tokens.html",
+        context=lambda: {
+            "tokens": api_tokens.list_tokens(actor=current_user),
+            "secret": crypto.decrypt(session.pop(_NEW_TOKEN, None), purpose=_NEW_TOKEN),
+        },
+    )
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

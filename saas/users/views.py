@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import PERMISSIONS, permission_groups, permission_required
-from saas.errors import SeatLimitReached, ServiceError
-from saas.extensions import limiter
-from saas.forms import options
+from saas.auth.models import Invitation, User
+from saas.auth.service import normalize_email
+from saas.errors import ServiceError
+from saas.extensions import db, limiter
+from saas.forms import add_error, options, submit
 from saas.mail.search import mail_health, undelivered_recipients
 from saas.mail.service import smtp_settings_for
 from saas.roles import service as roles_service
@@ -26,12 +28,11 @@ def _role_choices(keep: int | None = None) -> list:
     return options((r.id, r.label) for r in users_service.assignable_roles(current_user, keep=keep))
 
 
-def _team_context(**extra: Any) -> dict[str, Any]:
-    invitations = users_service.list_invitations()
+def _row_context() -> dict[str, Any]:
+    """What a team row needs: the roles the current user may hand out, who they may manage,
+    and the invitations whose mail did not arrive (id → link, to copy instead)."""
     undelivered = undelivered_recipients("invitation")
     return {
-        "users": users_service.list_users(),
-        "invitations": invitations,
         # invitation id → its link (None: not yours to copy), for invitations whose mail did not
         # arrive. The link is a key to a new account with the invitation's role, so only the
         # owner and the person who invited see it (like the link shown when inviting).
@@ -39,14 +40,35 @@ def _team_context(**extra: Any) -> dict[str, Any]:
             inv.id: users_service.invitation_url(inv)
             if current_user.role.key == "owner" or inv.invited_by_id == current_user.id
             else None
-            for inv in invitations
+            for inv in users_service.list_invitations()
             if inv.email in undelivered
         },
-        "mail_health": mail_health() if current_user.can("outbox.view") else None,
+        "assignable": users_service.assignable_roles(current_user),
+        "may_manage": lambda user: users_service.may_manage(current_user, user),
         "tenant": current_user.tenant,
         "seats_used": seats.seats_used(),
+    }
+
+
+def _team_context(**extra: Any) -> dict[str, Any]:
+    invitations = users_service.list_invitations()
+    return {
+        "users": users_service.list_users(),
+        "invitations": invitations,
+        "mail_health": mail_health() if current_user.can("outbox.view") else None,
+        **_row_context(),
         **extra,
     }
+
+
+def _row_answer(fragment: str | None, event: str, obj: User | Invitation | None = None) -> Response:
+    """A team action's answer: htmx gets the row in place (+ seats, flash); no JS, the page."""
+    if not htmx.is_fragment_request():
+        return htmx.redirect(url_for("users.index"))
+    name = "user" if isinstance(obj, User) else "inv"
+    return htmx.respond(
+        fragment, events=event, oob_seats=True, oob=True, **{name: obj}, **_row_context()
+    )
 
 
 @bp.get("/users")
@@ -66,6 +88,7 @@ invite_limit = limiter.shared_limit(
     scope="invite",
     key_func=_inviter_key,
     methods=["POST"],
+    exempt_when=lambda: bool(request.form.get("check")),  # inline validation sends nothing
 )
 
 
@@ -82,42 +105,41 @@ def invite() -> Any:
         form.role.data = str(sales.id) if sales else None
     if not form.language.data or form.language.data == "None":
         form.language.data = users_service.company_language()
-    status = 200
-    offer_upgrade = False
-    if form.validate_on_submit():
-        try:
-            inv = users_service.invite(
-                actor=current_user,
-                email=form.email.data,
-                role=form.role.data,
-                language=form.language.data,
+    if request.form.get("check"):  # inline validation of the email as the user leaves it
+        if form.validate_on_submit() or not form.email.errors:
+            try:
+                normalize_email(form.email.data)
+            except ServiceError as exc:
+                add_error(form, exc)
+        return htmx.render("users/invite.html", "users/_invite_form.html", form=form, checking=True)
+
+    def invited(inv: Invitation) -> Response:
+        if smtp_settings_for(current_user.tenant, "invitation") is None:
+            flash(
+                _(
+                    "Invitation created. No mail server is set up, so give %(email)s "
+                    "this link yourself: %(url)s",
+                    email=inv.email,
+                    url=users_service.invitation_url(inv),
+                ),
+                "success",
             )
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
-            status = exc.status
-            offer_upgrade = isinstance(exc, SeatLimitReached)
         else:
-            if smtp_settings_for(current_user.tenant, "invitation") is None:
-                flash(
-                    _(
-                        "Invitation created. No mail server is set up, so give %(email)s "
-                        "this link yourself: %(url)s",
-                        email=inv.email,
-                        url=users_service.invitation_url(inv),
-                    ),
-                    "success",
-                )
-            else:
-                flash(_("Invitation sent to %(email)s.", email=inv.email), "success")
-            return htmx.redirect(url_for("users.index"))
-    elif form.is_submitted():
-        status = 422
-    return htmx.render(
-        "users/invite.html",
-        "users/_invite_form.html",
-        status=status,
-        form=form,
-        offer_upgrade=offer_upgrade,
+            flash(_("Invitation sent to %(email)s.", email=inv.email), "success")
+        return htmx.redirect(url_for("users.index"))
+
+    return submit(
+        form,
+        lambda: users_service.invite(
+            actor=current_user,
+            email=form.email.data,
+            role=form.role.data,
+            language=form.language.data,
+        ),
+        success=invited,
+        template="users/invite.html",
+        fragment="users/_invite_form.html",
+        fields={"email_taken": "email", "already_invited": "email"},
     )
 
 
@@ -137,31 +159,52 @@ def edit(user_id: int) -> Any:
         form.role.choices = _role_choices(keep=user.role_id)
     managers = users_service.possible_managers(user)
     form.manager.choices = options([("", _("— nobody —")), *((u.id, u.name) for u in managers)])
-    status = 200
-    if form.validate_on_submit():
-        try:
-            # a locked role sent anyway (a crafted request) still meets the service's refusal
-            role = request.form.get("role") if role_locked else form.role.data
-            changes: dict[str, Any] = {} if role is None else {"role": role}
-            users_service.update_user(
-                actor=current_user,
-                user=user,
-                manager_id=int(form.manager.data) if form.manager.data else None,
-                **changes,
-            )
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
-            status = exc.status
-        else:
-            flash(_("%(name)s has been updated.", name=user.name), "success")
-            return htmx.redirect(url_for("users.index"))
-    elif form.is_submitted():
-        status = 422
-    else:
+    if not form.is_submitted():
         if not role_locked:
             form.role.data = str(user.role_id)
         form.manager.data = str(user.manager_id or "")
-    return render_template("users/edit.html", form=form, user=user), status
+
+    def updated(_user: User) -> Response:
+        flash(_("%(name)s has been updated.", name=user.name), "success")
+        return htmx.redirect(url_for("users.index"))
+
+    def save() -> User:
+        # a locked role sent anyway (a crafted request) still meets the service's refusal
+        role = request.form.get("role") if role_locked else form.role.data
+        changes: dict[str, Any] = {} if role is None else {"role": role}
+        return users_service.update_user(
+            actor=current_user,
+            user=user,
+            manager_id=int(form.manager.data) if form.manager.data else None,
+            **changes,
+        )
+
+    return submit(
+        form,
+        save,
+        success=updated,
+        template="users/edit.html",
+        fields={"owner": "role", "self": "role"},
+        context={"user": user},
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+@login_required
+@permission_required("users.manage")
+def change_role(user_id: int) -> Any:
+    """The role select of a team row: the row is swapped in place (a reload without JS)."""
+    user = users_service.get_user(user_id)
+    try:
+        users_service.update_user(actor=current_user, user=user, role=request.form.get("role"))
+    except ServiceError as exc:
+        if not htmx.is_fragment_request():
+            raise
+        flash(exc.message, "error")
+        db.session.refresh(user)
+        return htmx.respond("users/_user_row.html", status=exc.status, user=user, **_row_context())
+    flash(_("%(name)s is now %(role)s.", name=user.name, role=user.role.label), "success")
+    return _row_answer("users/_user_row.html", "userChanged", user)
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -175,7 +218,7 @@ def set_active(user_id: int) -> Any:
         flash(_("%(name)s can log in again.", name=user.name), "success")
     else:
         flash(_("%(name)s has been deactivated and can no longer log in.", name=user.name), "info")
-    return htmx.redirect(url_for("users.index"))
+    return _row_answer("users/_user_row.html", "userChanged", user)
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
@@ -185,7 +228,7 @@ def revoke_invitation(invitation_id: int) -> Any:
     inv = users_service.get_invitation(invitation_id)
     users_service.revoke_invitation(actor=current_user, invitation=inv)
     flash(_("The invitation to %(email)s has been withdrawn.", email=inv.email), "info")
-    return htmx.redirect(url_for("users.index"))
+    return _row_answer("users/_seats.html", "invitationChanged")  # the row goes, seats change
 
 
 @bp.post("/invitations/<int:invitation_id>/resend")
@@ -195,7 +238,7 @@ def resend_invitation(invitation_id: int) -> Any:
     inv = users_service.get_invitation(invitation_id)
     users_service.resend_invitation(actor=current_user, invitation=inv)
     flash(_("The invitation to %(email)s has been sent again.", email=inv.email), "success")
-    return htmx.redirect(url_for("users.index"))
+    return _row_answer("users/_invitation_row.html", "invitationChanged", inv)
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -209,9 +252,20 @@ def _permission_choices() -> list:
 @login_required
 @permission_required("roles.manage")
 def roles() -> Any:
-    return render_template(
+    return htmx.render(
         "roles/index.html", roles=roles_service.list_roles(), permission_groups=permission_groups
     )
+
+
+def _role_saved(*, created: bool) -> Any:
+    def saved(role: Any) -> Response:
+        if created:
+            flash(_("Role %(name)s created.", name=role.name), "success")
+        else:
+            flash(_("Role %(name)s saved.", name=role.name), "success")
+        return htmx.redirect(url_for("users.roles"))
+
+    return saved
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
@@ -220,23 +274,16 @@ def roles() -> Any:
 def new_role() -> Any:
     form = RoleForm()
     form.permissions.choices = _permission_choices()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            role = roles_service.create_role(
-                actor=current_user, name=form.name.data, permissions=form.permissions.data
-            )
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
-            status = exc.status
-        else:
-            flash(_("Role %(name)s created.", name=role.name), "success")
-            return redirect(url_for("users.roles"), 303)
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "roles/edit.html", form=form, role=None, permission_groups=permission_groups
-    ), status
+    return submit(
+        form,
+        lambda: roles_service.create_role(
+            actor=current_user, name=form.name.data, permissions=form.permissions.data
+        ),
+        success=_role_saved(created=True),
+        template="roles/edit.html",
+        fields={"role_exists": "name"},
+        context={"role": None, "permission_groups": permission_groups},
+    )
 
 
 @bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
@@ -246,29 +293,24 @@ def edit_role(role_id: int) -> Any:
     role = roles_service.get_role(role_id)
     form = RoleForm(obj=None if role.is_builtin else role)
     form.permissions.choices = _permission_choices()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            roles_service.update_role(
-                actor=current_user,
-                role=role,
-                name=form.name.data,
-                permissions=form.permissions.data,
-            )
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
-            status = exc.status
-        else:
-            flash(_("Role %(name)s saved.", name=role.name), "success")
-            return redirect(url_for("users.roles"), 303)
-    elif form.is_submitted():
-        status = 422
-    else:
+    if not form.is_submitted():
         form.name.data = role.label
         form.permissions.data = list(role.permissions)
-    return render_template(
-        "roles/edit.html", form=form, role=role, permission_groups=permission_groups
-    ), status
+
+    def save() -> Any:
+        roles_service.update_role(
+            actor=current_user, role=role, name=form.name.data, permissions=form.permissions.data
+        )
+        return role
+
+    return submit(
+        form,
+        save,
+        success=_role_saved(created=False),
+        template="roles/edit.html",
+        fields={"role_exists": "name"},
+        context={"role": role, "permission_groups": permission_groups},
+    )
 
 
 @bp.post("/roles/<int:role_id>/delete")
@@ -278,4 +320,6 @@ def delete_role(role_id: int) -> Any:
     role = roles_service.get_role(role_id)
     roles_service.delete_role(actor=current_user, role=role)
     flash(_("Role %(name)s deleted.", name=role.name), "info")
-    return redirect(url_for("users.roles"), 303)
+    if htmx.is_fragment_request():
+        return htmx.respond(None, events="roleDeleted")  # the row goes
+    return htmx.redirect(url_for("users.roles"))

@@ -14,12 +14,22 @@ for (const input of document.querySelectorAll("input[data-browser-timezone]")) {
   }
 }
 
-// Copy buttons: <button data-copy="input-id"> copies that input's value (the input stays selectable).
+// Copy buttons: <button data-copy="element-id"> copies that input's value (selecting it too) or
+// that element's text. A button rendered `hidden` (no use without this file) is shown here.
+function enableCopyButtons(root) {
+  root.querySelectorAll("button[data-copy][hidden]").forEach((button) => { button.hidden = false; });
+}
+document.addEventListener("DOMContentLoaded", () => enableCopyButtons(document));
+document.addEventListener("htmx:load", (event) => enableCopyButtons(event.target));
 document.addEventListener("click", (event) => {
   const button = event.target.closest && event.target.closest("button[data-copy]");
   if (!button) return;
   const source = document.getElementById(button.dataset.copy);
   if (!source) return;
-  source.select();
-  if (navigator.clipboard) navigator.clipboard.writeText(source.value);
+  const text = "value" in source ? source.value : source.textContent.trim();
+  if (source.select) source.select();
+  if (!navigator.clipboard) return;
+  navigator.clipboard.writeText(text).then(() => {
+    if (button.dataset.copied) button.textContent = button.dataset.copied;
+  });
 });

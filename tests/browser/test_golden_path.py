@@ -97,7 +97,10 @@ def test_golden_path_in_the_browser(app, new_page, console, screenshot):
     owner.get_by_role("button", name="Save").click()
     expect(owner).to_have_url(re.compile(r"/users$"))
     expect(owner.get_by_role("status")).to_contain_text("Bob Sales has been updated.")
-    expect(member.locator("td").nth(2)).to_have_text("Viewer")
+    # The role cell is the row's role select (changed in place: tests/browser/test_team_inplace.py).
+    expect(member.get_by_label("Role of Bob Sales").locator("option:checked")).to_have_text(
+        "Viewer"
+    )
 
     # Deactivate from the Team table; the button asks first (hx-confirm → window.confirm).
     dialogs = []
