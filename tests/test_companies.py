@@ -226,7 +226,7 @@ def test_inviting_an_existing_member_of_this_company_is_refused(app, client):
     member = add_member(app, b, "sales")
     login(client, b.owner.email)
     resp = _invite(client, member.email)
-    assert resp.status_code == 409 and "already a member" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "already a member" in resp.get_data(as_text=True)
 
 
 def test_a_logged_in_account_joins_an_invitation_for_itself_with_one_click(app, client):

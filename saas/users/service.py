@@ -136,7 +136,10 @@ def invite(
     if existing is not None and db.session.scalar(
         select(User.id).where(User.account_id == existing)
     ):
-        raise Conflict(_("%(email)s is already a member of your company.", email=email))
+        raise Conflict(
+            _("%(email)s is already a member of your company.", email=email),
+            code="already_member",
+        )
     pending = db.session.scalar(
         select(Invitation).where(
             Invitation.email == email,

@@ -139,7 +139,7 @@ def invite() -> Any:
         success=invited,
         template="users/invite.html",
         fragment="users/_invite_form.html",
-        fields={"email_taken": "email", "already_invited": "email"},
+        fields={"email_taken": "email", "already_invited": "email", "already_member": "email"},
     )
 
 
