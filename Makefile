@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint fmt bench translations messages migrate-check clean
+.PHONY: run test lint fmt bench translations messages migrate-check clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: $(VENV)/.installed-dev
 fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The README's screenshots (English, Chinese, Persian) and the landing page's picture, taken by
+# Debian's Chromium through Playwright (tests/browser/test_screenshots.py) with demo data.
+screenshots: $(VENV)/.installed-dev translations
+	BAZA_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_screenshots.py
+	cp docs/screenshots/en-dashboard.png static/img/dashboard.png
 
 # Re-extract strings into the catalogs after changing templates or code.
 messages: $(VENV)/.installed

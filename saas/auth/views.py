@@ -63,7 +63,7 @@ def end_session() -> None:
 def index() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    return render_template("auth/landing.html")
+    return render_template("auth/landing.html", plans=tenancy.list_plans())
 
 
 @bp.route("/signup", methods=["GET", "POST"])

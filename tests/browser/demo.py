@@ -24,19 +24,38 @@ def logo_png() -> bytes:
     return out.getvalue()
 
 
+#: People of the demo company, by role; the owner first.
+PEOPLE = {
+    "owner": "Ada Lovelace",
+    "admin": "Erion Hoxha",
+    "manager": "Li Wei",
+    "sales": "Sara Ahmadi",
+}
+
+
 def demo_company(
-    app: Flask, name: str = "Acme Trading", email: str = "ada@acme.example.com", logo: bool = True
+    app: Flask,
+    name: str = "Acme Trading",
+    email: str = "ada@acme.example.com",
+    logo: bool = True,
+    people: dict[str, str] | None = None,
+    language: str = "en",
 ) -> Company:
     """A Team-plan company with a few colleagues, an open invitation and, optionally, a logo."""
+    people = people or PEOPLE
     company = make_company(app, name, plan="team", email=email)
     domain = email.split("@", 1)[1]
-    add_member(app, company, "admin", email=f"erion@{domain}")
-    add_member(app, company, "manager", email=f"li.wei@{domain}")
-    add_member(app, company, "sales", email=f"sara@{domain}")
+    members = {
+        role: add_member(app, company, role, email=f"{role}@{domain}")
+        for role in ("admin", "manager", "sales")
+    }
     with app.test_request_context("/"):
         enter_tenant(company.tenant_id)
         owner = db.session.get(User, company.owner.id)
-        owner.name = "Ada Lovelace"
+        owner.name = people["owner"]
+        owner.language = language
+        for role, member in members.items():
+            db.session.get(User, member.id).name = people[role]
         users.invite(actor=owner, email=f"new.colleague@{domain}", role="viewer")
         settings.update_company(
             actor=owner,
