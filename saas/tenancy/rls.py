@@ -190,7 +190,7 @@ _ACCOUNT_ID = "NULLIF(current_setting('app.account_id', true), '')::integer"
 
 
 def membership_policies_sql() -> list[str]:
-    """Let an account see its own memberships in every company (revision 0006_memberships).
+    """Let an account see its own memberships in every company (revision 0007_memberships).
 
     One person may belong to several companies: the login chooser and the company switcher list
     the acting account's ``users`` rows and their tenants' names, across tenants. Permissive

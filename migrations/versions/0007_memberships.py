@@ -1,7 +1,7 @@
 """memberships: an account may belong to several companies; invitations carry a language
 
-Revision ID: 0006_memberships
-Revises: 0005_rls_wall
+Revision ID: 0007_memberships
+Revises: 0006_jobs
 Create Date: 2026-11-29 18:30:00
 
 ``accounts.tenant_id`` goes: an account (email, password) belongs to no company, its ``users``
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from saas.tenancy import rls
 
-revision = "0006_memberships"
-down_revision = "0005_rls_wall"
+revision = "0007_memberships"
+down_revision = "0006_jobs"
 branch_labels = None
 depends_on = None
 
