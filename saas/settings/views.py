@@ -23,7 +23,7 @@ from saas import crypto, htmx, locales
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
-from saas.errors import ServiceError
+from saas.errors import ValidationFailed
 from saas.forms import options, submit, zone_choices
 from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
@@ -84,26 +84,37 @@ def company() -> Any:
     return _render_company(*_company_forms())
 
 
+def _company_page(company: Any, logo: Any, smtp: Any) -> Any:
+    """``submit``'s renderer for the company page: all three forms, one of them with errors."""
+    return lambda status: make_response(_render_company(company, logo, smtp, status))
+
+
+def _saved(message: str) -> Any:
+    def saved(_result: Any) -> Response:
+        flash(message, "success")
+        return htmx.redirect(url_for("settings.company"))
+
+    return saved
+
+
 @bp.post("/company")
 @login_required
 @permission_required("settings.manage")
 def save_company() -> Any:
     company, logo, smtp = _company_forms()
-    if not company.validate_on_submit():
-        return _render_company(company, logo, smtp, 422)
-    try:
-        service.update_company(
+    return submit(
+        company,
+        lambda: service.update_company(
             actor=current_user,
             name=company.name.data,
             default_currency=company.default_currency.data,
             default_country=company.default_country.data or None,
             timezone=company.timezone.data,
-        )
-    except ServiceError as exc:
-        company.form_errors.append(exc.message)
-        return _render_company(company, logo, smtp, exc.status)
-    flash(_("Company settings saved."), "success")
-    return redirect(url_for("settings.company"), 303)
+        ),
+        success=_saved(_("Company settings saved.")),
+        template=_company_page(company, logo, smtp),
+        fields={"currency": "default_currency", "country": "default_country"},
+    )
 
 
 @bp.post("/company/logo")
@@ -111,17 +122,21 @@ def save_company() -> Any:
 @permission_required("settings.manage")
 def save_logo() -> Any:
     company, logo, smtp = _company_forms()
-    upload = logo.logo.data
-    data = upload.read() if upload else None
-    try:
+
+    def save() -> None:
+        upload = logo.logo.data
+        data = upload.read() if upload else None
         if not data:
-            raise ServiceError(_("Choose an image file to upload."), code="logo")
+            raise ValidationFailed(_("Choose an image file to upload."), code="logo")
         service.set_logo(actor=current_user, data=data)
-    except ServiceError as exc:
-        logo.logo.errors = [exc.message]
-        return _render_company(company, logo, smtp, 422)
-    flash(_("Logo saved."), "success")
-    return redirect(url_for("settings.company"), 303)
+
+    return submit(
+        logo,
+        save,
+        success=_saved(_("Logo saved.")),
+        template=_company_page(company, logo, smtp),
+        fields={"logo_size": "logo"},
+    )
 
 
 @bp.post("/company/logo/delete")
@@ -138,10 +153,9 @@ def delete_logo() -> Any:
 @permission_required("settings.manage")
 def save_smtp() -> Any:
     company, logo, smtp = _company_forms()
-    if not smtp.validate_on_submit():
-        return _render_company(company, logo, smtp, 422)
-    try:
-        service.update_smtp(
+    return submit(
+        smtp,
+        lambda: service.update_smtp(
             actor=current_user,
             current_password=smtp.current_password.data,
             host=smtp.host.data,
@@ -150,21 +164,16 @@ def save_smtp() -> Any:
             password=smtp.password.data,
             sender=smtp.sender.data,
             security=smtp.security.data,
-        )
-    except ServiceError as exc:
-        field = {
-            "current_password": smtp.current_password,
-            "smtp_host": smtp.host,
-            "smtp_port": smtp.port,
-            "smtp_sender": smtp.sender,
-        }.get(exc.code)
-        if field is not None:
-            field.errors = [exc.message]
-        else:
-            smtp.form_errors.append(exc.message)
-        return _render_company(company, logo, smtp, exc.status)
-    flash(_("Mail settings saved."), "success")
-    return redirect(url_for("settings.company"), 303)
+        ),
+        success=_saved(_("Mail settings saved.")),
+        template=_company_page(company, logo, smtp),
+        fields={
+            "smtp_host": "host",
+            "smtp_port": "port",
+            "smtp_sender": "sender",
+            "smtp_security": "security",
+        },
+    )
 
 
 @bp.post("/company/smtp/test")
