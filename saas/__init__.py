@@ -70,6 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.billing.views
     import saas.dashboard.views
     import saas.mail.views
+    import saas.progress.api
+    import saas.progress.views
     import saas.settings.views
     import saas.users.views  # noqa: F401
     from saas.api import bp as api_bp
@@ -78,10 +80,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from saas.billing import bp as billing_bp
     from saas.dashboard import bp as dashboard_bp
     from saas.mail import bp as mail_bp
+    from saas.progress import bp as jobs_bp
     from saas.settings import bp as settings_bp
     from saas.users import bp as users_bp
 
-    for bp in (auth_bp, dashboard_bp, users_bp, billing_bp, settings_bp, audit_bp, mail_bp):
+    for bp in (
+        auth_bp,
+        dashboard_bp,
+        users_bp,
+        billing_bp,
+        settings_bp,
+        audit_bp,
+        mail_bp,
+        jobs_bp,
+    ):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

@@ -91,8 +91,19 @@ def submit(
     return htmx.render(template, fragment, status=status, error=error, **{form_name: form}, **extra)
 
 
-def zone_choices(locale: str) -> dict[str, list[SelectChoice]]:
-    """Canonical time zones grouped by region (``<optgroup>``), named in ``locale``."""
-    from saas.locales import timezone_groups
+def zone_choices(
+    locale: str, country: str | None = None, keep: Iterable[str] = ()
+) -> dict[str, list[SelectChoice]]:
+    """Canonical time zones grouped by region (``<optgroup>``), named in ``locale``.
 
-    return {region: options(zones) for region, zones in timezone_groups(locale)}
+    With ``country``, only that country's zones, UTC and ``keep`` (the current choice): the
+    short list a page shows first, with a link to all of them.
+    """
+    from saas.locales import timezone_groups, zones_of
+
+    wanted = None if country is None else zones_of(country) | {"UTC", *keep}
+    groups = {
+        region: options(z for z in zones if wanted is None or z[0] in wanted)
+        for region, zones in timezone_groups(locale)
+    }
+    return {region: choices for region, choices in groups.items() if choices}

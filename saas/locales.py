@@ -105,6 +105,13 @@ def timezone_groups(locale: str) -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
+@cache
+def zones_of(country: str) -> frozenset[str]:
+    """The canonical zones of ``country`` (ISO 3166 alpha-2)."""
+    territories = get_global("zone_territories")
+    return frozenset(z for z in canonical_timezones() if territories.get(z) == country)
+
+
 def guess_company_defaults(timezone: str | None) -> dict[str, str]:
     """Time zone, currency and country guessed from the browser's zone (signup)."""
     if not timezone or timezone not in canonical_timezones():

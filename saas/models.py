@@ -4,6 +4,7 @@ from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
 from saas.mail.models import MailMessage
+from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Invitation",
+    "JobRecord",
     "MailMessage",
     "Plan",
     "PlanChange",

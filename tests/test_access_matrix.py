@@ -35,6 +35,7 @@ from PIL import Image
 from sqlalchemy import delete, select, update
 from werkzeug.test import TestResponse
 
+from saas import progress
 from saas.access import PERMISSIONS
 from saas.auth import service as auth_service
 from saas.auth import tokens
@@ -269,6 +270,15 @@ MATRIX: dict[str, dict[str, Case]] = {
     "mail.message": {
         "GET": row("/outbox/{message}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE, probe="message"),
     },
+    # A tracked job: its creator (the owner) and holders of its kind's permission (outbox.view)
+    # follow it; nobody else learns it exists.
+    "jobs.show": {
+        "GET": row("/jobs/{job}", LOGIN, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
+    },
+    # A has an interrupted message; B has none to resend.
+    "mail.resend_failed": {
+        "POST": row("/outbox/resend-failed", LOGIN, 303, 303, NOPE, NOPE, NOPE, 409),
+    },
     "mail.resend": {
         "POST": row("/outbox/{lost_message}/resend", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
                     probe="lost_message"),
@@ -307,6 +317,9 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/billing/plan", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 200, data=_billing),
     },
     # --- API: bearer tokens only --------------------------------------------------------------
+    "api.get_job_status": {
+        "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
+    },
     "api.me": {"GET": row("/api/v1/me", 401, 200, 200, 200, 200, 200, 200)},
     "api.list_users": {"GET": row("/api/v1/users", 401, 200, 200, NOPE, NOPE, NOPE, 200)},
     "api.create_invitation": {
@@ -421,6 +434,7 @@ def build_world(app) -> World:
             select(MailMessage).where(MailMessage.to_addr == "revoke@invitee.example.com")
         )
         lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
+        tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
         return {
             "owner": a.owner.id,
             "target": target.id,
@@ -436,6 +450,7 @@ def build_world(app) -> World:
             "token": token.id,
             "message": message.id,
             "lost_message": lost.id,
+            "job": tracked.id,
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
@@ -130,6 +131,15 @@ class User(TenantScoped, db.Model):
         return sorted(self.role.permissions or ()) if self.is_active else []
 
 
+class InvitationStatus(StrEnum):
+    """Where an invitation is (derived from its timestamps, not stored)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
 class Invitation(TenantScoped, db.Model):
     """An invitation to join a tenant; it holds a seat while pending."""
 
@@ -158,14 +168,14 @@ class Invitation(TenantScoped, db.Model):
     )
 
     @property
-    def status(self) -> str:
+    def status(self) -> InvitationStatus:
         if self.accepted_at:
-            return "accepted"
+            return InvitationStatus.ACCEPTED
         if self.revoked_at:
-            return "revoked"
+            return InvitationStatus.REVOKED
         if self.expires_at <= utcnow():
-            return "expired"
-        return "pending"
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
 
 
 class ApiToken(TenantScoped, db.Model):

@@ -27,6 +27,13 @@ def outbox_page(cursor: str | None = None, limit: int = PAGE) -> Page[MailMessag
     )
 
 
+def problem_count() -> int:
+    """Messages of the current tenant that failed or were interrupted (all time)."""
+    return db.session.scalar(
+        select(func.count()).select_from(MailMessage).where(MailMessage.status.in_(PROBLEMS))
+    )
+
+
 def body_visible_to(viewer: User, msg: MailMessage) -> bool:
     """Whether ``viewer`` may read the body of ``msg`` (a reset link is an account key)."""
     return msg.kind not in SECRET_KINDS or viewer.role.key == "owner"

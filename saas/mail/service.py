@@ -13,8 +13,9 @@ from email.utils import make_msgid
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, select, update
 
+from saas import progress
 from saas.access import authorize
 from saas.auth.models import User
 from saas.crypto import decrypt
@@ -29,6 +30,7 @@ from saas.mail.models import (
     MailMessage,
     MailStatus,
 )
+from saas.progress import JobRecord
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
 from saas.text import single_line
@@ -271,3 +273,18 @@ def resend_message(*, actor: User, message_id: int) -> MailMessage:
     db.session.flush()
     _enqueue(msg, f"mail-{msg.tenant_id}-{msg.id}-resend-{msg.attempts}")
     return msg
+
+
+def start_resend_failed(*, actor: User) -> JobRecord:
+    """Resend every ``failed``/``interrupted`` message, as a tracked job; returns its record."""
+    authorize(actor, "outbox.view")
+    from saas.mail.tasks import resend_failed_mail
+
+    total = db.session.scalar(
+        select(func.count()).select_from(MailMessage).where(MailMessage.status.in_(PROBLEMS))
+    )
+    if not total:
+        raise Conflict(_("No message needs resending."), code="nothing_to_resend")
+    return progress.create_job(
+        "mail.resend_failed", actor=actor, total=total, fn=resend_failed_mail
+    )

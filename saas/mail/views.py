@@ -19,7 +19,11 @@ from saas.mail import bp, search, service
 def outbox() -> Any:
     page = search.outbox_page(request.args.get("cursor") or None)
     return htmx.render(
-        "mail/outbox.html", "mail/_outbox_table.html", messages=page.items, listing=page
+        "mail/outbox.html",
+        "mail/_outbox_table.html",
+        messages=page.items,
+        listing=page,
+        problems=search.problem_count(),
     )
 
 
@@ -41,3 +45,12 @@ def resend(message_id: int) -> Any:
     service.resend_message(actor=current_user, message_id=message_id)
     flash(_("The message will be sent again."), "success")
     return redirect(url_for("mail.message", message_id=message_id), 303)
+
+
+@bp.post("/outbox/resend-failed")
+@login_required
+@permission_required("outbox.view")
+def resend_failed() -> Any:
+    """Resend every failed or interrupted message as a tracked job; follow its progress."""
+    record = service.start_resend_failed(actor=current_user)
+    return htmx.redirect(url_for("jobs.show", job_id=record.id))

@@ -12,6 +12,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -40,6 +41,14 @@ from saas.users import service as users_service
 from saas.utils import utcnow
 
 
+def _zone_country() -> str | None:
+    """Show the company country's zones first (all of them on ``?zones=all`` and on a POST,
+    which must accept any zone)."""
+    if request.method != "GET" or request.args.get("zones") == "all":
+        return None
+    return current_user.tenant.default_country
+
+
 def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
     tenant = current_user.tenant
     company = CompanyForm(prefix="company")
@@ -49,7 +58,7 @@ def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
         currencies = [(tenant.default_currency, tenant.default_currency), *currencies]
     company.default_currency.choices = options(currencies)
     company.default_country.choices = options([("", "—"), *service.countries(locale)])
-    company.timezone.choices = zone_choices(locale)
+    company.timezone.choices = zone_choices(locale, _zone_country(), keep=[tenant.timezone])
     smtp = SmtpForm(prefix="smtp")
     if not company.is_submitted():
         company.name.data = tenant.name
@@ -212,7 +221,8 @@ def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
     profile = ProfileForm(prefix="profile")
     profile.language.choices = options(current_app.config["LANGUAGES"].items())
     company_zone = _("Company's (%(tz)s)", tz=current_user.tenant.timezone)
-    profile.timezone.choices = {"": options([("", company_zone)])} | zone_choices(str(get_locale()))
+    zones = zone_choices(str(get_locale()), _zone_country(), keep=[current_user.timezone or "UTC"])
+    profile.timezone.choices = {"": options([("", company_zone)])} | zones
     if not profile.is_submitted():
         profile.name.data = current_user.name
         profile.language.data = current_user.language

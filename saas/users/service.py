@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
 from saas.access import OWNER_ONLY_ROLES, authorize
-from saas.auth.models import Account, Invitation, Role, User
+from saas.auth.models import Account, Invitation, InvitationStatus, Role, User
 from saas.auth.service import (
     hash_password,
     normalize_email,
@@ -162,9 +162,9 @@ def _mail_invitation(inv: Invitation, actor: User) -> None:
 def resend_invitation(*, actor: User, invitation: Invitation) -> Invitation:
     """Mail the invitation again, extending it if it expired (and a seat is free)."""
     authorize(actor, "users.manage")
-    if invitation.status in ("accepted", "revoked"):
+    if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
         raise Conflict(_("This invitation is no longer open."))
-    if invitation.status == "expired":
+    if invitation.status == InvitationStatus.EXPIRED:
         seats.ensure_free_seat(actor.tenant, actor=actor, exclude_invitation_id=invitation.id)
     invitation.expires_at = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
     db.session.flush()
@@ -200,10 +200,10 @@ def load_invitation(token: str) -> Invitation:
         raise NotFound(_("This invitation link is not valid.")) from exc
     enter_tenant(tid)
     inv = db.session.get(Invitation, iid)
-    if inv is None or inv.status != "pending":
+    if inv is None or inv.status != InvitationStatus.PENDING:
         msg = {
-            "accepted": _("This invitation has already been used. Log in instead."),
-            "expired": _("This invitation has expired. Ask for a new one."),
+            InvitationStatus.ACCEPTED: _("This invitation has already been used. Log in instead."),
+            InvitationStatus.EXPIRED: _("This invitation has expired. Ask for a new one."),
         }.get(inv.status if inv else "", _("This invitation link is not valid."))
         raise NotFound(msg, code=f"invitation_{inv.status if inv else 'invalid'}")
     return inv
@@ -217,7 +217,7 @@ def accept_invitation(*, invitation: Invitation, name: str, password: str, langu
     tenant = db.session.get(Tenant, invitation.tenant_id)
     seats.ensure_free_seat(tenant, exclude_invitation_id=invitation.id)
     db.session.refresh(invitation)
-    if invitation.status != "pending":
+    if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("This invitation is no longer open."))
     with email_lookup(invitation.email):  # the signed link speaks for this email
         if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
