@@ -97,3 +97,51 @@ def test_the_mail_sweep_is_a_job_of_no_tenant():
     from saas.mail.tasks import requeue_stuck_mail
 
     assert requeue_stuck_mail.tenant_scoped is False
+
+
+def test_the_mail_sweep_goes_on_past_a_failing_tenant(app, monkeypatch, caplog):
+    from datetime import timedelta
+
+    from saas.jobs import get_queue
+    from saas.mail import tasks
+    from saas.mail.models import MailMessage
+    from saas.utils import utcnow
+    from tests.conftest import run_jobs
+
+    companies = [make_company(app, n) for n in ("Acme", "Bolt", "Core")]
+    for c in companies:
+        with app.app_context(), tenant_context(c.tenant_id):
+            db.session.add(
+                MailMessage(
+                    kind="test",
+                    to_addr="x@example.com",
+                    subject="s",
+                    body_text="t",
+                    status="sending",
+                    created_at=utcnow() - timedelta(hours=1),
+                )
+            )
+            db.session.commit()
+    original = tasks._sweep_tenant
+    bolt = companies[1].tenant_id
+
+    def flaky(tid, now):
+        result = original(tid, now)
+        if tid == bolt:
+            raise RuntimeError("database hiccup")
+        return result
+
+    monkeypatch.setattr(tasks, "_sweep_tenant", flaky)
+    with app.app_context():
+        job = get_queue("default").enqueue(tasks.requeue_stuck_mail)
+    with caplog.at_level(logging.ERROR, logger="saas.tenancy.sweep"):
+        run_jobs(app, queues=("default",))
+    with app.app_context():
+        assert job.get_status(refresh=True) == "finished"
+    statuses = {}
+    for c in companies:
+        with app.app_context(), tenant_context(c.tenant_id):
+            statuses[c.name] = db.session.scalar(select(MailMessage.status))
+    # Bolt's half-done sweep was rolled back; the others were swept anyway
+    assert statuses == {"Acme": "interrupted", "Bolt": "sending", "Core": "interrupted"}
+    assert any("failed for tenant" in r.getMessage() for r in caplog.records)
