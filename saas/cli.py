@@ -102,10 +102,12 @@ def scheduler() -> None:
     from rq.cron import CronScheduler
 
     from saas.mail.tasks import requeue_stuck_mail
+    from saas.progress.tasks import sweep_stale_jobs
     from saas.redis_conn import get_redis
 
     cron = CronScheduler(connection=get_redis())
     cron.register(requeue_stuck_mail, "default", interval=300)
+    cron.register(sweep_stale_jobs, "default", interval=600)
     cron.start()
 
 

@@ -169,3 +169,41 @@ def test_a_long_job_that_succeeds_counts_everything(app, import_kind):
     record, rows = _imported(app, a, record_id)
     assert record.status == JobStatus.SUCCEEDED and record.done == 7 and rows == 7
     assert record.result == {"imported": 7} and record.percent == 100
+
+
+def test_a_record_left_running_by_a_dead_worker_is_failed_by_the_scheduled_sweep(app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from saas.jobs import get_queue
+    from saas.progress.tasks import sweep_stale_jobs
+    from saas.utils import utcnow
+
+    a = make_company(app, "Acme")
+    b = make_company(app, "Bolt")
+    ids = {}
+    for company, age in ((a, timedelta(hours=1)), (b, timedelta(minutes=1))):
+        with app.test_request_context(), tenant_context(company.tenant_id):
+            record = create_job("mail.resend_failed", actor=None, total=10)
+            db.session.flush()
+            # what a killed worker leaves: running, 4 done, silent since
+            db.session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == record.id)
+                .values(status=JobStatus.RUNNING, done=4, updated_at=utcnow() - age)
+            )
+            db.session.commit()
+            ids[company.name] = record.id
+    with app.app_context():
+        get_queue("default").enqueue(sweep_stale_jobs)
+    run_jobs(app, queues=("default",))
+    got = {}
+    for company in (a, b):
+        with app.app_context(), tenant_context(company.tenant_id):
+            r = db.session.get(JobRecord, ids[company.name])
+            got[company.name] = (r.status, r.done, r.finished)
+    assert got == {
+        "Acme": (JobStatus.FAILED, 4, True),
+        "Bolt": (JobStatus.RUNNING, 4, False),  # still alive as far as anyone knows
+    }

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -128,6 +130,29 @@ def track(record_id: int) -> Iterator[Tracker]:
     record.status = JobStatus.SUCCEEDED
     record.finished_at = utcnow()
     db.session.commit()
+
+
+#: A running record not updated for this long lost its worker (killed, out of memory).
+STALE_AFTER = timedelta(minutes=30)
+
+
+def fail_stale_jobs(now: datetime | None = None) -> int:
+    """Mark the current tenant's ``running`` records silent for ``STALE_AFTER`` as ``failed``.
+
+    Their committed batches stay (``done`` says how far they got); nothing reruns on its own.
+    """
+    now = now or utcnow()
+    stale = db.session.scalars(
+        select(JobRecord).where(
+            JobRecord.status == JobStatus.RUNNING, JobRecord.updated_at < now - STALE_AFTER
+        )
+    ).all()
+    for record in stale:
+        record.status = JobStatus.FAILED
+        record.message = "interrupted: the worker stopped mid-job"
+        record.finished_at = now
+    db.session.flush()
+    return len(stale)
 
 
 def require_kind_permission(actor: User, kind: str) -> None:
