@@ -142,6 +142,17 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/login", 422, DASH, DASH, DASH, DASH, DASH, DASH, data={
             "email": "target@acme.example.com", "password": "wrong password", "next": ""}),
     },
+    # Picking a company after the password (an account in several): only with a pending login.
+    "auth.choose_company": {
+        "GET": row("/login/company", LOGIN, DASH, DASH, DASH, DASH, DASH, DASH),
+        "POST": row("/login/company", LOGIN, DASH, DASH, DASH, DASH, DASH, DASH,
+                    data={"tenant": "{tenant_a}"}),
+    },
+    # The header's company switch: only into a company the account belongs to.
+    "auth.switch_company": {
+        "POST": row("/switch", LOGIN, DASH, DASH, DASH, DASH, DASH, 404,
+                    data={"tenant": "{tenant_a}"}, probe="tenant_a"),
+    },
     "auth.forgot_password": {
         "GET": row("/password/forgot", 200, 200, 200, 200, 200, 200, 200),
         "POST": row("/password/forgot", 200, 200, 200, 200, 200, 200, 200,
@@ -437,6 +448,7 @@ def build_world(app) -> World:
         tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
         return {
             "owner": a.owner.id,
+            "tenant_a": a.tenant_id,
             "target": target.id,
             "role": role.id,
             "temp_role": temp.id,

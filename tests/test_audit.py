@@ -86,6 +86,10 @@ READ_ONLY = {
     # part of signup, covered there
     "create_builtin_roles",
     "memberships",
+    "check_credentials",
+    "enter_membership",
+    "account_by_id",
+    "company_language",
     # only enqueues send_password_reset, which runs request_password_reset (a scenario)
     "queue_password_reset",
 }

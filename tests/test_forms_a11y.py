@@ -68,7 +68,8 @@ def test_invalid_field_is_marked_and_its_message_linked(client):
 
 def test_duplicate_email_error_sits_on_the_email_field_with_ways_forward(app, client):
     make_company(app, email="ada@acme.example.com")
-    resp = _signup(app.test_client(), company="Other")
+    # (with the account's own password this would add a company to it: one person, two shops)
+    resp = _signup(app.test_client(), company="Other", password="not the account's password")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
     field = re.search(r'<div class="field has-error" id="email-field">(.*?)\n</div>', page, re.S)

@@ -97,11 +97,13 @@ def test_golden_path_signup_invite_accept_role_deactivate(app, client):
 
 
 def _tenant_of(app, email):
+    from saas.auth import service as auth_service
     from saas.auth.models import Account
     from saas.tenancy.context import email_lookup
 
-    with email_lookup(email):  # accounts are visible by the email being looked up
-        return db.session.scalar(select(Account.tenant_id).where(Account.email == email))
+    with email_lookup(email):
+        account_id = db.session.scalar(select(Account.id).where(Account.email == email))
+    return auth_service.memberships(account_id)[0].tenant_id
 
 
 def _role_id(tenant_id, key):
@@ -144,8 +146,27 @@ def test_signup_refuses_bad_input_and_keeps_what_was_typed(client):
     assert resp.status_code == 422 and "at least 8 characters" in resp.get_data(as_text=True)
 
 
-def test_signup_with_taken_email_is_refused(client):
+def test_signup_with_taken_email_and_another_password_is_refused(client):
     assert _signup(client).status_code == 303
     other = client.application.test_client()
-    resp = _signup(other, company="Other")
+    token = csrf(other, "/signup")
+    resp = other.post(
+        "/signup",
+        data={
+            "company": "Other",
+            "name": "Ada",
+            "email": "ada@acme.example.com",
+            "password": "not the same password",
+            "csrf_token": token,
+        },
+    )
     assert resp.status_code == 422 and "already has a Baza account" in resp.get_data(as_text=True)
+
+
+def test_signup_with_an_existing_account_and_its_password_adds_a_company(client):
+    """One person, several companies: the owner of one shop opens a second one."""
+    assert _signup(client).status_code == 303
+    other = client.application.test_client()
+    resp = _signup(other, company="Second Shop")
+    assert resp.status_code == 303
+    assert "Second Shop" in other.get("/dashboard").get_data(as_text=True)

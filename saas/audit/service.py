@@ -47,6 +47,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _tenant_of(obj: object) -> int | None:
+    if getattr(obj, "__audit_in_current_tenant__", False):
+        return current_tenant_id()  # a global row (an account) changed in this company
     return obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
 
 

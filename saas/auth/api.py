@@ -12,6 +12,7 @@ from saas.auth.models import User
 from saas.extensions import limiter
 from saas.users import seats
 from saas.users import service as users_service
+from saas.users.views import invite_limit
 
 # --- schemas ---------------------------------------------------------------------------------
 
@@ -19,6 +20,9 @@ from saas.users import service as users_service
 class TokenRequest(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
+    tenant_id: int | None = Field(
+        default=None, description="The company, for an account that belongs to several"
+    )
 
 
 class TokenResponse(BaseModel):
@@ -76,6 +80,9 @@ class InvitationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(max_length=254)
     role: str = Field(max_length=100, description="Built-in role key or custom role name")
+    language: str | None = Field(
+        default=None, max_length=8, description="The invitee's language; default the company's"
+    )
 
 
 class InvitationOut(BaseModel):
@@ -115,14 +122,23 @@ def _json_account_key() -> str:
     response=TokenResponse,
     status=201,
     auth=False,
-    errors={403: "User deactivated", 429: "Too many attempts"},
+    errors={
+        403: "User deactivated",
+        404: "Not a member of that company",
+        409: "The account belongs to several companies: give tenant_id",
+        429: "Too many attempts",
+    },
     decorators=[
         limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"]),
         limiter.limit(lambda: current_app.config["ACCOUNT_RATE_LIMIT"], key_func=_json_account_key),
     ],
 )
 def create_token(body: TokenRequest) -> dict[str, str]:
-    return {"token": tokens.token_for_credentials(email=body.email, password=body.password)}
+    return {
+        "token": tokens.token_for_credentials(
+            email=body.email, password=body.password, tenant_id=body.tenant_id
+        )
+    }
 
 
 @api.route(
@@ -166,10 +182,18 @@ def list_users() -> list[UserOut]:
     body=InvitationRequest,
     response=InvitationOut,
     status=201,
-    errors={402: "The plan has no free seat", 403: "Forbidden", 409: "Already a member or invited"},
+    errors={
+        402: "The plan has no free seat",
+        403: "Forbidden",
+        409: "Already a member or invited",
+        429: "Too many invitations",
+    },
+    decorators=[invite_limit],
 )
 def create_invitation(body: InvitationRequest) -> InvitationOut:
-    inv = users_service.invite(actor=current_user, email=body.email, role=body.role)
+    inv = users_service.invite(
+        actor=current_user, email=body.email, role=body.role, language=body.language
+    )
     return InvitationOut(
         id=inv.id,
         email=inv.email,

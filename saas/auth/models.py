@@ -28,11 +28,11 @@ class Account(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     #: argon2id hash.
     password_hash: Mapped[str] = mapped_column(String(200))
-    #: The company this login belongs to.
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    tenant: Mapped[Tenant] = relationship()
+    #: An account belongs to no company: its memberships are ``users`` rows (one per company,
+    #: each with its own role, manager, language and time zone). Its changes are audited in
+    #: the company where they are made (the current tenant).
+    __audit_in_current_tenant__ = True
 
     def password_fingerprint(self) -> str:
         """A short digest of the current hash: tokens and sessions carrying it die on change."""
@@ -161,6 +161,9 @@ class Invitation(TenantScoped, db.Model):
     revoked_at: Mapped[datetime | None]
     #: The user created on acceptance.
     user_id: Mapped[int | None]
+    #: The invitee's language, chosen by the inviter: used for the mail, the accept page and
+    #: the new membership. NULL (older rows) → the inviter's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     role: Mapped[Role] = relationship(primaryjoin="foreign(Invitation.role_id) == Role.id")
     invited_by: Mapped[User | None] = relationship(

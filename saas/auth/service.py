@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -92,17 +93,19 @@ def signup(
 ) -> User:
     """Create a tenant on the Free plan with its owner; the tenant becomes current.
 
-    ``timezone`` (the browser's) sets the company's zone, currency and country.
+    ``timezone`` (the browser's) sets the company's zone, currency and country. An existing
+    account whose password is given creates another company (one person, several companies).
     """
     company = clean_name(company, _("Company name"))
     name = clean_name(name, _("Your name"))
     email = normalize_email(email)
     validate_password(password)
     with email_lookup(email):
-        if db.session.scalar(select(Account.id).where(Account.email == email)):
-            raise Conflict(
-                _("This email already has a Baza account. Log in instead."), code="email_taken"
-            )
+        account = db.session.scalar(select(Account).where(Account.email == email))
+    if account is not None and not check_password(account, password):
+        raise Conflict(
+            _("This email already has a Baza account. Log in instead."), code="email_taken"
+        )
     free = tenancy.get_plan("free")
     # The id first: under row security a tenant row is written and read back only as itself.
     tenant = Tenant(id=rls.reserve_id(db.session, "tenants"), name=company, plan=free)
@@ -119,15 +122,17 @@ def signup(
     enter_tenant(tenant.id)
     audit.record_event("tenants.created", tenant, **audit.snapshot(tenant))
     roles = create_builtin_roles()
-    account = Account(email=email, password_hash=hash_password(password), tenant_id=tenant.id)
-    db.session.add(account)
-    try:
-        with email_lookup(email), db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            _("This email already has a Baza account. Log in instead."), code="email_taken"
-        ) from exc
+    db.session.flush()
+    if account is None:
+        account = Account(email=email, password_hash=hash_password(password))
+        db.session.add(account)
+        try:
+            with email_lookup(email), db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(
+                _("This email already has a Baza account. Log in instead."), code="email_taken"
+            ) from exc
     enter_account(account.id)  # a membership is created by its own account only
     user = User(
         account=account,
@@ -142,8 +147,39 @@ def signup(
     return user
 
 
-def authenticate(*, email: str, password: str) -> User:
-    """The active user with these credentials; the tenant becomes current. Else ValidationFailed."""
+@dataclass(frozen=True)
+class Membership:
+    """One company an account belongs to (its ``users`` row there)."""
+
+    tenant_id: int
+    user_id: int
+    company: str
+    is_active: bool
+
+
+def memberships(account_id: int, *, active_only: bool = False) -> list[Membership]:
+    """The companies ``account_id`` belongs to, by name (the acting account becomes it)."""
+    enter_account(account_id)
+    stmt = (
+        select(User.tenant_id, User.id, Tenant.name, User.is_active)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.account_id == account_id)
+        .order_by(Tenant.name, Tenant.id)
+        .execution_options(all_tenants=True)
+    )
+    if active_only:
+        stmt = stmt.where(User.is_active.is_(True))
+    return [Membership(*row) for row in db.session.execute(stmt)]
+
+
+def account_by_id(account_id: int) -> Account | None:
+    """The account ``account_id`` (which becomes the acting account), or None."""
+    enter_account(account_id)
+    return db.session.get(Account, account_id)
+
+
+def check_credentials(*, email: str, password: str) -> Account:
+    """The account with these credentials, which must be active somewhere; else refused."""
     wrong = ValidationFailed(_("Wrong email or password."), code="invalid_credentials")
     try:
         email = normalize_email(email)
@@ -156,17 +192,46 @@ def authenticate(*, email: str, password: str) -> User:
         raise wrong
     if not check_password(account, password or ""):
         raise wrong
-    enter_account(account.id)
-    enter_tenant(account.tenant_id)
-    user = db.session.scalar(select(User).where(User.account_id == account.id))
-    if user is None:
+    every = memberships(account.id)
+    if not every:
         raise wrong
-    if not user.is_active:
+    if not any(m.is_active for m in every):
         raise PermissionDenied(
             _("This user has been deactivated. Ask your company's administrator."),
             code="deactivated",
         )
+    return account
+
+
+def enter_membership(account: Account, tenant_id: int) -> User:
+    """The account's active user in ``tenant_id``, which becomes current; else ``NotFound``."""
+    enter_account(account.id)
+    enter_tenant(tenant_id)
+    user = db.session.scalar(
+        select(User).where(User.account_id == account.id, User.is_active.is_(True))
+    )
+    if user is None:
+        enter_tenant(None)
+        raise NotFound()
     return user
+
+
+def authenticate(*, email: str, password: str, tenant_id: int | None = None) -> User:
+    """The active user with these credentials; the tenant becomes current. Else refused.
+
+    An account in several companies must name one (``tenant_id``), else ``Conflict``
+    with code ``choose_company``.
+    """
+    account = check_credentials(email=email, password=password)
+    if tenant_id is None:
+        active = memberships(account.id, active_only=True)
+        if len(active) > 1:
+            raise Conflict(
+                _("This account belongs to several companies: choose one."),
+                code="choose_company",
+            )
+        tenant_id = active[0].tenant_id
+    return enter_membership(account, tenant_id)
 
 
 def record_login(user: User, *, via: str = "web") -> None:
@@ -240,20 +305,12 @@ def end_session(user: User) -> None:
     user.session_key = None
 
 
-def memberships(account: Account) -> list[tuple[int, int]]:
-    """``(tenant id, user id)`` of every company ``account`` belongs to."""
-    with tenant_context(account.tenant_id):
-        return [
-            (account.tenant_id, uid)
-            for uid in db.session.scalars(select(User.id).where(User.account_id == account.id))
-        ]
-
-
 def _end_sessions_and_tokens(account: Account, *, keep: str | None = None) -> None:
     """End every web session of ``account`` (but ``keep``) and revoke all its API tokens."""
     kept = _parse_session_key(keep)
     now = utcnow()
-    for tenant_id, user_id in memberships(account):
+    for m in memberships(account.id):
+        tenant_id, user_id = m.tenant_id, m.user_id
         with tenant_context(tenant_id):
             stmt = delete(UserSession).where(UserSession.user_id == user_id)
             if kept is not None and kept[0] == tenant_id:
@@ -289,6 +346,12 @@ def queue_password_reset(*, email: str, url_root: str) -> None:
     enqueue_after_commit(send_password_reset, (email or "")[:254], url_root)
 
 
+def _first_active_user(account: Account) -> User | None:
+    """The account's user in its first active company (entered), or None."""
+    active = memberships(account.id, active_only=True)
+    return enter_membership(account, active[0].tenant_id) if active else None
+
+
 def request_password_reset(*, email: str) -> None:
     """Mail a reset link if ``email`` belongs to an active user; say nothing either way."""
     try:
@@ -299,9 +362,8 @@ def request_password_reset(*, email: str) -> None:
         account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None:
         return
-    enter_tenant(account.tenant_id)
-    user = db.session.scalar(select(User).where(User.account_id == account.id))
-    if user is None or not user.is_active:
+    user = _first_active_user(account)
+    if user is None:
         return
     token = signer("reset").dumps({"a": account.id, "f": account.password_fingerprint()})
     queue_mail(
@@ -331,17 +393,18 @@ def reset_password(*, token: str, password: str | None = None) -> User:
     account = db.session.get(Account, account_id)
     if account is None or not hmac.compare_digest(account.password_fingerprint(), fingerprint):
         raise NotFound(_("This reset link has already been used."), code="used")
-    enter_tenant(account.tenant_id)
-    user = db.session.scalar(select(User).where(User.account_id == account.id))
-    if user is None or not user.is_active:
+    user = _first_active_user(account)
+    if user is None:
         raise NotFound(_("This reset link is not valid."), code="invalid")
     if password is not None:
         validate_password(password)
         g.actor_id = user.id
         account.password_hash = hash_password(password)
         db.session.flush()
+        uid = user.id
         # Whoever knew the old password may hold a session or a token: end them all.
         _end_sessions_and_tokens(account)
+        user = db.session.get(User, uid)  # re-read: visiting other companies detached it
     return user
 
 
@@ -353,10 +416,13 @@ def set_password_by_operator(*, email: str, password: str) -> User:
     if account is None:
         raise NotFound(_("No user with this email."))
     validate_password(password)
-    enter_account(account.id)
-    enter_tenant(account.tenant_id)
+    every = memberships(account.id)
+    if every:
+        enter_tenant(every[0].tenant_id)
     account.password_hash = hash_password(password)
     audit.record_event("auth.password_set_by_operator", account)
     db.session.flush()
     _end_sessions_and_tokens(account)
+    if every:
+        enter_tenant(every[0].tenant_id)
     return db.session.scalar(select(User).where(User.account_id == account.id))

@@ -79,9 +79,12 @@ def user_for_token(raw: str) -> User | None:
     return token.user
 
 
-def token_for_credentials(*, email: str, password: str) -> str:
-    """Log in with email and password and return a new API token's secret."""
-    user = authenticate(email=email, password=password)
+def token_for_credentials(*, email: str, password: str, tenant_id: int | None = None) -> str:
+    """Log in with email and password and return a new API token's secret.
+
+    The token names its company: an account in several must give ``tenant_id``.
+    """
+    user = authenticate(email=email, password=password, tenant_id=tenant_id)
     record_login(user, via="api")
     _token, secret = create_token(actor=user, name=_("API login %(date)s", date=utcnow().date()))
     return secret

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -15,6 +26,7 @@ from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, 
 from saas.errors import ServiceError
 from saas.extensions import limiter
 from saas.forms import submit
+from saas.tenancy import context as tenancy_context
 from saas.tenancy import service as tenancy
 from saas.users import service as users_service
 from saas.utils import safe_next
@@ -93,14 +105,82 @@ def login() -> Any:
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            user = auth_service.authenticate(email=form.email.data, password=form.password.data)
+            account = auth_service.check_credentials(
+                email=form.email.data, password=form.password.data
+            )
         except ServiceError as exc:
             form.form_errors.append(exc.message)
             status = exc.status
         else:
-            begin_session(user)
+            active = auth_service.memberships(account.id, active_only=True)
+            if len(active) > 1:  # one person, several companies: which one now?
+                session[_CHOICE] = {
+                    "a": account.id,
+                    "f": account.password_fingerprint(),
+                    "t": int(time.time()),
+                }
+                return redirect(url_for("auth.choose_company", next=target), 303)
+            begin_session(auth_service.enter_membership(account, active[0].tenant_id))
             return redirect(target, 303)
     return render_template("auth/login.html", form=form), status
+
+
+#: Session key of a login that passed the password and still has to pick a company.
+_CHOICE = "login_choice"
+_CHOICE_SECONDS = 600
+
+
+def _pending_choice() -> Any:
+    """The account that just gave its password and has to pick a company, or None."""
+    data = session.get(_CHOICE)
+    if not isinstance(data, dict) or time.time() - data.get("t", 0) > _CHOICE_SECONDS:
+        return None
+    account = auth_service.account_by_id(int(data.get("a", 0)))
+    if account is None or account.password_fingerprint() != data.get("f"):
+        return None
+    return account
+
+
+@bp.route("/login/company", methods=["GET", "POST"])
+def choose_company() -> Any:
+    target = safe_next(request.values.get("next"), url_for("dashboard.index"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    account = _pending_choice()
+    if account is None:  # no password given lately: back to the login page
+        session.pop(_CHOICE, None)
+        return current_app.login_manager.unauthorized()
+    if request.method == "POST":
+        try:
+            user = auth_service.enter_membership(account, int(request.form.get("tenant", 0)))
+        except (ServiceError, ValueError):
+            abort(404)
+        session.pop(_CHOICE, None)
+        begin_session(user)
+        return redirect(target, 303)
+    companies = auth_service.memberships(account.id, active_only=True)
+    return render_template("auth/choose.html", companies=companies, target=target)
+
+
+@bp.post("/switch")
+@login_required
+def switch_company() -> Any:
+    """Move this browser to another company of the same account (a new session there)."""
+    try:
+        tenant_id = int(request.form.get("tenant", 0))
+    except ValueError:
+        abort(404)
+    account = current_user.account
+    if tenant_id == current_user.tenant_id:
+        return redirect(url_for("dashboard.index"), 303)
+    active = auth_service.memberships(account.id, active_only=True)
+    if not any(m.tenant_id == tenant_id for m in active):
+        abort(404)  # not a member there (or deactivated): like any other unknown id
+    auth_service.end_session(current_user._get_current_object())
+    user = auth_service.enter_membership(account, tenant_id)
+    begin_session(user)
+    flash(_("You are now working in %(company)s.", company=user.tenant.name), "success")
+    return redirect(url_for("dashboard.index"), 303)
 
 
 @bp.post("/logout")
@@ -149,13 +229,33 @@ def reset_password(token: str) -> Any:
 def accept(token: str) -> Any:
     invitation = users_service.load_invitation(token)  # NotFound → friendly page
     company = tenancy.current_tenant().name
+    # The page speaks the language the inviter chose, unless the visitor picked another.
+    language = session.get("lang") or invitation.language
     if current_user.is_authenticated:
         # Opening a link never logs anyone out (that would be a logout CSRF): the person
-        # logged in here confirms first, with a POST that carries the CSRF token.
-        if request.method == "POST" and request.form.get("action") == "logout":
+        # logged in here confirms first, with a POST that carries the CSRF token. The invited
+        # account itself, logged in, joins with one click.
+        same = current_user.email == invitation.email
+        action = request.form.get("action") if request.method == "POST" else None
+        if action == "logout":
             end_session()
             return redirect(request.path, 303)
-        return render_template("auth/accept_signed_in.html", invitation=invitation, company=company)
+        if action == "join" and same:
+            account = current_user.account
+            old = current_user._get_current_object()
+            user = users_service.accept_invitation(
+                invitation=invitation, name=old.name, password=None, account=account
+            )
+            tid = user.tenant_id
+            with tenancy_context.tenant_context(old.tenant_id):
+                auth_service.end_session(old)
+            begin_session(auth_service.enter_membership(account, tid))
+            flash(_("Welcome to %(company)s!", company=company), "success")
+            return redirect(url_for("dashboard.index"), 303)
+        with force_locale(current_user.language):
+            return render_template(
+                "auth/accept_signed_in.html", invitation=invitation, company=company, same=same
+            )
     form = AcceptForm()
 
     def joined(user: Any) -> Any:
@@ -163,17 +263,23 @@ def accept(token: str) -> Any:
         flash(_("Welcome to %(company)s!", company=user.tenant.name), "success")
         return redirect(url_for("dashboard.index"), 303)
 
+    def page(status: int) -> Any:
+        with force_locale(language or str(get_locale())):
+            html = render_template(
+                "auth/accept.html", form=form, invitation=invitation, company=company
+            )
+        return make_response(html, status)
+
     return submit(
         form,
         lambda: users_service.accept_invitation(
             invitation=invitation,
             name=form.name.data,
             password=form.password.data,
-            language=str(get_locale()),
+            language=session.get("lang"),
         ),
         success=joined,
-        template="auth/accept.html",
-        context={"invitation": invitation, "company": company},
+        template=page,
     )
 
 
@@ -183,3 +289,14 @@ def set_language() -> Any:
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
     return redirect(safe_next(request.form.get("next"), url_for("auth.index")), 303)
+
+
+@bp.app_context_processor
+def _company_switcher() -> dict[str, Any]:
+    def my_companies() -> list[Any]:
+        """The logged-in account's active companies (the header offers a switch if > 1)."""
+        if not current_user.is_authenticated:
+            return []
+        return auth_service.memberships(current_user.account_id, active_only=True)
+
+    return {"my_companies": my_companies}

@@ -186,6 +186,34 @@ def unscoped_count(connection: object, table: str) -> int:
     return connection.execute(sql).scalar_one()  # type: ignore[attr-defined]
 
 
+_ACCOUNT_ID = "NULLIF(current_setting('app.account_id', true), '')::integer"
+
+
+def membership_policies_sql() -> list[str]:
+    """Let an account see its own memberships in every company (revision 0007_memberships).
+
+    One person may belong to several companies: the login chooser and the company switcher list
+    the acting account's ``users`` rows and their tenants' names, across tenants. Permissive
+    SELECT policies beside the tenant policy: nothing else of another tenant becomes visible.
+    """
+    own = f"account_id = {_ACCOUNT_ID}"
+    return [
+        "DROP POLICY IF EXISTS own_memberships ON users",
+        f"CREATE POLICY own_memberships ON users FOR SELECT USING ({own})",
+        "DROP POLICY IF EXISTS member_tenants ON tenants",
+        "CREATE POLICY member_tenants ON tenants FOR SELECT USING (EXISTS ("  # noqa: S608 (constant)
+        f"SELECT 1 FROM users u WHERE u.tenant_id = tenants.id AND u.{own}))",
+    ]
+
+
+def membership_policies_undo_sql() -> list[str]:
+    """Undo ``membership_policies_sql``."""
+    return [
+        "DROP POLICY IF EXISTS own_memberships ON users",
+        "DROP POLICY IF EXISTS member_tenants ON tenants",
+    ]
+
+
 _TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::integer"
 _ACCOUNT = "NULLIF(current_setting('app.account_id', true), '')::integer"
 _EMAIL = "NULLIF(current_setting('app.login_email', true), '')"

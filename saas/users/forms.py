@@ -11,6 +11,8 @@ from wtforms.validators import DataRequired, Length
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
+    #: The invitee's language: the mail, the page they land on, their account.
+    language = SelectField(_l("Their language"))
 
 
 class UserForm(FlaskForm):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from saas.access import OWNER_ONLY_ROLES, authorize
 from saas.auth.models import Account, Invitation, InvitationStatus, Role, User
 from saas.auth.service import (
+    check_password,
     hash_password,
     normalize_email,
     signer,
@@ -106,19 +107,38 @@ def invitation_url(invitation: Invitation) -> str:
     return external_url("auth.accept", token=token)
 
 
-def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
-    """Invite ``email`` to the actor's tenant with ``role``; the link is mailed after commit."""
+def company_language() -> str:
+    """The current company's language: its owner's (the language it was created in)."""
+    lang = db.session.scalar(
+        select(User.language).join(Role, Role.id == User.role_id).where(Role.key == "owner")
+    )
+    return lang if lang in current_app.config["LANGUAGES"] else "en"
+
+
+def invite(
+    *, actor: User, email: str, role: str | int | None, language: str | None = None
+) -> Invitation:
+    """Invite ``email`` to the actor's tenant with ``role``; the link is mailed after commit.
+
+    Someone who already has a Baza account (with another company) is invited like anyone
+    else: accepting adds a membership. Nothing here tells the inviter whether they have one.
+    ``language`` is the invitee's (mail, accept page, new membership); default the company's.
+    """
     authorize(actor, "users.manage")
     email = normalize_email(email)
     role_obj = _assignable_role(actor, role)
+    if language is None or language == "":
+        language = company_language()
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationFailed(_("Unknown language."), code="language")
     with email_lookup(email):
-        existing = db.session.scalar(select(Account).where(Account.email == email))
-    if existing is not None:
-        if existing.tenant_id == actor.tenant_id:
-            raise Conflict(_("%(email)s is already a member of your company.", email=email))
+        existing = db.session.scalar(select(Account.id).where(Account.email == email))
+    if existing is not None and db.session.scalar(
+        select(User.id).where(User.account_id == existing)
+    ):
         raise Conflict(
-            _("%(email)s already uses Baza with another company.", email=email),
-            code="email_taken",
+            _("%(email)s is already a member of your company.", email=email),
+            code="already_member",
         )
     pending = db.session.scalar(
         select(Invitation).where(
@@ -139,6 +159,7 @@ def invite(*, actor: User, email: str, role: str | int | None) -> Invitation:
         role_id=role_obj.id,
         invited_by_id=actor.id,
         expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+        language=language,
     )
     db.session.add(inv)
     db.session.flush()
@@ -151,7 +172,7 @@ def _mail_invitation(inv: Invitation, actor: User) -> None:
         kind="invitation",
         to=inv.email,
         template="invitation",
-        language=actor.language,
+        language=inv.language or actor.language,
         company=actor.tenant.name,
         inviter=actor.name,
         url=invitation_url(inv),
@@ -209,27 +230,48 @@ def load_invitation(token: str) -> Invitation:
     return inv
 
 
-def accept_invitation(*, invitation: Invitation, name: str, password: str, language: str) -> User:
-    """Create the invited user (refused if the plan has no seat any more)."""
+def accept_invitation(
+    *,
+    invitation: Invitation,
+    name: str,
+    password: str | None,
+    language: str | None = None,
+    account: Account | None = None,
+) -> User:
+    """Create the invited membership (refused if the plan has no seat any more).
+
+    A new email gets an account with ``password``; an existing account joins with its own
+    password, or with none when ``account`` is given (its owner is logged in with it).
+    The membership's language: ``language`` if given, else the one the inviter chose.
+    """
     g.actor_id = None  # nobody acts but the new user (not whoever may be logged in here)
     name = clean_name(name, _("Your name"))
-    validate_password(password)
+    if account is not None and account.email != invitation.email:
+        raise PermissionDenied(_("This invitation is for another email address."))
+    if account is None:
+        with email_lookup(invitation.email):
+            account = db.session.scalar(select(Account).where(Account.email == invitation.email))
+        if account is None:
+            validate_password(password or "")
+        elif not check_password(account, password or ""):
+            raise ValidationFailed(
+                _("Enter the password of your Baza account (%(email)s).", email=invitation.email),
+                code="password",
+            )
     tenant = db.session.get(Tenant, invitation.tenant_id)
     seats.ensure_free_seat(tenant, exclude_invitation_id=invitation.id)
     db.session.refresh(invitation)
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("This invitation is no longer open."))
-    with email_lookup(invitation.email):  # the signed link speaks for this email
-        if db.session.scalar(select(Account.id).where(Account.email == invitation.email)):
-            raise Conflict(
-                _("This email already has a Baza account. Log in instead."), code="email_taken"
-            )
-        account = Account(
-            email=invitation.email, password_hash=hash_password(password), tenant_id=tenant.id
-        )
+    if account is None:
+        account = Account(email=invitation.email, password_hash=hash_password(password or ""))
         db.session.add(account)
-        db.session.flush()
+        with email_lookup(invitation.email):
+            db.session.flush()
     enter_account(account.id)  # a membership is created by its own account only
+    if db.session.scalar(select(User.id).where(User.account_id == account.id)):
+        raise Conflict(_("You are already a member of this company."), code="already_member")
+    language = language or invitation.language
     user = User(
         account=account,
         name=name,

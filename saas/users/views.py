@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,7 +13,7 @@ from saas.access import PERMISSIONS, permission_groups, permission_required
 from saas.auth.models import Invitation, User
 from saas.auth.service import normalize_email
 from saas.errors import ServiceError
-from saas.extensions import db
+from saas.extensions import db, limiter
 from saas.forms import add_error, options, submit
 from saas.mail.search import mail_health, undelivered_recipients
 from saas.mail.service import smtp_settings_for
@@ -78,15 +78,33 @@ def index() -> Any:
     return htmx.render("users/index.html", "users/_team.html", **_team_context())
 
 
+def _inviter_key() -> str:
+    return f"invite:{getattr(current_user, 'tenant_id', '')}:{getattr(current_user, 'id', '')}"
+
+
+#: Invitations per inviter (web and API share the count): no probing or spamming in bulk.
+invite_limit = limiter.shared_limit(
+    lambda: current_app.config["INVITE_RATE_LIMIT"],
+    scope="invite",
+    key_func=_inviter_key,
+    methods=["POST"],
+    exempt_when=lambda: bool(request.form.get("check")),  # inline validation sends nothing
+)
+
+
 @bp.route("/users/invite", methods=["GET", "POST"])
 @login_required
 @permission_required("users.manage")
+@invite_limit
 def invite() -> Any:
     form = InviteForm()
     form.role.choices = _role_choices()
+    form.language.choices = options(current_app.config["LANGUAGES"].items())
     if not form.role.data:
         sales = roles_service.find_role("sales")
         form.role.data = str(sales.id) if sales else None
+    if not form.language.data or form.language.data == "None":
+        form.language.data = users_service.company_language()
     if request.form.get("check"):  # inline validation of the email as the user leaves it
         if form.validate_on_submit() or not form.email.errors:
             try:
@@ -113,12 +131,15 @@ def invite() -> Any:
     return submit(
         form,
         lambda: users_service.invite(
-            actor=current_user, email=form.email.data, role=form.role.data
+            actor=current_user,
+            email=form.email.data,
+            role=form.role.data,
+            language=form.language.data,
         ),
         success=invited,
         template="users/invite.html",
         fragment="users/_invite_form.html",
-        fields={"email_taken": "email", "already_invited": "email"},
+        fields={"email_taken": "email", "already_invited": "email", "already_member": "email"},
     )
 
 

@@ -72,9 +72,7 @@ def main() -> None:
             for u in range(USERS_PER_TENANT):
                 from saas.auth.models import Account
 
-                acc = Account(
-                    email=f"u{u}@t{t}.example.com", password_hash="x", tenant_id=owner.tenant_id
-                )
+                acc = Account(email=f"u{u}@t{t}.example.com", password_hash="x")
                 db.session.add(User(account=acc, name=f"User {u}", role_id=role.id))
             db.session.commit()
             enter_tenant(None)
