@@ -312,22 +312,41 @@ def _done_steps(client):
     return {title for done, title in steps if done}
 
 
+def test_a_company_placed_by_the_browsers_zone_at_signup_is_set_up(app, client):
+    from saas.auth.service import signup
+
+    with app.test_request_context("/"):
+        signup(
+            company="Arta",
+            name="Arta Owner",
+            email="owner@arta.example.com",
+            password=PASSWORD,
+            timezone="Europe/Tirane",
+        )
+        db.session.commit()
+    login(client, "owner@arta.example.com")
+    assert _done_steps(client) == {"Set up your company"}
+
+
 def test_dashboard_checklist_completes(app, client):
     company = make_company(app)
     login(client, company.owner.email)
     assert _done_steps(client) == set()
     token = csrf(client, "/settings/company")
-    # Currency and time zone count as setting up the company (no country needed).
-    client.post(
-        "/settings/company",
-        data={
-            "company-name": "Acme",
-            "company-default_currency": "ALL",
-            "company-default_country": "",
-            "company-timezone": "Europe/Tirane",
-            "company-csrf_token": token,
-        },
-    )
+    # A country alone, still in UTC (signup's zone when it cannot guess one), is not set up.
+    with app.app_context():
+        db.session.get(Tenant, company.tenant_id).default_country = "AL"
+        db.session.commit()
+    assert _done_steps(client) == set()
+    # Country, currency and time zone chosen: done.
+    save = {
+        "company-name": "Acme",
+        "company-default_currency": "ALL",
+        "company-default_country": "AL",
+        "company-timezone": "Europe/Tirane",
+        "company-csrf_token": token,
+    }
+    assert client.post("/settings/company", data=save).status_code == 303
     assert _done_steps(client) == {"Set up your company"}
     # A logo makes it yours.
     client.post(
