@@ -45,6 +45,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"])
     )
+    # Redis down: limits continue in this process's memory; logins never need Redis.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2}
+    )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     csrf.init_app(app)
@@ -62,6 +67,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database.install(app, db.engine)
 
     web.init_app(app)
+
+    from saas import access_log
+
+    access_log.install_werkzeug_filter()  # no reset/invitation token in `flask run`'s log
 
     # Views register their routes on the blueprints when imported.
     import saas.audit.views

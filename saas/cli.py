@@ -42,7 +42,8 @@ def serve(host: str, port: int | None, web_workers: int) -> None:
     commands = {
         "web": [
             py, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5", "wsgi:app",
+            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+            "--logger-class", "saas.access_log.RedactingLogger", "wsgi:app",
         ],
         "worker": [py, "-m", "flask", "--app", "wsgi", "worker"],
         "scheduler": [py, "-m", "flask", "--app", "wsgi", "scheduler"],

@@ -110,6 +110,8 @@ def from_env() -> dict:
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "ACCOUNT_RATE_LIMIT": env("ACCOUNT_RATE_LIMIT", "5 per minute"),
         "SIGNUP_RATE_LIMIT": env("SIGNUP_RATE_LIMIT", "10 per hour"),
+        #: API tokens created in Settings, per user.
+        "TOKEN_RATE_LIMIT": env("TOKEN_RATE_LIMIT", "5 per minute;30 per day"),
         "INVITE_RATE_LIMIT": env("INVITE_RATE_LIMIT", "30 per hour"),
         "INVITATION_DAYS": int(env("INVITATION_DAYS", "7")),
         "PASSWORD_RESET_SECONDS": int(env("PASSWORD_RESET_SECONDS", "3600")),

@@ -10,11 +10,13 @@ rollback, so a worker never looks for a row that is not there yet.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import current_app, g
+from redis import RedisError
 from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -22,6 +24,8 @@ from sqlalchemy.orm import Session
 from saas.extensions import db
 from saas.redis_conn import get_redis
 from saas.tenancy.context import enter_tenant
+
+log = logging.getLogger(__name__)
 
 QUEUES = ("default", "mail", "documents")
 
@@ -80,16 +84,24 @@ def enqueue_after_commit(
 
 @event.listens_for(Session, "after_commit")
 def _release_jobs(session: Session) -> None:
+    """Enqueue the committed transaction's jobs; a Redis failure is logged, never raised.
+
+    The rows are committed: the request succeeded, and it must say so. A mail whose job was
+    lost stays ``queued`` and the scheduler's sweep enqueues it again once Redis is back.
+    """
     pending = session.info.pop("pending_jobs", None)
     for fn, args, kwargs, job_id in pending or ():
         retries = getattr(fn, "retries", 0)
-        get_queue(fn.queue_name).enqueue(
-            fn,
-            *args,
-            job_id=job_id,
-            retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
-            **kwargs,
-        )
+        try:
+            get_queue(fn.queue_name).enqueue(
+                fn,
+                *args,
+                job_id=job_id,
+                retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+                **kwargs,
+            )
+        except RedisError:
+            log.exception("could not enqueue %s after commit (Redis down?)", fn.__name__)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -73,7 +73,8 @@ def init_app(app: Flask) -> None:
         def _embedded_redis() -> None:
             ensure_embedded(app)
 
-    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+    # A short connect timeout: a request whose Redis is unreachable fails fast (and is handled).
+    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2)
 
 
 def stop_embedded(app: Flask) -> None:

@@ -30,9 +30,9 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from saas import formatting
+from saas import formatting, ratelimit
 from saas.errors import ServiceError
-from saas.extensions import db, login_manager
+from saas.extensions import db, limiter, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +248,11 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.response is not None:  # a page made for this refusal (a rate-limited form)
+            return exc.response
         code, message = _http_message(exc.code)
+        if exc.code == 429 and limiter.current_limit is not None:
+            message = ratelimit.wait_message(ratelimit.wait_seconds(limiter.current_limit))
         resp = error_response(exc.code, code, message)
         if exc.code == 405 and isinstance(resp, Response) and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)

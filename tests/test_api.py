@@ -186,3 +186,30 @@ def test_api_ignores_session_cookies(app, client):
     login(client, company.owner.email)
     assert client.get("/dashboard").status_code == 200
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_creating_tokens_in_settings_is_rate_limited_per_user(app, client):
+    """Issue 5 finding 13: 15 tokens in a row were accepted."""
+    from tests.conftest import add_member, csrf, login
+
+    company = make_company(app, plan="team")
+    login(client, company.owner.email)
+    token = csrf(client, "/settings/tokens")
+    codes = [
+        client.post(
+            "/settings/tokens",
+            data={"name": f"t{i}", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"10.7.0.{i}"},  # a new address does not help
+        ).status_code
+        for i in range(7)
+    ]
+    assert all(c in (200, 303) for c in codes[:5]) and codes[5:] == [429, 429]
+    assert "Try again in" in client.post(
+        "/settings/tokens", data={"name": "again", "csrf_token": token}
+    ).get_data(as_text=True)
+    colleague = app.test_client()  # another person is not held up
+    login(colleague, add_member(app, company, "admin").email)
+    resp = colleague.post(
+        "/settings/tokens", data={"name": "mine", "csrf_token": csrf(colleague, "/settings/tokens")}
+    )
+    assert resp.status_code in (200, 303)

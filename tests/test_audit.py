@@ -3,6 +3,7 @@
 import importlib
 import inspect
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -61,6 +62,7 @@ READ_ONLY = {
     "list_plans",
     "seats_used",
     "ensure_free_seat",
+    "check_free_seat",
     "plan_history",
     "preview_plan_change",
     "billing_period",
@@ -458,3 +460,20 @@ def test_admins_browse_and_filter_the_log(app, client):
     assert rep.get("/audit").status_code == 403
     with app.app_context(), tenant_context(company.tenant_id):
         assert db.session.scalars(select(AuditEntry)).first() is not None
+
+
+def test_unknown_query_parameters_do_not_break_the_log(app, client, monkeypatch):
+    """Issue 5 finding 15: `/audit?endpoint=x` gave a 500 (query args passed into url_for)."""
+    from saas.audit import search
+
+    monkeypatch.setattr(search.search, "__defaults__", (2,))  # two entries a page
+    company = make_company(app, plan="team")
+    for i in range(3):
+        add_member(app, company, "sales", email=f"s{i}@acme.example.com")
+    login(client, company.owner.email)
+    resp = client.get("/audit?endpoint=x&values=1&_external=1&_anchor=a&type=users&junk=1")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    older = re.search(r'href="(/audit\?[^"]*)"', page).group(1)
+    assert "type=users" in older and "cursor=" in older
+    assert "endpoint" not in older and "junk" not in older and "_anchor" not in older

@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -311,22 +312,41 @@ def _done_steps(client):
     return {title for done, title in steps if done}
 
 
+def test_a_company_placed_by_the_browsers_zone_at_signup_is_set_up(app, client):
+    from saas.auth.service import signup
+
+    with app.test_request_context("/"):
+        signup(
+            company="Arta",
+            name="Arta Owner",
+            email="owner@arta.example.com",
+            password=PASSWORD,
+            timezone="Europe/Tirane",
+        )
+        db.session.commit()
+    login(client, "owner@arta.example.com")
+    assert _done_steps(client) == {"Set up your company"}
+
+
 def test_dashboard_checklist_completes(app, client):
     company = make_company(app)
     login(client, company.owner.email)
     assert _done_steps(client) == set()
     token = csrf(client, "/settings/company")
-    # Currency and time zone count as setting up the company (no country needed).
-    client.post(
-        "/settings/company",
-        data={
-            "company-name": "Acme",
-            "company-default_currency": "ALL",
-            "company-default_country": "",
-            "company-timezone": "Europe/Tirane",
-            "company-csrf_token": token,
-        },
-    )
+    # A country alone, still in UTC (signup's zone when it cannot guess one), is not set up.
+    with app.app_context():
+        db.session.get(Tenant, company.tenant_id).default_country = "AL"
+        db.session.commit()
+    assert _done_steps(client) == set()
+    # Country, currency and time zone chosen: done.
+    save = {
+        "company-name": "Acme",
+        "company-default_currency": "ALL",
+        "company-default_country": "AL",
+        "company-timezone": "Europe/Tirane",
+        "company-csrf_token": token,
+    }
+    assert client.post("/settings/company", data=save).status_code == 303
     assert _done_steps(client) == {"Set up your company"}
     # A logo makes it yours.
     client.post(
@@ -346,3 +366,52 @@ def test_dashboard_checklist_completes(app, client):
         "Make it yours",
         "Your preferences",
     }
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A real, valid 1-bit PNG of ``width`` x ``height`` white pixels: tiny file, huge image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)  # filter byte + packed pixels
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [13000, 17500])  # 169 and 306 megapixels
+def test_a_decompression_bomb_logo_is_refused_before_decoding(app, client, side):
+    """Issue 5 finding 5: a 13000x13000 PNG took 1.4 GB; a 306-megapixel one gave a 500."""
+    bomb = _png_bomb(side, side)
+    assert len(bomb) < 1024 * 1024
+    company = make_company(app)
+    login(client, company.owner.email)
+    token = csrf(client, "/settings/company")
+    resp = client.post(
+        "/settings/company/logo",
+        data={"logo-logo": (io.BytesIO(bomb), "bomb.png"), "logo-csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422
+    assert "too large" in resp.get_data(as_text=True)
+    assert client.get("/settings/company/logo.png").status_code == 404
+
+
+def test_open_image_checks_the_header_before_decoding(app, monkeypatch):
+    from PIL import ImageFile
+
+    from saas.errors import ValidationFailed
+    from saas.images import open_image
+
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self))
+    with app.test_request_context("/"), pytest.raises(ValidationFailed) as refused:
+        open_image(_png_bomb(5000, 10), max_side=4096, code="attachment")
+    assert refused.value.status == 422 and refused.value.code == "attachment"
+    assert decoded == []

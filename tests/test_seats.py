@@ -184,3 +184,98 @@ def test_an_admin_at_the_limit_is_told_to_ask_the_owner(app):
         with pytest.raises(SeatLimitReached, match="Ask the owner"):
             users_service.invite(actor=actor, email="x@acme.example.com", role="sales")
         db.session.rollback()
+
+
+def _meanwhile(app, company, fn):
+    """Run ``fn(owner)`` to its commit in another session (a second request), in a thread."""
+    errors = []
+
+    def run():
+        try:
+            with app.test_request_context("/"):
+                enter_tenant(company.tenant_id)
+                fn(db.session.get(User, company.owner.id))
+                db.session.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert not errors, errors
+
+
+def _downgrade_to_free(owner):
+    from saas.billing import service as billing
+
+    billing.change_plan(actor=owner, plan_code="free")
+
+
+@pytest.mark.parametrize("path", ["invite", "reactivate", "resend_expired"])
+def test_a_downgrade_committed_while_a_seat_path_waits_is_respected(app, path):
+    """Issue 5 finding 3: the plan is read again after the lock, in every seat path."""
+    from datetime import timedelta
+
+    from saas.utils import utcnow
+
+    company = make_company(app, plan="team")
+    add_member(app, company, "sales")  # owner + sales: 2 seats, a downgrade to Free still fits
+    extra = add_member(app, company, "sales", email="extra@acme.example.com")
+    expired = _invite(app, company, "late@acme.example.com")
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        db.session.get(User, extra.id).is_active = False
+        db.session.get(Invitation, expired).expires_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        owner = db.session.get(User, company.owner.id)
+        assert owner.tenant.plan.code == "team"  # this request has read the plan: 10 seats
+        target_user = db.session.get(User, extra.id)
+        target_inv = db.session.get(Invitation, expired)
+        assert target_user.is_active is False and target_inv.status == "expired"
+
+        _meanwhile(app, company, _downgrade_to_free)  # commits while this request is busy
+
+        with pytest.raises(SeatLimitReached):
+            if path == "invite":
+                users_service.invite(actor=owner, email="new@acme.example.com", role="sales")
+            elif path == "reactivate":
+                users_service.set_active(actor=owner, user=target_user, active=True)
+            else:
+                users_service.resend_invitation(actor=owner, invitation=target_inv)
+        db.session.rollback()
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        from saas.users import seats
+
+        assert seats.seats_used() == 2
+
+
+def test_two_people_accepting_one_invitation_the_loser_hears_it_was_used(app):
+    """Issue 5 finding 15: the second acceptance of one invitation is 409 (used), not 402."""
+    from saas.errors import Conflict
+
+    company = make_company(app)  # Free: owner + this invitation fill both seats
+    inv_id = _invite(app, company, "both@acme.example.com")
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        mine = users_service.get_invitation(inv_id)
+        assert mine.status == "pending"  # this request has loaded the open invitation
+
+        def accept(_owner):
+            users_service.accept_invitation(
+                invitation=users_service.get_invitation(inv_id),
+                name="First",
+                password=PASSWORD,
+                language="en",
+            )
+
+        _meanwhile(app, company, accept)
+        with pytest.raises(Conflict) as refused:
+            users_service.accept_invitation(
+                invitation=mine, name="Second", password=PASSWORD, language="en"
+            )
+        assert refused.value.status == 409
+        db.session.rollback()

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from saas import create_app
 from saas.auth.models import Account
-from tests.conftest import PASSWORD, as_owner, csrf, login, make_company
+from tests.conftest import PASSWORD, add_member, as_owner, csrf, login, make_company
 
 
 def test_security_headers_and_csp(client):
@@ -227,3 +227,101 @@ def test_healthz_reports_ok_and_the_failing_part(app, client):
         and resp.json["redis"].startswith("error")
         and resp.json["status"] == "error"
     )
+
+
+def test_reset_and_invitation_tokens_never_reach_the_access_log(app, caplog):
+    """Issue 5 finding 15 (gunicorn's access log is checked for real in test_serve.py)."""
+    import logging
+    from datetime import timedelta
+
+    from gunicorn.config import Config
+
+    from saas.access_log import RedactingLogger, install_werkzeug_filter
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/invite/abc.DEF-123?next=/x&token=zzz",
+        "PATH_INFO": "/invite/abc.DEF-123",
+        "QUERY_STRING": "next=/x&token=zzz",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://baza.example.com/password/reset/tok.en-1",
+    }
+    resp = type("Resp", (), {"status": "200 OK", "sent": 10, "headers": []})()
+    atoms = RedactingLogger(Config()).atoms(resp, [], environ, timedelta(seconds=0))
+    line = " ".join(str(v) for v in atoms.values())
+    assert "abc.DEF-123" not in line and "tok.en-1" not in line and "zzz" not in line
+    assert atoms["r"] == "GET /invite/[redacted]?next=/x&token=[redacted] HTTP/1.1"
+
+    install_werkzeug_filter()
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('"%s" %s', "POST /password/reset/s3cr3t HTTP/1.1", 303)
+    assert "s3cr3t" not in caplog.text and "/password/reset/[redacted]" in caplog.text
+
+
+def _post_login(client, email, password, ip="10.9.0.1"):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf(client, "/login")},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_an_email_variant_shares_the_account_limit(app, client):
+    """Issue 5 finding 8: after 5 failures, the full-width spelling logged in."""
+    make_company(app, email="sales@alpha-co.com")
+    for i in range(5):
+        assert (
+            _post_login(client, "sales@alpha-co.com", "wrong!", ip=f"10.3.0.{i}").status_code == 422
+        )
+    variants = ["sales@ａｌｐｈａ-co.com", " SALES@Alpha-Co.com ", "ｓａｌｅｓ@alpha-co.com"]  # noqa: RUF001
+    for i, variant in enumerate(variants):
+        assert _post_login(client, variant, PASSWORD, ip=f"10.4.0.{i}").status_code == 429, variant
+
+
+def test_colleagues_behind_one_address_all_log_in(app):
+    """Issue 9: the 11th correct login from one office IP was refused; only failures count."""
+    company = make_company(app, plan="business")
+    members = [add_member(app, company, "sales", email=f"c{i}@acme.example.com") for i in range(11)]
+    for member in members:
+        assert _post_login(app.test_client(), member.email, PASSWORD).status_code == 303
+
+
+def test_a_successful_login_clears_the_account_counter(app, client):
+    company = make_company(app)
+    email = company.owner.email
+    for i in range(4):
+        assert _post_login(client, email, "typo!", ip=f"10.5.0.{i}").status_code == 422
+    assert _post_login(client, email, PASSWORD, ip="10.5.1.1").status_code == 303
+    fresh = app.test_client()
+    codes = [_post_login(fresh, email, "typo!", ip=f"10.6.0.{i}").status_code for i in range(5)]
+    assert codes == [422] * 5  # the four earlier typos were forgiven by the login
+
+
+def test_a_rate_limited_login_keeps_the_email_and_says_the_wait(app, client):
+    company = make_company(app)
+    for _i in range(5):
+        _post_login(client, company.owner.email, "wrong!")
+    resp = _post_login(client, company.owner.email, "wrong!")
+    assert resp.status_code == 429
+    wait = int(resp.headers["Retry-After"])
+    assert 0 < wait <= 60
+    page = resp.get_data(as_text=True)
+    assert f'value="{company.owner.email}"' in page  # the form is still there, filled in
+    assert "Try again in" in page and ("second" in page or "minute" in page)
+
+
+def test_signup_limit_keeps_the_form_and_says_the_real_wait(app, client):
+    app.config["SIGNUP_RATE_LIMIT"] = "1 per hour"
+    try:
+        token = csrf(client, "/signup")
+        fields = {"company": "Limited", "name": "Lim", "password": "x", "csrf_token": token}
+        client.post("/signup", data={**fields, "email": "one@limited.example.com"})
+        resp = client.post("/signup", data={**fields, "email": "two@limited.example.com"})
+    finally:
+        app.config["SIGNUP_RATE_LIMIT"] = "10 per hour"
+    assert resp.status_code == 429
+    assert 3000 < int(resp.headers["Retry-After"]) <= 3600
+    page = resp.get_data(as_text=True)
+    assert 'value="two@limited.example.com"' in page and 'value="Limited"' in page
+    assert "Try again in" in page and ("hour" in page or "minutes" in page)
+    assert "Wait a minute" not in page

@@ -1,6 +1,7 @@
 """`flask serve` (what `make run` starts): web, worker and scheduler come up together, the worker
 runs jobs, and SIGTERM stops every process it started."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -50,7 +51,7 @@ def _invite_and_see_the_mail_sent(opener, post, base, email):
     invite_page = opener.open(base + "/users/invite").read().decode()
     sales = re.search(r'<option[^>]*value="(\d+)"[^>]*>Sales representative', invite_page).group(1)
     post("/users/invite", {"email": email, "role": sales})
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # generous: the test machine is shared
     while 'data-status="outbox"' not in (outbox := opener.open(base + "/outbox").read().decode()):
         assert time.monotonic() < deadline, "the worker did not process the mail job"
         time.sleep(0.3)
@@ -98,7 +99,7 @@ def served(tmp_path):
 
 
 def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
-    proc, base, _tmp_path, _env = served
+    proc, base, tmp_path, _env = served
     children = psutil.Process(proc.pid).children(recursive=True)
     commands = " ".join(" ".join(c.cmdline()) for c in children)
     assert "gunicorn" in commands and " worker" in commands and " scheduler" in commands
@@ -115,6 +116,15 @@ def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
         },
     )
     _invite_and_see_the_mail_sent(opener, post, base, "colleague@served.example.com")
+
+    # Account keys stay out of the access log (issue 5 finding 15).
+    for path in ("/password/reset/SeCrEtReSeT.tok", "/invite/SeCrEtInViTe.tok?token=SeCrEtQuErY"):
+        with contextlib.suppress(urllib.error.HTTPError):  # not a valid link: a 404 page
+            opener.open(base + path)
+    time.sleep(0.5)
+    log = (tmp_path / "serve.log").read_text()
+    assert "/password/reset/[redacted]" in log and "/invite/[redacted]" in log
+    assert "SeCrEt" not in log
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
@@ -135,12 +145,12 @@ def test_documented_commands_beside_serve_leave_it_running(served):
     for args in commands:
         done = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert "Traceback" not in done.stderr, (args, done.stderr)
         assert done.returncode == (1 if "nobody@op.example.com" in args else 0), (args, done.stderr)
         time.sleep(0.5)  # an exit hook that stops Redis would have done so by now
-        with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+        with urllib.request.urlopen(base + "/healthz", timeout=20) as resp:
             assert resp.status == 200, args
     assert proc.poll() is None
 

@@ -14,6 +14,10 @@ from saas.audit import bp, search
 from saas.audit.describe import describe, type_label
 from saas.users.service import list_users
 
+#: The query parameters the page understands; "Older entries" carries these and nothing else
+#: (passing arbitrary ones into ``url_for`` broke on ``endpoint``, ``values``, ``_external``…).
+FILTERS = ("user", "type", "from", "to")
+
 
 def _int(name: str) -> int | None:
     value = request.args.get(name, "")
@@ -49,5 +53,5 @@ def index() -> Any:
         f=f,
         users=list_users(),
         types=search.object_types(),
-        args={k: v for k, v in request.args.items() if k != "cursor"},
+        args={k: v for k in FILTERS if (v := request.args.get(k))},
     )

@@ -111,7 +111,9 @@ def _json_account_key() -> str:
 
     data = request.get_json(silent=True)
     email = data.get("email") if isinstance(data, dict) else None
-    return "account:" + str(email or "").strip().lower()
+    from saas.ratelimit import email_key
+
+    return "account:" + email_key(str(email or ""))
 
 
 @api.route(

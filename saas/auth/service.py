@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -71,9 +72,13 @@ def validate_password(password: str) -> None:
 
 
 def normalize_email(email: str) -> str:
-    """The lower-cased, syntax-checked email; ``ValidationFailed`` if it is not one."""
+    """The NFKC-normalised, lower-cased, syntax-checked email; ``ValidationFailed`` if not one.
+
+    Every lookup by email and every per-account rate-limit key goes through this function.
+    """
     try:
-        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+        email = unicodedata.normalize("NFKC", email or "").strip()  # full-width → ASCII
+        return validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationFailed(_("This is not a valid email address."), code="email") from exc
 

@@ -20,6 +20,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from saas import ratelimit
 from saas.auth import bp
 from saas.auth import service as auth_service
 from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, SignupForm
@@ -40,8 +41,8 @@ def _account_limit() -> str:
     return current_app.config["ACCOUNT_RATE_LIMIT"]
 
 
-def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()
+_account_key = ratelimit.account_key  # the normalised email: one counter per account
+_login_breach = ratelimit.keep_form_on_breach("auth/login.html", lambda: LoginForm())
 
 
 def begin_session(user: Any) -> None:
@@ -67,7 +68,11 @@ def index() -> Any:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGNUP_RATE_LIMIT"],
+    methods=["POST"],
+    on_breach=ratelimit.keep_form_on_breach("auth/signup.html", lambda: SignupForm()),
+)
 def signup() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -95,8 +100,15 @@ def signup() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
-@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
+# Failures only, per IP and per account: colleagues behind one office address log in freely.
+@limiter.limit(_ip_limit, methods=["POST"], deduct_when=ratelimit.failed, on_breach=_login_breach)
+@limiter.limit(
+    _account_limit,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=ratelimit.failed,
+    on_breach=_login_breach,
+)
 def login() -> Any:
     target = safe_next(request.values.get("next"), url_for("dashboard.index"))
     if current_user.is_authenticated:
@@ -112,6 +124,7 @@ def login() -> Any:
             form.form_errors.append(exc.message)
             status = exc.status
         else:
+            ratelimit.clear_account_limits()  # earlier typos of this account are forgiven
             active = auth_service.memberships(account.id, active_only=True)
             if len(active) > 1:  # one person, several companies: which one now?
                 session[_CHOICE] = {

@@ -167,7 +167,9 @@ def change_plan(
     plan = _get_plan(plan_code)
     if plan.id == tenant.plan_id:
         return None
-    seats.lock_seats(tenant)
+    seats.lock_seats(tenant)  # re-reads the tenant: another plan change may have committed
+    if plan.id == tenant.plan_id:
+        return None
     preview = _preview(tenant, plan, today or _today())
     if preview.refusal:
         raise Conflict(preview.refusal, code="seats_in_use")

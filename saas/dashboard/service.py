@@ -12,8 +12,7 @@ from saas.auth.models import Invitation, User
 from saas.extensions import db
 from saas.tenancy.models import Tenant
 
-#: What a new company starts with; a company still on all of these has not been set up.
-SIGNUP_CURRENCY = "EUR"
+#: The zone a company starts in when signup could not guess one.
 SIGNUP_TIMEZONE = "UTC"
 
 
@@ -27,12 +26,12 @@ class Step:
 
 
 def _company_set_up(tenant: Tenant) -> bool:
-    """The owner chose the company's country, currency or time zone (not signup's defaults)."""
-    return bool(
-        tenant.default_country
-        or tenant.default_currency != SIGNUP_CURRENCY
-        or tenant.timezone != SIGNUP_TIMEZONE
-    )
+    """The company is placed: a country and a time zone of its own (its currency goes with them).
+
+    Signup guesses both from the browser's zone; without that guess the company starts in UTC
+    with no country, and this step stays open until the owner chooses them.
+    """
+    return bool(tenant.default_country) and tenant.timezone != SIGNUP_TIMEZONE
 
 
 def _preferences_set(user: User) -> bool:

@@ -8,7 +8,6 @@ from functools import cache
 from babel import Locale
 from babel.core import get_global
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from saas import locales, storage
 from saas.access import authorize
@@ -16,11 +15,15 @@ from saas.auth.models import User
 from saas.crypto import encrypt
 from saas.errors import PermissionDenied, ValidationFailed
 from saas.extensions import db
+from saas.images import open_image
 from saas.tenancy.models import Tenant
 from saas.text import clean_name, single_line
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_SIDE = 512
+#: What an uploaded logo may measure before it is scaled down (checked before decoding).
+LOGO_MAX_INPUT_SIDE = 4096
+LOGO_MAX_INPUT_PIXELS = 16_000_000
 SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
@@ -210,17 +213,13 @@ def set_logo(*, actor: User, data: bytes | None) -> Tenant:
         return tenant
     if len(data) > LOGO_MAX_BYTES:
         raise ValidationFailed(_("The logo must be smaller than 2 MB."), code="logo_size")
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
-            raise ValidationFailed(
-                _("The logo must be a PNG, JPEG, GIF or WebP image."), code="logo"
-            )
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValidationFailed(
-            _("The logo must be a PNG, JPEG, GIF or WebP image."), code="logo"
-        ) from exc
+    image = open_image(
+        data,
+        max_side=LOGO_MAX_INPUT_SIDE,
+        max_pixels=LOGO_MAX_INPUT_PIXELS,
+        code="logo",
+        not_an_image_message=_("The logo must be a PNG, JPEG, GIF or WebP image."),
+    )
     image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     out = io.BytesIO()
     image.convert("RGBA").save(out, "PNG")

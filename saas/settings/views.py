@@ -20,11 +20,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from saas import crypto, htmx, locales
+from saas import crypto, htmx, locales, ratelimit
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
 from saas.errors import ValidationFailed
+from saas.extensions import limiter
 from saas.forms import options, submit, zone_choices
 from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
@@ -314,6 +315,9 @@ _NEW_TOKEN = "new_token"  # noqa: S105 (a key name, not a secret)
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["TOKEN_RATE_LIMIT"], key_func=ratelimit.user_key, methods=["POST"]
+)
 def tokens() -> Any:
     """Create a token (POST-redirect-GET: a reload never makes a second); show its secret once."""
     form = TokenForm()

@@ -1,7 +1,10 @@
 """Seats: active members plus pending invitations, within the plan's limit.
 
-Every seat-consuming operation calls ``ensure_free_seat`` first: it locks the tenant row and
-only then reads the plan and counts, so two requests for the last seat cannot both win.
+Every seat-consuming operation calls ``ensure_free_seat`` (or ``lock_seats`` then
+``check_free_seat``): it locks the tenant row and only then reads the plan and counts, so two
+requests for the last seat cannot both win. Whatever the caller read before the lock (the
+tenant's plan, the invitation's or user's state) may be stale by then: ``lock_seats`` re-reads the
+tenant and its plan from the database, and callers refresh their own objects after it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from saas.auth.models import Invitation, User
 from saas.errors import SeatLimitReached
 from saas.extensions import db
 from saas.formatting import number
-from saas.tenancy.models import Tenant
+from saas.tenancy.models import Plan, Tenant
 from saas.utils import utcnow
 
 
@@ -30,11 +33,13 @@ def seats_used(*, exclude_invitation_id: int | None = None) -> int:
     return (users or 0) + (db.session.scalar(pending) or 0)
 
 
-def lock_seats(tenant: Tenant) -> None:
+def lock_seats(tenant: Tenant) -> Plan:
     """Serialise seat-consuming operations of ``tenant`` until the transaction ends.
 
     An UPDATE of the tenant row takes its row lock on PostgreSQL and the write lock on SQLite,
     so two requests racing for the last seat count one after the other: exactly one wins.
+    The tenant and its plan are then read again (a plan change may have committed while this
+    request waited for the lock) and the current plan is returned.
     """
     db.session.execute(
         update(Tenant)
@@ -42,6 +47,11 @@ def lock_seats(tenant: Tenant) -> None:
         .values(seat_lock=Tenant.seat_lock + 1)
         .execution_options(synchronize_session=False)
     )
+    db.session.refresh(tenant)
+    plan = db.session.scalars(
+        select(Plan).where(Plan.id == tenant.plan_id).execution_options(populate_existing=True)
+    ).one()
+    return plan
 
 
 def ensure_free_seat(
@@ -51,14 +61,25 @@ def ensure_free_seat(
 
     The message tells ``actor`` what to do: upgrade (if they may), or whom to ask.
     """
-    lock_seats(tenant)
-    limit = tenant.plan.max_users
+    plan = lock_seats(tenant)
+    check_free_seat(tenant, plan, actor=actor, exclude_invitation_id=exclude_invitation_id)
+
+
+def check_free_seat(
+    tenant: Tenant,
+    plan: Plan,
+    *,
+    actor: User | None = None,
+    exclude_invitation_id: int | None = None,
+) -> None:
+    """Raise ``SeatLimitReached`` if ``plan`` has no free seat; call after ``lock_seats``."""
+    limit = plan.max_users
     if limit is None or seats_used(exclude_invitation_id=exclude_invitation_id) < limit:
         return
     full = _(
         "Your %(plan)s plan includes %(limit)s users and all seats are taken "
         "(pending invitations hold a seat).",
-        plan=tenant.plan.label,
+        plan=plan.label,
         limit=number(limit),
     )
     if actor is None:

@@ -140,6 +140,7 @@ def invite(
             _("%(email)s is already a member of your company.", email=email),
             code="already_member",
         )
+    plan = seats.lock_seats(actor.tenant)  # everything below is read under the lock
     pending = db.session.scalar(
         select(Invitation).where(
             Invitation.email == email,
@@ -153,7 +154,7 @@ def invite(
             _("%(email)s has already been invited; resend that invitation instead.", email=email),
             code="already_invited",
         )
-    seats.ensure_free_seat(actor.tenant, actor=actor)
+    seats.check_free_seat(actor.tenant, plan, actor=actor)
     inv = Invitation(
         email=email,
         role_id=role_obj.id,
@@ -186,7 +187,14 @@ def resend_invitation(*, actor: User, invitation: Invitation) -> Invitation:
     if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
         raise Conflict(_("This invitation is no longer open."))
     if invitation.status == InvitationStatus.EXPIRED:
-        seats.ensure_free_seat(actor.tenant, actor=actor, exclude_invitation_id=invitation.id)
+        plan = seats.lock_seats(actor.tenant)
+        db.session.refresh(invitation)  # a concurrent resend, revoke or acceptance counts
+        if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
+            raise Conflict(_("This invitation is no longer open."))
+        if invitation.status == InvitationStatus.EXPIRED:
+            seats.check_free_seat(
+                actor.tenant, plan, actor=actor, exclude_invitation_id=invitation.id
+            )
     invitation.expires_at = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
     db.session.flush()
     _mail_invitation(invitation, actor)
@@ -259,10 +267,11 @@ def accept_invitation(
                 code="password",
             )
     tenant = db.session.get(Tenant, invitation.tenant_id)
-    seats.ensure_free_seat(tenant, exclude_invitation_id=invitation.id)
-    db.session.refresh(invitation)
+    plan = seats.lock_seats(tenant)
+    db.session.refresh(invitation)  # someone may have accepted it while we waited: 409, not 402
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("This invitation is no longer open."))
+    seats.check_free_seat(tenant, plan, exclude_invitation_id=invitation.id)
     if account is None:
         account = Account(email=invitation.email, password_hash=hash_password(password or ""))
         db.session.add(account)
@@ -346,7 +355,11 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
         if user.role.key == "owner":
             raise ValidationFailed(_("The owner cannot be deactivated."), code="owner")
     else:
-        seats.ensure_free_seat(actor.tenant, actor=actor)
+        plan = seats.lock_seats(actor.tenant)
+        db.session.refresh(user)
+        if user.is_active:  # reactivated meanwhile by someone else
+            return user
+        seats.check_free_seat(actor.tenant, plan, actor=actor)
     user.is_active = active
     db.session.flush()
     return user
