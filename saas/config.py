@@ -72,6 +72,13 @@ def resolve_database(cfg: dict) -> tuple[str, str]:
     return app_url.render_as_string(hide_password=False), migration
 
 
+def _on_off_auto(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("on", "off", "auto"):
+        raise ValueError(f"expected on, off or auto, not {value!r}")
+    return value
+
+
 def from_env() -> dict:
     """Build the configuration mapping from the environment."""
     env = os.environ.get
@@ -115,6 +122,10 @@ def from_env() -> dict:
         "INVITE_RATE_LIMIT": env("INVITE_RATE_LIMIT", "30 per hour"),
         "INVITATION_DAYS": int(env("INVITATION_DAYS", "7")),
         "PASSWORD_RESET_SECONDS": int(env("PASSWORD_RESET_SECONDS", "3600")),
+        #: on | off | auto: signup mails a link that creates the company (no answer tells
+        #: whether an email has an account); auto = on when SMTP_HOST is set.
+        "SIGNUP_CONFIRM_EMAIL": _on_off_auto(env("SIGNUP_CONFIRM_EMAIL", "auto")),
+        "SIGNUP_CONFIRM_SECONDS": int(env("SIGNUP_CONFIRM_SECONDS", "86400")),
         # Fixed choices.
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": "en",

@@ -137,6 +137,19 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/signup", 422, DASH, DASH, DASH, DASH, DASH, DASH, data={
             "company": "Evil", "name": "Eve", "email": "not-an-email", "password": PASSWORD}),
     },
+    # The link a confirmed-by-mail signup sends: anyone holding it may create that company.
+    "auth.confirm_signup": {
+        "GET": row("/signup/confirm/{signup_token}", 200, DASH, DASH, DASH, DASH, DASH, DASH),
+        "GET used": row("/signup/confirm/{used_signup_token}", 409, DASH, DASH, DASH, DASH,
+                        DASH, DASH),
+        # (a fresh link creates a company: tests/test_signup_confirm.py)
+        "POST": row("/signup/confirm/{used_signup_token}", 409, DASH, DASH, DASH, DASH,
+                    DASH, DASH, data={}),
+        "GET bad token": row("/signup/confirm/not-a-token", 404, DASH, DASH, DASH, DASH, DASH,
+                             DASH),
+        "POST bad token": row("/signup/confirm/not-a-token", 404, DASH, DASH, DASH, DASH,
+                              DASH, DASH, data={}),
+    },
     "auth.login": {
         "GET": row("/login", 200, DASH, DASH, DASH, DASH, DASH, DASH),
         "POST": row("/login", 422, DASH, DASH, DASH, DASH, DASH, DASH, data={
@@ -410,6 +423,11 @@ def _in_tenant(app, tenant_id: int, fn: Callable[[], Any]) -> Any:
         return result
 
 
+def _signup_token(email: str) -> str:
+    data = {"c": "Initech", "n": "Peter", "e": email, "l": "en", "z": None, "h": "x"}
+    return auth_service.signer("signup").dumps(data)
+
+
 def build_world(app) -> World:
     """Tenant A (Business plan) with one member per built-in role, and tenant B."""
     a = make_company(app, "Acme", plan="business")
@@ -458,6 +476,8 @@ def build_world(app) -> World:
             "inv_keep": keep.id,
             "inv_revoke": revoke.id,
             "invite_token": urlsplit(users_service.invitation_url(keep)).path.rsplit("/", 1)[1],
+            "signup_token": _signup_token("new@initech.example.com"),
+            "used_signup_token": _signup_token(target.email),
             "reset_token": re.search(r"/password/reset/([\w.\-]+)", reset_mail.body_text).group(1),
             "token": token.id,
             "message": message.id,

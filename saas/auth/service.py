@@ -101,16 +101,44 @@ def signup(
     ``timezone`` (the browser's) sets the company's zone, currency and country. An existing
     account whose password is given creates another company (one person, several companies).
     """
-    company = clean_name(company, _("Company name"))
-    name = clean_name(name, _("Your name"))
-    email = normalize_email(email)
-    validate_password(password)
+    company, name, email = check_signup(company=company, name=name, email=email, password=password)
     with email_lookup(email):
         account = db.session.scalar(select(Account).where(Account.email == email))
     if account is not None and not check_password(account, password):
         raise Conflict(
             _("This email already has a Baza account. Log in instead."), code="email_taken"
         )
+    return _found_company(
+        company=company,
+        name=name,
+        email=email,
+        account=account,
+        password_hash=hash_password(password) if account is None else None,
+        language=language,
+        timezone=timezone,
+    )
+
+
+def check_signup(*, company: str, name: str, email: str, password: str) -> tuple[str, str, str]:
+    """The signup form's company, name and email cleaned; ``ValidationFailed`` if one is not."""
+    company = clean_name(company, _("Company name"))
+    name = clean_name(name, _("Your name"))
+    email = normalize_email(email)
+    validate_password(password)
+    return company, name, email
+
+
+def _found_company(
+    *,
+    company: str,
+    name: str,
+    email: str,
+    account: Account | None,
+    password_hash: str | None,
+    language: str,
+    timezone: str | None,
+) -> User:
+    """The new tenant and its owner (``account``, or a new one with ``password_hash``)."""
     free = tenancy.get_plan("free")
     # The id first: under row security a tenant row is written and read back only as itself.
     tenant = Tenant(id=rls.reserve_id(db.session, "tenants"), name=company, plan=free)
@@ -129,7 +157,7 @@ def signup(
     roles = create_builtin_roles()
     db.session.flush()
     if account is None:
-        account = Account(email=email, password_hash=hash_password(password))
+        account = Account(email=email, password_hash=password_hash)
         db.session.add(account)
         try:
             with email_lookup(email), db.session.begin_nested():
@@ -150,6 +178,137 @@ def signup(
     db.session.flush()
     g.actor_id = user.id
     return user
+
+
+# --- signup confirmed by mail (SIGNUP_CONFIRM_EMAIL) -------------------------------------------
+
+
+def signup_confirms_by_mail() -> bool:
+    """True if signup mails a link instead of creating the company at once.
+
+    ``SIGNUP_CONFIRM_EMAIL``: ``on``, ``off`` or ``auto`` (on when the instance SMTP is set).
+    """
+    mode = current_app.config.get("SIGNUP_CONFIRM_EMAIL", "auto")
+    if mode == "auto":
+        return bool(current_app.config.get("SMTP_HOST"))
+    return mode == "on"
+
+
+def queue_signup(
+    *,
+    company: str,
+    name: str,
+    email: str,
+    password: str,
+    language: str,
+    timezone: str | None,
+    url_root: str,
+) -> None:
+    """Check the form and ask the worker to mail the next step; nothing is looked up here.
+
+    The request does the same work whether the email has an account or not (no enumeration):
+    the worker mails a confirmation link to a new address, a "you already have an account"
+    note to a known one. Only an argon2 hash of the password leaves the request.
+    """
+    from saas.auth.tasks import send_signup_mail
+    from saas.jobs import enqueue_after_commit
+
+    company, name, email = check_signup(company=company, name=name, email=email, password=password)
+    request_data = {
+        "c": company,
+        "n": name,
+        "e": email,
+        "l": language if language in current_app.config["LANGUAGES"] else "en",
+        "z": (timezone or "")[:64] or None,
+        "h": hash_password(password),
+    }
+    enqueue_after_commit(send_signup_mail, request_data, url_root)
+
+
+def request_signup(data: dict) -> None:
+    """The worker's half of ``queue_signup``: mail the link, or the note to an existing account."""
+    from saas.mail.service import send_instance_mail
+
+    email = str(data["e"])
+    with email_lookup(email):
+        exists = db.session.scalar(select(Account.id).where(Account.email == email)) is not None
+    language = str(data.get("l") or "en")
+    if exists:
+        send_instance_mail(
+            kind="signup_existing",
+            to=email,
+            template="signup_existing",
+            language=language,
+            login_url=external_url("auth.login"),
+            reset_url=external_url("auth.forgot_password"),
+        )
+        return
+    token = signer("signup").dumps(data)
+    send_instance_mail(
+        kind="signup",
+        to=email,
+        template="signup_confirm",
+        language=language,
+        name=data["n"],
+        company=data["c"],
+        url=external_url("auth.confirm_signup", token=token),
+        hours=current_app.config["SIGNUP_CONFIRM_SECONDS"] // 3600,
+    )
+
+
+@dataclass(frozen=True)
+class PendingSignup:
+    """What a signup link carries (signed): the company to create and its owner."""
+
+    company: str
+    name: str
+    email: str
+    language: str
+    timezone: str | None
+    password_hash: str
+
+
+def _signup_used() -> Conflict:
+    return Conflict(_("This signup link has already been used."), code="signup_used")
+
+
+def load_signup(token: str) -> PendingSignup:
+    """The signup a link asks for; ``NotFound`` if forged or expired, ``Conflict`` if used."""
+    try:
+        data = signer("signup").loads(token, max_age=current_app.config["SIGNUP_CONFIRM_SECONDS"])
+        pending = PendingSignup(
+            company=str(data["c"]),
+            name=str(data["n"]),
+            email=str(data["e"]),
+            language=str(data["l"]),
+            timezone=str(data["z"]) if data.get("z") else None,
+            password_hash=str(data["h"]),
+        )
+    except SignatureExpired as exc:
+        raise NotFound(_("This signup link has expired. Sign up again."), code="expired") from exc
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise NotFound(_("This signup link is not valid."), code="invalid") from exc
+    with email_lookup(pending.email):
+        if db.session.scalar(select(Account.id).where(Account.email == pending.email)):
+            raise _signup_used()  # this link's own account, or one made since: either way, done
+    return pending
+
+
+def confirm_signup(*, token: str) -> User:
+    """Create the company and owner a signup link asks for (once); the tenant becomes current."""
+    pending = load_signup(token)
+    try:
+        return _found_company(
+            company=pending.company,
+            name=pending.name,
+            email=pending.email,
+            account=None,
+            password_hash=pending.password_hash,
+            language=pending.language,
+            timezone=pending.timezone,
+        )
+    except Conflict as exc:  # the same link confirmed twice at once
+        raise _signup_used() from exc
 
 
 @dataclass(frozen=True)

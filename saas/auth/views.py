@@ -24,7 +24,7 @@ from saas import ratelimit
 from saas.auth import bp
 from saas.auth import service as auth_service
 from saas.auth.forms import AcceptForm, ForgotForm, LoginForm, NewPasswordForm, SignupForm
-from saas.errors import ServiceError
+from saas.errors import Conflict, ServiceError
 from saas.extensions import limiter
 from saas.forms import submit
 from saas.tenancy import context as tenancy_context
@@ -83,6 +83,23 @@ def signup() -> Any:
         flash(_("Welcome to Baza! Your company is ready."), "success")
         return redirect(url_for("dashboard.index"), 303)
 
+    if auth_service.signup_confirms_by_mail():
+        # The same page, the same work, whatever the email: the worker looks it up and mails
+        # either the link that creates the company or "you already have an account".
+        return submit(
+            form,
+            lambda: auth_service.queue_signup(
+                company=form.company.data,
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                language=str(get_locale()),
+                timezone=form.timezone.data or None,
+                url_root=request.url_root,
+            ),
+            success=lambda _none: render_template("auth/signup_sent.html"),
+            template="auth/signup.html",
+        )
     return submit(
         form,
         lambda: auth_service.signup(
@@ -97,6 +114,25 @@ def signup() -> Any:
         template="auth/signup.html",
         fields={"email_taken": "email"},
     )
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def confirm_signup(token: str) -> Any:
+    """The link a signup mailed: a button (opening a link creates nothing), then the company."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    try:
+        pending = auth_service.load_signup(token)  # NotFound (forged, expired) → error page
+        if request.method == "POST":
+            user = auth_service.confirm_signup(token=token)
+            begin_session(user)
+            flash(_("Welcome to Baza! Your company is ready."), "success")
+            return redirect(url_for("dashboard.index"), 303)
+    except Conflict:
+        return render_template("auth/signup_used.html"), 409
+    with force_locale(session.get("lang") or pending.language):
+        return render_template("auth/signup_confirm.html", pending=pending)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -36,7 +36,9 @@ PROBLEMS = (MailStatus.FAILED, MailStatus.INTERRUPTED)
 #: Kinds of mail whose body is a key to an account (a reset or invitation link). They leave only
 #: through the installation's own SMTP server (never a server a company member chose) and only
 #: the owner may read them in the Outbox. Every kind that carries a secret link belongs here.
-SECRET_KINDS = frozenset({"password_reset", "invitation"})
+#: ``signup`` (a link that creates a company) and ``signup_existing`` (the note that an address
+#: already has an account) belong to no company: they are sent at once, never kept in an Outbox.
+SECRET_KINDS = frozenset({"password_reset", "invitation", "signup", "signup_existing"})
 
 
 class MailMessage(TenantScoped, db.Model):

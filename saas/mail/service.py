@@ -71,6 +71,34 @@ def queue_mail(
     return msg
 
 
+def send_instance_mail(
+    *, kind: str, to: str, template: str, language: str, **context: object
+) -> None:
+    """Render and send at once, through the installation's server only: mail of no company.
+
+    For account-key mail that has no company to keep it in an Outbox (a signup link). Without
+    an instance server nothing is sent; a failure raises ``DeliveryError`` (the job retries).
+    """
+    if kind not in SECRET_KINDS:
+        raise ValueError(f"{kind} is not mail of the installation")
+    smtp = instance_smtp()
+    if smtp is None:
+        log.warning("no instance SMTP server: %s mail not sent", kind)
+        return
+    with force_locale(language):
+        subject = render_template(f"mail/{template}.subject.txt", **context)
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    email = EmailMessage()
+    email["From"] = smtp.sender
+    email["To"] = to
+    email["Subject"] = single_line(subject)[:300]
+    email["Message-ID"] = make_msgid(idstring=f"baza-{kind}")
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    send_email(email, smtp)
+
+
 def _enqueue(msg: MailMessage, job_id: str) -> None:
     from saas.mail.tasks import send_mail
 
