@@ -141,7 +141,9 @@ def test_forgot_password_does_the_same_work_for_known_and_unknown_emails(app, cl
     for email in (company.owner.email, "nobody@acme.example.com"):
         token = csrf(client, "/password/forgot")
         resp = client.post("/password/forgot", data={"email": email, "csrf_token": token})
-        pages.append(resp.get_data(as_text=True).replace(email, "EMAIL"))
+        page = resp.get_data(as_text=True).replace(email, "EMAIL")
+        # the CSRF token carries a timestamp: the one per-request value allowed to differ
+        pages.append(re.sub(r"[\w.-]{40,}", "TOKEN", page))
         with app.app_context():
             assert len(get_queue("mail")) == 1  # one job queued in both cases …
             get_redis().flushdb()
