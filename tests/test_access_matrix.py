@@ -222,6 +222,12 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/settings/password", LOGIN, 303, 303, 303, 303, 303, 303, data={
             "password-current": PASSWORD, "password-new": PASSWORD}),
     },
+    # Anyone logged in may leave their own company (not its owner); here with a wrong password,
+    # which leaves nothing, so the caller stays for the next rows (tests/test_leave.py leaves).
+    "settings.leave_company": {
+        "POST": row("/settings/profile/leave", LOGIN, 422, 422, 422, 422, 422, 422,
+                    data={"leave-current_password": "not the password"}),
+    },
     # Only its owner may revoke a token: anybody else's (even an admin's) is "not found".
     "settings.revoke_token": {
         "POST": row("/settings/tokens/{token}/revoke", LOGIN, 303, GONE, GONE, GONE, GONE, GONE,

@@ -152,6 +152,11 @@ def _scenarios(company, member, owner, other):
             "users.updated",
             "users",
         ),
+        "leave_company": (
+            lambda: users_service.leave_company(user=member, current_password=PASSWORD),
+            "users.left",
+            "users",
+        ),
         "update_profile": (
             lambda: users_service.update_profile(
                 actor=owner,
@@ -385,6 +390,7 @@ def test_mutating_service_function_writes_audit_entries(app, name):
         "accept_invitation",
         "reset_password",
         "send_message",
+        "leave_company",  # the person who leaves is the actor
     }:
         assert any(actor == company.owner.id for a, _, actor in entries if a == action), entries
 

@@ -376,6 +376,7 @@ REGISTRY: dict[str, Describer] = {
 #: Named events (``audit.record_event``) that read the same whatever their object.
 EVENTS: dict[str, Any] = {
     "auth.login": _l("%(actor)s logged in"),
+    "users.left": _l("%(object)s left the company"),
     "auth.password_reset_requested": _l("%(object)s asked for a password reset"),
 }
 

@@ -220,7 +220,8 @@ def _bulk_row(cls: type, oid: int, tid: int, verb: str, changes: dict) -> dict[s
 
 @contextmanager
 def suppressed() -> Iterator[None]:
-    """Flush without audit (only for a tenant's own creation, recorded once it is current)."""
+    """Flush without audit (only for a tenant's own creation, recorded once it is current,
+    and for leaving a company, recorded as the event ``users.left``)."""
     session = db.session()
     session.info["audit_suppressed"] = True
     try:

@@ -472,20 +472,26 @@ def end_session(user: User) -> None:
 def _end_sessions_and_tokens(account: Account, *, keep: str | None = None) -> None:
     """End every web session of ``account`` (but ``keep``) and revoke all its API tokens."""
     kept = _parse_session_key(keep)
-    now = utcnow()
     for m in memberships(account.id):
-        tenant_id, user_id = m.tenant_id, m.user_id
-        with tenant_context(tenant_id):
-            stmt = delete(UserSession).where(UserSession.user_id == user_id)
-            if kept is not None and kept[0] == tenant_id:
-                stmt = stmt.where(UserSession.id != kept[1])
-            db.session.execute(stmt.execution_options(synchronize_session=False))
-            open_tokens = db.session.scalars(
-                select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-            )
-            for token in open_tokens:
-                token.revoked_at = now  # one by one: each revocation is audited
-            db.session.flush()
+        with tenant_context(m.tenant_id):
+            keep_id = kept[1] if kept is not None and kept[0] == m.tenant_id else None
+            _end_membership_sessions(m.user_id, keep_session_id=keep_id)
+
+
+def _end_membership_sessions(user_id: int, *, keep_session_id: int | None = None) -> None:
+    """In the current tenant: end the web sessions of ``user_id`` (but one) and revoke its
+    API tokens (a password reset or change, leaving a company)."""
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep_session_id is not None:
+        stmt = stmt.where(UserSession.id != keep_session_id)
+    db.session.execute(stmt.execution_options(synchronize_session=False))
+    now = utcnow()
+    open_tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    )
+    for token in open_tokens:
+        token.revoked_at = now  # one by one: each revocation is audited
+    db.session.flush()
 
 
 def change_password(

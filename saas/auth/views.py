@@ -163,11 +163,7 @@ def login() -> Any:
             ratelimit.clear_account_limits()  # earlier typos of this account are forgiven
             active = auth_service.memberships(account.id, active_only=True)
             if len(active) > 1:  # one person, several companies: which one now?
-                session[_CHOICE] = {
-                    "a": account.id,
-                    "f": account.password_fingerprint(),
-                    "t": int(time.time()),
-                }
+                start_company_choice(account)
                 return redirect(url_for("auth.choose_company", next=target), 303)
             begin_session(auth_service.enter_membership(account, active[0].tenant_id))
             return redirect(target, 303)
@@ -177,6 +173,15 @@ def login() -> Any:
 #: Session key of a login that passed the password and still has to pick a company.
 _CHOICE = "login_choice"
 _CHOICE_SECONDS = 600
+
+
+def start_company_choice(account: Any) -> None:
+    """Remember that ``account`` has just proved its password and picks a company next."""
+    session[_CHOICE] = {
+        "a": account.id,
+        "f": account.password_fingerprint(),
+        "t": int(time.time()),
+    }
 
 
 def _pending_choice() -> Any:

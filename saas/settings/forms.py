@@ -64,3 +64,7 @@ class PasswordForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
+
+
+class LeaveForm(FlaskForm):
+    current_password = PasswordField(_l("Your password"), validators=[DataRequired()])

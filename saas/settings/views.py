@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from saas import crypto, htmx, locales, ratelimit
 from saas.access import permission_required
@@ -31,6 +31,7 @@ from saas.mail.errors import DeliveryError, error_text
 from saas.settings import bp, service
 from saas.settings.forms import (
     CompanyForm,
+    LeaveForm,
     LogoForm,
     PasswordForm,
     ProfileForm,
@@ -218,7 +219,7 @@ def logo() -> Any:
 # --- the user's own settings -----------------------------------------------------------------
 
 
-def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
+def _profile_forms() -> tuple[ProfileForm, PasswordForm, LeaveForm]:
     profile = ProfileForm(prefix="profile")
     profile.language.choices = options(current_app.config["LANGUAGES"].items())
     company_zone = _("Company's (%(tz)s)", tz=current_user.tenant.timezone)
@@ -229,23 +230,24 @@ def _profile_forms() -> tuple[ProfileForm, PasswordForm]:
         profile.language.data = current_user.language
         profile.timezone.data = current_user.timezone or ""
         profile.calendar.data = current_user.calendar
-    return profile, PasswordForm(prefix="password")
+    return profile, PasswordForm(prefix="password"), LeaveForm(prefix="leave")
 
 
 @bp.get("/profile")
 @login_required
 def profile() -> Any:
-    profile, password = _profile_forms()
-    return render_template(
-        "settings/profile.html", profile=profile, password=password, now=utcnow()
-    )
+    return _render_profile(*_profile_forms())(200)
 
 
-def _render_profile(profile: ProfileForm, password: PasswordForm) -> Any:
+def _render_profile(profile: ProfileForm, password: PasswordForm, leave: LeaveForm) -> Any:
     def page(status: int) -> Response:
         return make_response(
             render_template(
-                "settings/profile.html", profile=profile, password=password, now=utcnow()
+                "settings/profile.html",
+                profile=profile,
+                password=password,
+                leave=leave,
+                now=utcnow(),
             ),
             status,
         )
@@ -256,7 +258,7 @@ def _render_profile(profile: ProfileForm, password: PasswordForm) -> Any:
 @bp.post("/profile")
 @login_required
 def save_profile() -> Any:
-    profile, password = _profile_forms()
+    profile, password, leave = _profile_forms()
 
     def saved(_user: Any) -> Response:
         flash(_("Your profile has been saved."), "success")
@@ -272,14 +274,14 @@ def save_profile() -> Any:
             calendar=profile.calendar.data,
         ),
         success=saved,
-        template=_render_profile(profile, password),
+        template=_render_profile(profile, password, leave),
     )
 
 
 @bp.post("/password")
 @login_required
 def save_password() -> Any:
-    profile, password = _profile_forms()
+    profile, password, leave = _profile_forms()
 
     def changed(_result: Any) -> Response:
         flash(_("Your password has been changed."), "success")
@@ -294,8 +296,37 @@ def save_password() -> Any:
             end_other_sessions=bool(password.end_others.data),
         ),
         success=changed,
-        template=_render_profile(profile, password),
+        template=_render_profile(profile, password, leave),
         fields={"current_password": "current", "password": "new"},
+    )
+
+
+@bp.post("/profile/leave")
+@login_required
+def leave_company() -> Any:
+    """Leave the current company (password re-entered); the account's other companies stay."""
+    from saas.auth.views import start_company_choice
+
+    profile, password, leave = _profile_forms()
+    user = current_user._get_current_object()
+    account, company = user.account, user.tenant.name
+
+    def left(_result: Any) -> Response:
+        logout_user()
+        session.pop("csrf_token", None)
+        flash(_("You have left %(company)s.", company=company), "info")
+        if auth_service.memberships(account.id, active_only=True):
+            start_company_choice(account)  # pick one of the companies still open to you
+            return htmx.redirect(url_for("auth.choose_company"))
+        return htmx.redirect(url_for("auth.login"))
+
+    return submit(
+        leave,
+        lambda: users_service.leave_company(
+            user=user, current_password=leave.current_password.data
+        ),
+        success=left,
+        template=_render_profile(profile, password, leave),
     )
 
 

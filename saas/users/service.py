@@ -13,8 +13,10 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
 from saas.access import OWNER_ONLY_ROLES, authorize
+from saas.audit import service as audit
 from saas.auth.models import Account, Invitation, InvitationStatus, Role, User
 from saas.auth.service import (
+    _end_membership_sessions,
     check_password,
     hash_password,
     normalize_email,
@@ -363,6 +365,34 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
     user.is_active = active
     db.session.flush()
     return user
+
+
+def leave_company(*, user: User, current_password: str) -> None:
+    """``user`` leaves their company: the membership is deactivated (its seat is free, its
+    history stays), its sessions end and its API tokens are revoked. The account and its other
+    memberships are untouched. The owner cannot leave (nobody could run the company then).
+    """
+    if user.role.key == "owner":
+        raise Conflict(
+            _(
+                "The owner cannot leave the company. Ownership cannot be handed to someone"
+                " else yet."
+            ),
+            code="owner",
+        )
+    enter_account(user.account_id)  # the user's own account row
+    if not check_password(user.account, current_password or ""):
+        raise ValidationFailed(_("The current password is wrong."), code="current_password")
+    if not user.is_active:
+        return
+    g.actor_id = user.id  # the person leaves; nobody deactivates them
+    db.session.flush()  # anything pending is audited as usual
+    with audit.suppressed():  # recorded once, below, as leaving rather than a deactivation
+        user.is_active = False
+        db.session.flush()
+    audit.record_event("users.left", user, is_active=[True, False])
+    _end_membership_sessions(user.id)
+    user.session_key = None
 
 
 def update_profile(
