@@ -28,8 +28,8 @@ PERMISSIONS: dict[str, Any] = {
     "customers.edit": _l("Edit the customers you may work on"),
     "customers.delete": _l("Delete customers (to the trash)"),
     "customers.assign": _l("Assign and reclaim customers"),
-    "pool.claim": _l("Claim customers from the pool"),
-    "export.run": _l("Export data to Excel/CSV"),
+    "customers.pool": _l("See and claim customers in the pool"),
+    "customers.export": _l("Export data to Excel/CSV"),
     "import.run": _l("Import customer tables"),
     "reports.view": _l("See reports"),
     "users.manage": _l("Invite, edit and deactivate users"),
@@ -42,6 +42,9 @@ PERMISSIONS: dict[str, Any] = {
 
 _ALL = frozenset(PERMISSIONS)
 
+#: Names a permission had before (stored in roles until revision 0008 and in old audit entries).
+RENAMED = {"pool.claim": "customers.pool", "export.run": "customers.export"}
+
 #: Areas permissions are grouped under on screen, in order: area → (label, permissions).
 PERMISSION_AREAS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "customers": (
@@ -53,10 +56,10 @@ PERMISSION_AREAS: dict[str, tuple[Any, tuple[str, ...]]] = {
             "customers.edit",
             "customers.delete",
             "customers.assign",
-            "pool.claim",
+            "customers.pool",
         ),
     ),
-    "data": (_l("Data and reports"), ("import.run", "export.run", "reports.view")),
+    "data": (_l("Data and reports"), ("import.run", "customers.export", "reports.view")),
     "team": (_l("Team"), ("users.manage", "roles.manage")),
     "company": (
         _l("Company"),
@@ -88,15 +91,15 @@ BUILTIN_ROLES: dict[str, tuple[Any, frozenset[str]]] = {
                 "customers.create",
                 "customers.edit",
                 "customers.assign",
-                "pool.claim",
-                "export.run",
+                "customers.pool",
+                "customers.export",
                 "reports.view",
             }
         ),
     ),
     "sales": (
         _l("Sales representative"),
-        frozenset({"customers.create", "customers.edit", "pool.claim"}),
+        frozenset({"customers.create", "customers.edit", "customers.pool"}),
     ),
     "viewer": (_l("Viewer"), frozenset({"customers.view_all", "reports.view"})),
 }

@@ -3,6 +3,7 @@
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
+from saas.customers.models import Customer
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Customer",
     "Invitation",
     "JobRecord",
     "MailMessage",

@@ -13,6 +13,7 @@ from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
@@ -30,6 +31,7 @@ SERVICE_MODULES = [
     "saas.settings.service",
     "saas.mail.service",
     "saas.dashboard.service",
+    "saas.customers.service",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -102,6 +104,11 @@ READ_ONLY = {
     "request_signup",
     "load_signup",
     "send_instance_mail",
+    # customers: reads, and the number counter (tenants.customer_seq, excluded: a counter)
+    "next_number",
+    "get_customer",
+    "may_see",
+    "is_manager_of",
 }
 
 
@@ -127,6 +134,30 @@ def _scenarios(company, member, owner, other):
             "users",
         ),
         "record_login": (lambda: auth_service.record_login(owner), "auth.login", "users"),
+        "create_customer": (
+            lambda: customers_service.create_customer(actor=owner, name="Acme Trading"),
+            "customers.created",
+            "customers",
+        ),
+        "claim": (
+            lambda: customers_service.claim(actor=owner, customer_id=_pool_customer(owner)),
+            "customers.updated",
+            "customers",
+        ),
+        "return_to_pool": (
+            lambda: customers_service.return_to_pool(
+                actor=owner, customer_id=_own_customer(owner), reason="No budget"
+            ),
+            "customers.updated",
+            "customers",
+        ),
+        "assign": (
+            lambda: customers_service.assign(
+                actor=owner, customer_id=_own_customer(owner), user_id=member.id
+            ),
+            "customers.updated",
+            "customers",
+        ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
         "end_session": (
             lambda: auth_service.end_session(_with_session(owner)),
@@ -236,7 +267,7 @@ def _scenarios(company, member, owner, other):
                 actor=owner,
                 role=roles_service.create_role(actor=owner, name="R", permissions=[]),
                 name="R2",
-                permissions=["pool.claim"],
+                permissions=["customers.pool"],
             ),
             "roles.updated",
             "roles",
@@ -339,6 +370,14 @@ def _inv(owner):
         select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     )
     return inv or users_service.invite(actor=owner, email="late@acme.example.com", role="viewer")
+
+
+def _pool_customer(owner):
+    return customers_service.create_customer(actor=owner, name="Pooled", owner_id=None).id
+
+
+def _own_customer(owner):
+    return customers_service.create_customer(actor=owner, name="Mine").id
 
 
 def _with_session(user):

@@ -31,8 +31,9 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from saas import formatting
-from saas.access import BUILTIN_ROLES, PERMISSIONS
+from saas.access import BUILTIN_ROLES, PERMISSIONS, RENAMED
 from saas.auth.models import Account, Role, User
+from saas.customers.models import KIND_LABELS, STAGE_LABELS
 from saas.tenancy.models import PLAN_LABELS, Plan
 
 MASK = "***"
@@ -60,6 +61,7 @@ def _account_name(account: Account) -> str:
 REFERENCES: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "role_id": (Role, _role_name),
     "manager_id": (User, _user_name),
+    "owner_id": (User, _user_name),
     "invited_by_id": (User, _user_name),
     "user_id": (User, _user_name),
     "actor_id": (User, _user_name),
@@ -94,7 +96,7 @@ def _list(items: list[str]) -> str:
 
 
 def _permissions(value: Any) -> str:
-    return _list([str(PERMISSIONS.get(p, p)) for p in value or ()])
+    return _list([str(PERMISSIONS.get(RENAMED.get(p, p), p)) for p in value or ()])
 
 
 def _language(value: Any) -> str:
@@ -143,6 +145,8 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "calendar": _calendar,
     "mail_status": _mail_status,
     "number": formatting.number,
+    "customer_kind": lambda value: str(KIND_LABELS.get(value, value)),
+    "customer_stage": lambda value: str(STAGE_LABELS.get(value, value)),
     "changed": lambda value: _("changed"),
 }
 
@@ -209,7 +213,65 @@ def _refine_mail(changes: dict) -> str | None:
     return "status" if "status" in changes else None
 
 
+def _refine_customer(changes: dict) -> str | None:
+    owner = changes.get("owner_id")
+    if owner and owner[1] is None:
+        return "returned"
+    if owner and owner[0] is None and (changes.get("claimed_at") or [None, None])[1]:
+        return "claimed"
+    if owner:
+        return "assigned"
+    if (changes.get("deleted_at") or [None, None])[1]:
+        return "trashed"
+    return None
+
+
+def _customer_name(customer: Any) -> str:
+    return customer.name
+
+
 REGISTRY: dict[str, Describer] = {
+    "customers": Describer(
+        plural=_l("Customers"),
+        name=_customer_name,
+        fields={
+            "number": _l("No."),
+            "name": _l("Name"),
+            "kind": _l("Kind"),
+            "stage": _l("Stage"),
+            "country": _l("Country"),
+            "city": _l("City"),
+            "address": _l("Address"),
+            "website": _l("Website"),
+            "comments": _l("Comments"),
+            "owner_id": _l("Owner"),
+            "locked": _l("Locked"),
+            "claimed_at": _l("Claimed"),
+            "returned_at": _l("Returned to the pool"),
+            "return_reason": _l("Reason"),
+            "deleted_at": _l("Deleted"),
+        },
+        formats={
+            "country": "country",
+            "locked": "bool",
+            "claimed_at": "datetime",
+            "returned_at": "datetime",
+            "deleted_at": "datetime",
+            "kind": "customer_kind",
+            "stage": "customer_stage",
+        },
+        sentences={
+            "created": _l("%(actor)s added the customer %(object)s"),
+            "updated": _l("%(actor)s changed %(object)s"),
+            "claimed": _l("%(actor)s claimed %(object)s"),
+            "returned": _l("%(actor)s returned %(object)s to the pool: %(return_reason)s"),
+            "assigned": _l("%(actor)s assigned %(object)s to %(owner_id)s"),
+            "trashed": _l("%(actor)s moved %(object)s to the trash"),
+            "deleted": _l("%(actor)s deleted %(object)s"),
+        },
+        refine=_refine_customer,
+        fallback=_l("a customer"),
+    ),
     "users": Describer(
         plural=_l("People"),
         name=_user_name,

@@ -64,10 +64,12 @@ class Tenant(db.Model):
     smtp_security: Mapped[str | None] = mapped_column(String(16))
     #: Bumped by every seat-consuming operation: the UPDATE serialises them per tenant.
     seat_lock: Mapped[int] = mapped_column(default=0)
+    #: The last customer number given out (``customers.service.next_number``).
+    customer_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 
-    __audit_exclude__ = ("seat_lock", "smtp_password_encrypted")
+    __audit_exclude__ = ("seat_lock", "customer_seq", "smtp_password_encrypted")
     __audit_mask__ = ("smtp_password_encrypted",)
 
 

@@ -1,0 +1,102 @@
+"""The ``customers`` table: one row per customer of a tenant, owned by a user or in the pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.auth.models import User
+from saas.extensions import db
+from saas.tenancy.models import TenantScoped, tenant_args, tenant_fk
+from saas.utils import utcnow
+
+
+class CustomerKind(StrEnum):
+    COMPANY = "company"
+    PERSON = "person"
+
+
+class CustomerStage(StrEnum):
+    POTENTIAL = "potential"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+KIND_LABELS = {CustomerKind.COMPANY: _l("Company"), CustomerKind.PERSON: _l("Person")}
+STAGE_LABELS = {
+    CustomerStage.POTENTIAL: _l("Potential"),
+    CustomerStage.ACTIVE: _l("Active"),
+    CustomerStage.ENDED: _l("Ended"),
+}
+
+
+class Customer(TenantScoped, db.Model):
+    """A customer. ``owner_id`` NULL = in the pool; ``deleted_at`` set = in the trash.
+
+    Indexes are laid out for a million rows per tenant (docs/ARCHITECTURE.md "Customers"):
+    every list reads one tenant's rows through an index led by ``tenant_id``.
+    """
+
+    __tablename__ = "customers"
+    __audit__ = True
+    __audit_exclude__ = ("name_key", "updated_at", "updated_by_id", "created_at", "created_by_id")
+    __table_args__ = tenant_args(
+        UniqueConstraint("tenant_id", "number"),
+        tenant_fk("owner_id", "users"),
+        tenant_fk("created_by_id", "users"),
+        tenant_fk("updated_by_id", "users"),
+        # "Mine" / a rep's customers / the pool (owner_id IS NULL), newest first
+        Index("ix_customers_tenant_owner_id", "tenant_id", "owner_id", "id"),
+        # the duplicate check: one indexed equality lookup
+        Index("ix_customers_tenant_name_key", "tenant_id", "name_key"),
+        # "All" (live rows) and the trash, newest first
+        Index("ix_customers_tenant_deleted_id", "tenant_id", "deleted_at", "id"),
+    )
+
+    #: Per-tenant serial (No.), from ``tenants.customer_seq``: gap-free, never reused.
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    #: ``normalize.name_key(name)``: what the duplicate check compares.
+    name_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default=CustomerKind.COMPANY)
+    stage: Mapped[str] = mapped_column(String(16), default=CustomerStage.POTENTIAL)
+    #: ISO 3166 alpha-2.
+    country: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    website: Mapped[str | None] = mapped_column(String(300))
+    comments: Mapped[str | None] = mapped_column(Text)
+    #: NULL: in the pool.
+    owner_id: Mapped[int | None]
+    #: Protected: never returned to the pool by the pool rules.
+    locked: Mapped[bool] = mapped_column(default=False)
+    claimed_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    #: Why it was last returned to the pool.
+    return_reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None]
+    updated_by_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Set: in the trash.
+    deleted_at: Mapped[datetime | None]
+
+    owner: Mapped[User | None] = relationship(
+        primaryjoin="foreign(Customer.owner_id) == User.id", viewonly=True
+    )
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))  # type: ignore[call-overload]
+
+    @property
+    def stage_label(self) -> str:
+        return str(STAGE_LABELS.get(self.stage, self.stage))  # type: ignore[call-overload]

@@ -1,0 +1,255 @@
+"""Customers: create, see, claim from the pool, return to it, assign.
+
+Every function validates, authorizes, writes and flushes; none commits. Ownership changes are
+one conditional UPDATE each (``… WHERE owner_id IS NULL``), never read-then-write, so of two
+people racing for one customer exactly one wins and the other hears who holds it (409). The
+UPDATEs are audited per row by the audit module's bulk hook; ``audit/describe.py`` reads them
+as "Ann claimed Acme".
+
+Who sees a customer (``may_see``): its owner; holders of ``customers.view_all``; holders of
+``customers.view_team`` above the owner in the reporting line (``users.manager_id``, any
+depth); holders of ``customers.pool`` while it is in the pool. Anyone else gets 404, as for
+another tenant's id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from saas.access import authorize
+from saas.auth.models import User
+from saas.customers.models import Customer, CustomerKind, CustomerStage
+from saas.customers.normalize import name_key
+from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from saas.extensions import db
+from saas.tenancy.context import require_tenant_id
+from saas.tenancy.models import Tenant
+from saas.text import clean_name, single_line
+from saas.utils import utcnow
+
+#: ``owner_id`` default of ``create``: the actor.
+ME: Any = object()
+
+#: Longest reporting line walked (a cycle or a very deep tree ends the walk).
+_MAX_DEPTH = 64
+
+
+def next_number() -> int:
+    """The current tenant's next customer number: one UPDATE … RETURNING on its row.
+
+    The UPDATE takes the tenant row lock (PostgreSQL) or the write lock (SQLite) until the
+    transaction ends, so concurrent creations get consecutive numbers, and a rolled-back
+    creation rolls its number back too: no gaps, no duplicates, no max()+1.
+    """
+    tid = require_tenant_id()
+    return db.session.execute(
+        update(Tenant)
+        .where(Tenant.id == tid)
+        .values(customer_seq=Tenant.customer_seq + 1)
+        .returning(Tenant.customer_seq)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def _managers_of(user_id: int | None) -> set[int]:
+    """Ids of everyone above ``user_id`` in the reporting line."""
+    found: set[int] = set()
+    current = user_id
+    for _step in range(_MAX_DEPTH):
+        if current is None:
+            break
+        current = db.session.scalar(select(User.manager_id).where(User.id == current))
+        if current is None or current in found:
+            break
+        found.add(current)
+    return found
+
+
+def is_manager_of(actor: User, owner_id: int | None) -> bool:
+    """Whether ``actor`` is above ``owner_id`` in the reporting line."""
+    return owner_id is not None and actor.id in _managers_of(owner_id)
+
+
+def may_see(actor: User, customer: Customer) -> bool:
+    """Whether ``actor`` may see ``customer`` (see the module's docstring)."""
+    if customer.deleted_at is not None or not actor.is_active:
+        return False
+    if customer.owner_id == actor.id or actor.can("customers.view_all"):
+        return True
+    if customer.owner_id is None:
+        return actor.can("customers.pool")
+    return actor.can("customers.view_team") and is_manager_of(actor, customer.owner_id)
+
+
+def _load(customer_id: int) -> Customer:
+    """A live customer of the current tenant, whoever owns it; ``NotFound`` otherwise."""
+    customer = db.session.get(Customer, customer_id) if isinstance(customer_id, int) else None
+    if customer is None or customer.deleted_at is not None:
+        raise NotFound()
+    return customer
+
+
+def get_customer(actor: User, customer_id: int) -> Customer:
+    """The customer ``actor`` may see; ``NotFound`` for any other id (another tenant's too)."""
+    customer = _load(customer_id)
+    if not may_see(actor, customer):
+        raise NotFound()
+    return customer
+
+
+def _choice(value: str | None, allowed: type, field: str) -> str:
+    try:
+        return allowed(value).value
+    except ValueError:
+        raise ValidationFailed(_("Choose one of the offered values."), code=field) from None
+
+
+def _optional(value: str | None, what: str, max_length: int) -> str | None:
+    value = single_line(value)
+    if len(value) > max_length:
+        raise ValidationFailed(_("%(what)s is too long.", what=what), code="too_long")
+    return value or None
+
+
+def _active_user(user_id: Any, field: str) -> User:
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active:
+        raise ValidationFailed(_("Choose an active member of the company."), code=field)
+    return user
+
+
+def create_customer(
+    *,
+    actor: User,
+    name: str,
+    kind: str = CustomerKind.COMPANY,
+    stage: str = CustomerStage.POTENTIAL,
+    country: str | None = None,
+    city: str | None = None,
+    address: str | None = None,
+    website: str | None = None,
+    comments: str | None = None,
+    owner_id: Any = ME,
+) -> Customer:
+    """A new customer numbered next; owned by ``actor`` (default), nobody (``None``: the pool)
+    or another user (needs ``customers.assign``)."""
+    authorize(actor, "customers.create")
+    clean = clean_name(name, _("Name"))
+    country = (single_line(country) or "").upper() or None
+    if country is not None and (
+        len(country) != 2 or not country.isascii() or not country.isalpha()
+    ):
+        raise ValidationFailed(_("Choose a country from the list."), code="country")
+    comments = (comments or "").strip() or None
+    if comments is not None and len(comments) > 10_000:
+        raise ValidationFailed(_("%(what)s is too long.", what=_("Comments")), code="comments")
+    if owner_id is ME:
+        owner_id = actor.id
+    elif owner_id is not None and owner_id != actor.id:
+        authorize(actor, "customers.assign")
+        owner_id = _active_user(owner_id, "owner_id").id
+    customer = Customer(
+        number=next_number(),
+        name=clean,
+        name_key=name_key(clean)[:200],
+        kind=_choice(kind, CustomerKind, "kind"),
+        stage=_choice(stage, CustomerStage, "stage"),
+        country=country,
+        city=_optional(city, _("City"), 200),
+        address=_optional(address, _("Address"), 500),
+        website=_optional(website, _("Website"), 300),
+        comments=comments,
+        owner_id=owner_id,
+        claimed_at=utcnow() if owner_id is not None else None,
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
+    )
+    db.session.add(customer)
+    db.session.flush()
+    return customer
+
+
+def _holder_conflict(actor: User, customer: Customer) -> Conflict:
+    """409 naming who holds ``customer`` now (re-read from the database)."""
+    db.session.refresh(customer)
+    if customer.deleted_at is not None:
+        raise NotFound()
+    if customer.owner_id == actor.id:
+        return Conflict(_("You already hold this customer."), code="already_yours")
+    if customer.owner_id is None:
+        return Conflict(_("This customer changed meanwhile; try again."), code="changed")
+    holder = db.session.get(User, customer.owner_id)
+    return Conflict(
+        _("%(name)s already holds this customer.", name=holder.name if holder else "?"),
+        code="already_claimed",
+    )
+
+
+def _set_owner(customer: Customer, expected: int | None, **values: Any) -> int:
+    """One conditional UPDATE: ``values`` only if the owner is still ``expected``."""
+    owner = Customer.owner_id.is_(None) if expected is None else Customer.owner_id == expected
+    result = db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id, owner, Customer.deleted_at.is_(None))
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+def claim(*, actor: User, customer_id: int) -> Customer:
+    """Take a pool customer. Of many simultaneous claims exactly one wins; the others (and a
+    claim of a customer someone already holds, the actor included) get 409 naming the holder."""
+    authorize(actor, "customers.pool")
+    customer = _load(customer_id)
+    won = _set_owner(customer, None, owner_id=actor.id, claimed_at=utcnow(), updated_by_id=actor.id)
+    if not won:
+        raise _holder_conflict(actor, customer)
+    db.session.refresh(customer)
+    return customer
+
+
+def return_to_pool(*, actor: User, customer_id: int, reason: str) -> Customer:
+    """Give a customer back to the pool with a reason: its owner, a manager above the owner
+    (``customers.view_team``) or a holder of ``customers.assign``."""
+    customer = get_customer(actor, customer_id)
+    if customer.owner_id is None:
+        raise Conflict(_("This customer is already in the pool."), code="in_pool")
+    allowed = (
+        customer.owner_id == actor.id
+        or actor.can("customers.assign")
+        or (actor.can("customers.view_team") and is_manager_of(actor, customer.owner_id))
+    )
+    if not allowed:
+        raise PermissionDenied()
+    reason = clean_name(reason, _("Reason"))
+    done = _set_owner(
+        customer,
+        customer.owner_id,
+        owner_id=None,
+        returned_at=utcnow(),
+        return_reason=reason,
+        updated_by_id=actor.id,
+    )
+    if not done:
+        raise _holder_conflict(actor, customer)
+    db.session.refresh(customer)
+    return customer
+
+
+def assign(*, actor: User, customer_id: int, user_id: int) -> Customer:
+    """Give a customer (owned or in the pool) to ``user_id``; full rights pass to them."""
+    authorize(actor, "customers.assign")
+    customer = get_customer(actor, customer_id)
+    target = _active_user(user_id, "user_id")
+    if customer.owner_id == target.id:
+        return customer
+    done = _set_owner(customer, customer.owner_id, owner_id=target.id, updated_by_id=actor.id)
+    if not done:
+        db.session.refresh(customer)
+        raise Conflict(_("This customer changed meanwhile; try again."), code="changed")
+    db.session.refresh(customer)
+    return customer
