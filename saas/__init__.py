@@ -77,6 +77,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.api
     import saas.auth.views
     import saas.billing.views
+    import saas.customers.api
+    import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views
     import saas.progress.api
@@ -87,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from saas.audit import bp as audit_bp
     from saas.auth import bp as auth_bp
     from saas.billing import bp as billing_bp
+    from saas.customers import bp as customers_bp
     from saas.dashboard import bp as dashboard_bp
     from saas.mail import bp as mail_bp
     from saas.progress import bp as jobs_bp
@@ -96,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for bp in (
         auth_bp,
         dashboard_bp,
+        customers_bp,
         users_bp,
         billing_bp,
         settings_bp,

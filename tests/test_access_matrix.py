@@ -40,6 +40,7 @@ from saas.access import PERMISSIONS
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.mail.models import MailMessage
 from saas.roles import service as roles_service
@@ -346,7 +347,53 @@ MATRIX: dict[str, dict[str, Case]] = {
         # Without a confirmed amount the POST only previews (B's owner sees B's preview).
         "POST": row("/billing/plan", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 200, data=_billing),
     },
+    # Customers: the target (a sales rep) owns {customer}; reps see only their own, managers
+    # their subordinates' (none here), view_all holders every one; the pool needs customers.pool.
+    "customers.index": {
+        "GET": row("/customers", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET pool": row("/customers?view=pool", LOGIN, 200, 200, 200, 200, NOPE, 200),
+        "GET all": row("/customers?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),
+    },
+    "customers.new": {
+        "GET": row("/customers/new", LOGIN, 200, 200, 200, 200, NOPE, 200),
+        "POST": row("/customers/new", LOGIN, 303, 303, 303, 303, NOPE, 303, data={
+            "name": "Customer of {actor}", "kind": "company", "stage": "potential",
+            "country": ""}),
+    },
+    "customers.show": {
+        "GET": row("/customers/{customer}", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "customers.claim": {
+        "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
+                    probe="pool_web"),
+    },
     # --- API: bearer tokens only --------------------------------------------------------------
+    "api.list_customers": {
+        "GET": row("/api/v1/customers", 401, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/api/v1/customers?view=all", 401, 200, 200, NOPE, NOPE, 200, 200),
+    },
+    "api.create_customer": {
+        "POST": row("/api/v1/customers", 401, 201, 201, 201, 201, NOPE, 201,
+                    json={"name": "API customer of {actor}"}),
+    },
+    "api.get_customer": {
+        "GET": row("/api/v1/customers/{customer}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.claim_customer": {
+        "POST": row("/api/v1/customers/{pool_api}/claim", 401, 200, 200, 200, 200, NOPE, GONE,
+                    probe="pool_api"),
+    },
+    # Returning: the owner, a manager above the owner, or customers.assign.
+    "api.return_customer": {
+        "POST": row("/api/v1/customers/{cust_return}/return", 401, 200, 200, GONE, GONE, NOPE,
+                    GONE, probe="cust_return", json={"reason": "No budget"}),
+    },
+    "api.assign_customer": {
+        "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
+                    GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
     },
@@ -470,6 +517,11 @@ def build_world(app) -> World:
         )
         lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
         tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
+        rep = db.session.get(User, target.id)
+
+        def customer(name: str, owner_id: Any = customers_service.ME) -> int:
+            return customers_service.create_customer(actor=rep, name=name, owner_id=owner_id).id
+
         return {
             "owner": a.owner.id,
             "tenant_a": a.tenant_id,
@@ -489,6 +541,11 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
+            "customer": customer("Acme client"),
+            "pool_web": customer("Acme pool web", None),
+            "pool_api": customer("Acme pool api", None),
+            "cust_return": customer("Acme client to return"),
+            "cust_assign": customer("Acme client to assign"),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

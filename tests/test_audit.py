@@ -109,6 +109,8 @@ READ_ONLY = {
     "get_customer",
     "may_see",
     "is_manager_of",
+    "views_for",
+    "list_customers",
 }
 
 

@@ -345,3 +345,140 @@ def test_name_keys_match(a, b):
 @pytest.mark.parametrize(("a", "b"), [("Acme", "Acne"), ("Café", "Cafe"), ("علی", "على ب")])
 def test_name_keys_keep_different_names_apart(a, b):
     assert name_key(a) != name_key(b)
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def _bearer(app, member):
+    from saas.auth import tokens
+
+    return _as(app, member, lambda a: tokens.create_token(actor=a, name="t")[1])
+
+
+def _api(client, token, method, url, json=None):
+    return client.open(url, method=method, json=json, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_api_create_list_claim_return_assign(app, client, team):
+    _company, people = team
+    _rename(app, people["ann"], "Ann")
+    ann, bob, lead = (_bearer(app, people[k]) for k in ("ann", "bob", "lead"))
+    mine = _api(client, ann, "POST", "/api/v1/customers", {"name": "Acme", "city": "Tirana"})
+    assert mine.status_code == 201
+    assert mine.get_json()["owner_id"] == people["ann"].id and mine.get_json()["number"] == 1
+    pooled = _api(client, ann, "POST", "/api/v1/customers", {"name": "Pooled", "owner_id": None})
+    assert pooled.status_code == 201 and pooled.get_json()["owner_id"] is None
+    pid = pooled.get_json()["id"]
+    # strict types and unknown fields are 422 in the foundation's error shape
+    bad = _api(client, ann, "POST", "/api/v1/customers", {"name": 5})
+    assert bad.status_code == 422 and set(bad.get_json()["error"]) == {"code", "message"}
+    assert _api(client, ann, "POST", "/api/v1/customers", {"name": "x", "x": 1}).status_code == 422
+    # claim: the first wins, the second hears who holds it
+    assert _api(client, ann, "POST", f"/api/v1/customers/{pid}/claim").status_code == 200
+    lost = _api(client, bob, "POST", f"/api/v1/customers/{pid}/claim")
+    assert lost.status_code == 409
+    assert lost.get_json()["error"]["code"] == "already_claimed"
+    assert "Ann" in lost.get_json()["error"]["message"]
+    again = _api(client, ann, "POST", f"/api/v1/customers/{pid}/claim")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_yours"
+    # bob cannot see ann's customer: 404, like a missing id
+    assert _api(client, bob, "GET", f"/api/v1/customers/{pid}").status_code == 404
+    assert _api(client, bob, "GET", "/api/v1/customers/987654").status_code == 404
+    # return needs a reason, then the customer is in the pool again
+    no_reason = _api(client, ann, "POST", f"/api/v1/customers/{pid}/return", {"reason": " "})
+    assert no_reason.status_code == 422
+    back = _api(client, ann, "POST", f"/api/v1/customers/{pid}/return", {"reason": "No budget"})
+    assert back.status_code == 200 and back.get_json()["owner_id"] is None
+    # assign needs customers.assign (lead has it), to an active user of the company
+    target = {"user_id": people["bob"].id}
+    assert _api(client, ann, "POST", f"/api/v1/customers/{pid}/assign", target).status_code == 403
+    given = _api(client, lead, "POST", f"/api/v1/customers/{pid}/assign", target)
+    assert given.status_code == 200 and given.get_json()["owner_id"] == people["bob"].id
+
+
+def test_api_list_pages_by_cursor_and_checks_the_view(app, client, team):
+    _, people = team
+    ann = _bearer(app, people["ann"])
+    viewer = _bearer(app, people["viewer"])
+    ids = [_create(app, people["ann"], name=f"C{i}", owner_id=None) for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/customers?view=pool&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = _api(client, ann, "GET", url).get_json()
+        seen += [c["id"] for c in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(ids, reverse=True)
+    assert _api(client, ann, "GET", "/api/v1/customers").get_json()["items"] == []
+    assert _api(client, ann, "GET", "/api/v1/customers?view=all").status_code == 403
+    assert _api(client, viewer, "GET", "/api/v1/customers?view=pool").status_code == 403
+    assert _api(client, ann, "GET", "/api/v1/customers?view=nope").status_code == 422
+    assert _api(client, ann, "GET", "/api/v1/customers?limit=0").status_code == 422
+    assert len(_api(client, viewer, "GET", "/api/v1/customers?view=all").get_json()["items"]) == 5
+
+
+def test_the_openapi_document_declares_the_customer_routes(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    listing = doc["paths"]["/api/v1/customers"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"view", "limit", "cursor"}
+    claim = doc["paths"]["/api/v1/customers/{customer_id}/claim"]["post"]
+    assert {"200", "403", "404", "409", "422"} <= set(claim["responses"])
+    assert "/api/v1/customers/{customer_id}/return" in doc["paths"]
+    assert "/api/v1/customers/{customer_id}/assign" in doc["paths"]
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_customers_page_create_then_claim_in_place(app, client, team):
+    from tests.conftest import csrf, login
+
+    _company, people = team
+    login(client, people["ann"].email)
+    page = client.get("/customers").get_data(as_text=True)
+    assert 'href="/customers"' in page  # the nav link
+    assert "You have no customers yet" in page
+    assert (
+        "Pool" in page
+        and "All" not in re.findall(r'aria-label="Customer lists".*?</nav>', page, re.S)[0]
+    )
+    token = csrf(client, "/customers/new")
+    resp = client.post(
+        "/customers/new",
+        data={
+            "name": "",
+            "kind": "company",
+            "stage": "potential",
+            "country": "",
+            "csrf_token": token,
+        },
+    )
+    assert resp.status_code == 422
+    resp = client.post(
+        "/customers/new",
+        data={
+            "name": "Pool Co",
+            "kind": "company",
+            "stage": "potential",
+            "country": "AL",
+            "to_pool": "y",
+            "csrf_token": token,
+        },
+    )
+    assert resp.status_code == 303 and "view=pool" in resp.headers["Location"]
+    pool = client.get("/customers?view=pool").get_data(as_text=True)
+    assert "Pool Co" in pool and "Claim" in pool
+    cid = int(re.search(r'id="customer-(\d+)"', pool).group(1))
+    resp = client.post(
+        f"/customers/{cid}/claim", data={"csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert resp.status_code == 200
+    row = resp.get_data(as_text=True)
+    assert f'id="customer-{cid}"' in row and "Claim</button>" not in row and "you" in row
+    assert "customerClaimed" in resp.headers["HX-Trigger"]
+    # a second claim (another tab) is refused, naming the holder
+    resp = client.post(f"/customers/{cid}/claim", data={"csrf_token": token})
+    assert resp.status_code == 409
+    assert "Pool Co" in client.get("/customers").get_data(as_text=True)

@@ -35,6 +35,7 @@ class Operation:
     auth: bool
     errors: dict[int, str] = field(default_factory=dict)
     many: bool = False
+    query: type[BaseModel] | None = None
 
 
 class ApiRegistry:
@@ -59,9 +60,15 @@ class ApiRegistry:
         errors: dict[int, str] | None = None,
         many: bool = False,
         decorators: list[Callable] | None = None,
+        query: type[BaseModel] | None = None,
     ) -> Callable:
-        """Register ``fn(body?, **path) -> model | list | (model, status)`` at ``rule``."""
-        op = Operation(rule, method, summary, body, response, status, auth, errors or {}, many)
+        """Register ``fn(body?, query?, **path) -> model | list | (model, status)`` at ``rule``.
+
+        ``query`` validates the query string (documented as query parameters).
+        """
+        op = Operation(
+            rule, method, summary, body, response, status, auth, errors or {}, many, query
+        )
         self.operations.append(op)
 
         def decorator(fn: Callable) -> Callable:
@@ -81,6 +88,13 @@ class ApiRegistry:
                     except ValidationError as exc:
                         first = exc.errors()[0]
                         where = ".".join(str(p) for p in first["loc"]) or "body"
+                        raise ValidationFailed(f"{where}: {first['msg']}", code="invalid") from exc
+                if op.query is not None:
+                    try:
+                        args.append(op.query.model_validate(request.args.to_dict()))
+                    except ValidationError as exc:
+                        first = exc.errors()[0]
+                        where = ".".join(str(p) for p in first["loc"]) or "query"
                         raise ValidationFailed(f"{where}: {first['msg']}", code="invalid") from exc
                 result = fn(*args, **path)
                 code = op.status
@@ -128,6 +142,19 @@ class ApiRegistry:
                 {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
                 for p in _path_params(op.rule)
             ]
+            if op.query is not None:
+                qschema = op.query.model_json_schema()
+                required = set(qschema.get("required", []))
+                params += [
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": name in required,
+                        "schema": {k: v for k, v in spec.items() if k != "title"},
+                        **({"description": spec["description"]} if "description" in spec else {}),
+                    }
+                    for name, spec in qschema.get("properties", {}).items()
+                ]
             if params:
                 item["parameters"] = params
             if op.body is not None:

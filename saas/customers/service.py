@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -25,6 +26,7 @@ from saas.customers.models import Customer, CustomerKind, CustomerStage
 from saas.customers.normalize import name_key
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
+from saas.pagination import PAGE, Page, paginate
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
 from saas.text import clean_name, single_line
@@ -140,7 +142,7 @@ def create_customer(
     clean = clean_name(name, _("Name"))
     country = (single_line(country) or "").upper() or None
     if country is not None and (
-        len(country) != 2 or not country.isascii() or not country.isalpha()
+        len(country) != 2 or not country.isalpha() or country not in Locale("en").territories
     ):
         raise ValidationFailed(_("Choose a country from the list."), code="country")
     comments = (comments or "").strip() or None
@@ -253,3 +255,43 @@ def assign(*, actor: User, customer_id: int, user_id: int) -> Customer:
         raise Conflict(_("This customer changed meanwhile; try again."), code="changed")
     db.session.refresh(customer)
     return customer
+
+
+#: The lists of the Customers page and ``GET /api/v1/customers?view=``, and who may read them.
+VIEWS: dict[str, str | None] = {
+    "mine": None,
+    "pool": "customers.pool",
+    "all": "customers.view_all",
+}
+
+
+def views_for(actor: User) -> list[str]:
+    """The lists ``actor`` may open, in tab order."""
+    return [v for v, perm in VIEWS.items() if perm is None or actor.can(perm)]
+
+
+def list_customers(
+    *, actor: User, view: str = "mine", cursor: str | None = None, limit: int = PAGE
+) -> Page[Customer]:
+    """One keyset page (newest first) of a list: ``mine``, ``pool`` or ``all`` (live rows).
+
+    Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine
+    and the pool, ``(tenant_id, deleted_at, id)`` for all.
+    """
+    if view not in VIEWS:
+        raise ValidationFailed(_("Choose one of the offered values."), code="view")
+    if (perm := VIEWS[view]) is not None:
+        authorize(actor, perm)
+    query = select(Customer).where(Customer.deleted_at.is_(None))
+    if view == "mine":
+        query = query.where(Customer.owner_id == actor.id)
+    elif view == "pool":
+        query = query.where(Customer.owner_id.is_(None))
+    return paginate(
+        query,
+        name=f"customers:{view}",
+        key=Customer.id,
+        id_col=Customer.id,
+        cursor=cursor,
+        limit=max(1, min(limit, 200)),
+    )

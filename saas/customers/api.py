@@ -1,0 +1,174 @@
+"""API endpoints of customers: list, create, read, claim, return to the pool, assign."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from saas.api import api
+from saas.customers import service
+from saas.customers.models import Customer
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class CustomerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: int = Field(description="The company's serial number of the customer (No.)")
+    name: str
+    kind: str
+    stage: str
+    country: str | None
+    city: str | None
+    address: str | None
+    website: str | None
+    comments: str | None
+    owner_id: int | None = Field(description="null: the customer is in the pool")
+    locked: bool
+    claimed_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null: last")
+
+
+class CustomerListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    view: Literal["mine", "pool", "all"] = Field(
+        default="mine", description="mine; pool (customers.pool); all (customers.view_all)"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
+class CustomerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(max_length=1000)
+    kind: Literal["company", "person"] = "company"
+    stage: Literal["potential", "active", "ended"] = "potential"
+    country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
+    city: str | None = Field(default=None, max_length=1000)
+    address: str | None = Field(default=None, max_length=1000)
+    website: str | None = Field(default=None, max_length=1000)
+    comments: str | None = Field(default=None, max_length=10_000)
+    owner_id: int | None = Field(
+        default=None,
+        description="Omitted: you. null: the pool. Another user: needs customers.assign",
+    )
+
+
+class ReturnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: str = Field(max_length=1000)
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int = Field(description="An active user of the company")
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+@api.route(
+    "/customers",
+    "GET",
+    summary="A page of customers (mine, the pool, or all), newest first",
+    query=CustomerListQuery,
+    response=CustomerPage,
+    errors={403: "The list needs a permission the caller lacks"},
+)
+def list_customers(query: CustomerListQuery) -> CustomerPage:
+    page = service.list_customers(
+        actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit
+    )
+    return CustomerPage(
+        items=[CustomerOut.model_validate(c) for c in page.items], next_cursor=page.next
+    )
+
+
+@api.route(
+    "/customers",
+    "POST",
+    summary="Create a customer (yours, in the pool, or another user's)",
+    body=CustomerCreate,
+    response=CustomerOut,
+    status=201,
+    errors={403: "Forbidden"},
+)
+def create_customer(body: CustomerCreate) -> Customer:
+    fields = body.model_dump(exclude={"owner_id"})
+    owner = body.owner_id if "owner_id" in body.model_fields_set else service.ME
+    return service.create_customer(actor=current_user, owner_id=owner, **fields)
+
+
+@api.route(
+    "/customers/<int:customer_id>",
+    "GET",
+    summary="One customer",
+    response=CustomerOut,
+    errors={404: "No such customer (or not yours to see)"},
+)
+def get_customer(customer_id: int) -> Customer:
+    return service.get_customer(current_user, customer_id)
+
+
+@api.route(
+    "/customers/<int:customer_id>/claim",
+    "POST",
+    summary="Claim a customer from the pool",
+    response=CustomerOut,
+    errors={
+        403: "Forbidden",
+        404: "No such customer",
+        409: "Not in the pool any more: the message names who holds it",
+    },
+)
+def claim_customer(customer_id: int) -> Customer:
+    return service.claim(actor=current_user, customer_id=customer_id)
+
+
+@api.route(
+    "/customers/<int:customer_id>/return",
+    "POST",
+    summary="Return a customer to the pool, with a reason",
+    body=ReturnRequest,
+    response=CustomerOut,
+    errors={
+        403: "Only its owner, a manager above the owner or an assigner",
+        404: "No such customer (or not yours to see)",
+        409: "Already in the pool, or changed meanwhile",
+    },
+)
+def return_customer(body: ReturnRequest, customer_id: int) -> Customer:
+    return service.return_to_pool(actor=current_user, customer_id=customer_id, reason=body.reason)
+
+
+@api.route(
+    "/customers/<int:customer_id>/assign",
+    "POST",
+    summary="Assign a customer to a user (full rights pass to them)",
+    body=AssignRequest,
+    response=CustomerOut,
+    errors={
+        403: "Forbidden",
+        404: "No such customer (or not yours to see)",
+        409: "Changed meanwhile",
+    },
+)
+def assign_customer(body: AssignRequest, customer_id: int) -> Customer:
+    return service.assign(actor=current_user, customer_id=customer_id, user_id=body.user_id)
