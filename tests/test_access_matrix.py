@@ -402,7 +402,7 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.create_invitation": {
         # The role is A's custom role, by id: B must not be able to hand it out.
         "POST": row("/api/v1/invitations", 401, 201, 201, NOPE, NOPE, NOPE, 422, json={
-            "email": "api-{actor}@invitee.example.com", "role": "{role}"}),
+            "email": "api-{actor}@invitee.example.com", "role": "{role!s}"}),
     },
     "api.patch_user": {
         "PATCH": row("/api/v1/users/{target}", 401, 200, 200, NOPE, NOPE, NOPE, GONE,
@@ -595,13 +595,16 @@ def _normalized(resp: TestResponse) -> str:
     return _LONG_TOKEN.sub("TOKEN", resp.get_data(as_text=True))
 
 
-def _fill(value: Any, fmt: dict[str, Any]) -> Any:
+def _fill(value: Any, fmt: dict[str, Any], *, json: bool = False) -> Any:
     if isinstance(value, str):
+        whole = re.fullmatch(r"\{(\w+)\}", value)
+        if json and whole and isinstance(fmt.get(whole[1]), int):
+            return fmt[whole[1]]  # an id stays a JSON number: the API takes no "5" for 5
         return value.format(**fmt)
     if isinstance(value, list):
-        return [_fill(v, fmt) for v in value]
+        return [_fill(v, fmt, json=json) for v in value]
     if isinstance(value, dict):
-        return {k: _fill(v, fmt) for k, v in value.items()}
+        return {k: _fill(v, fmt, json=json) for k, v in value.items()}
     return value
 
 
@@ -679,7 +682,7 @@ class Caller:
             if with_bearer and self.bearer:
                 kwargs["headers"]["Authorization"] = f"Bearer {self.bearer}"
             if case.json is not None:
-                kwargs["json"] = _fill(case.json, fmt)
+                kwargs["json"] = _fill(case.json, fmt, json=True)
         elif method != "GET":
             data = case.data(Ctx(self.actor, ids)) if callable(case.data) else case.data
             data = _fill(dict(data or {}), fmt)

@@ -87,6 +87,11 @@ def test_invite_list_and_patch_users(app, client):
         and resp.json["role"] == "manager"
         and resp.json["manager_id"] == company.owner.id
     )
+    # strict types: an id is a JSON integer and a flag a JSON boolean
+    for loose in ({"manager_id": str(company.owner.id)}, {"manager_id": False}, {"active": "no"}):
+        assert (
+            client.patch(f"/api/v1/users/{bob['id']}", json=loose, headers=auth).status_code == 422
+        )
     resp = client.patch(f"/api/v1/users/{bob['id']}", json={"manager": None}, headers=auth)
     assert resp.status_code == 200 and resp.json["manager_id"] is None
     resp = client.patch(f"/api/v1/users/{bob['id']}", json={"active": False}, headers=auth)

@@ -392,6 +392,10 @@ def test_api_create_list_claim_return_assign(app, client, team):
     assert back.status_code == 200 and back.get_json()["owner_id"] is None
     # assign needs customers.assign (lead has it), to an active user of the company
     target = {"user_id": people["bob"].id}
+    # an id is a JSON integer: not "5", not false
+    for loose in (str(people["bob"].id), False, True, 1.0):
+        sloppy = _api(client, lead, "POST", f"/api/v1/customers/{pid}/assign", {"user_id": loose})
+        assert sloppy.status_code == 422, loose
     assert _api(client, ann, "POST", f"/api/v1/customers/{pid}/assign", target).status_code == 403
     given = _api(client, lead, "POST", f"/api/v1/customers/{pid}/assign", target)
     assert given.status_code == 200 and given.get_json()["owner_id"] == people["bob"].id

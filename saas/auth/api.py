@@ -77,7 +77,7 @@ class MeOut(BaseModel):
 
 
 class InvitationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     email: str = Field(max_length=254)
     role: str = Field(max_length=100, description="Built-in role key or custom role name")
     language: str | None = Field(
@@ -93,7 +93,7 @@ class InvitationOut(BaseModel):
 
 
 class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     role: str | None = Field(default=None, max_length=100)
     manager_id: int | None = Field(
         default=None,

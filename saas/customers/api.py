@@ -76,7 +76,7 @@ class ReturnRequest(BaseModel):
 
 
 class AssignRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     user_id: int = Field(description="An active user of the company")
 
