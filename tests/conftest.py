@@ -144,6 +144,15 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+#: The session's CSRF token where a page carries it (forms, htmx's headers): it holds a timestamp.
+_CSRF_ANYWHERE = re.compile(r'name="csrf_token"[^>]*value="[^"]+"|"X-CSRFToken": "[^"]+"')
+
+
+def without_csrf(html: str) -> str:
+    """A page with its CSRF tokens removed, so two answers can be compared byte for byte."""
+    return _CSRF_ANYWHERE.sub("", html)
+
+
 def csrf(client: FlaskClient, url: str = "/login") -> str:
     """A CSRF token for the client's session, read from a page like a browser would."""
     return csrf_from(client.get(url).get_data(as_text=True))
