@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -96,19 +97,31 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     w.work(burst=burst, with_scheduler=not burst)
 
 
+def scheduled_jobs() -> list[tuple[Any, dict[str, Any]]]:
+    """What the scheduler runs: ``(function, CronScheduler.register keywords)``."""
+    from saas.customers.tasks import nightly
+    from saas.mail.tasks import requeue_stuck_mail
+    from saas.progress.tasks import sweep_stale_jobs
+
+    return [
+        (requeue_stuck_mail, {"interval": 300}),
+        (sweep_stale_jobs, {"interval": 600}),
+        # expired shares, the trash purge (UTC)
+        (nightly, {"cron": "17 3 * * *"}),
+    ]
+
+
 @click.command()
 @with_appcontext
 def scheduler() -> None:
     """Run the RQ cron scheduler (exactly one per installation)."""
     from rq.cron import CronScheduler
 
-    from saas.mail.tasks import requeue_stuck_mail
-    from saas.progress.tasks import sweep_stale_jobs
     from saas.redis_conn import get_redis
 
     cron = CronScheduler(connection=get_redis())
-    cron.register(requeue_stuck_mail, "default", interval=300)
-    cron.register(sweep_stale_jobs, "default", interval=600)
+    for fn, when in scheduled_jobs():
+        cron.register(fn, "default", **when)
     cron.start()
 
 

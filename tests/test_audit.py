@@ -14,6 +14,7 @@ from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
 from saas.customers import service as customers_service
+from saas.customers import sharing
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
@@ -32,6 +33,7 @@ SERVICE_MODULES = [
     "saas.mail.service",
     "saas.dashboard.service",
     "saas.customers.service",
+    "saas.customers.sharing",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -111,6 +113,23 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    # customers: access rules and reads (sharing: the writes are scenarios below)
+    "get_editable",
+    "may_edit",
+    "touch",
+    "today",
+    "is_above",
+    "is_admin",
+    "in_charge",
+    "share_is_live",
+    "share_of",
+    "subordinate_ids",
+    "list_shares",
+    "shareable_users",
+    "may_delete",
+    "list_trash",
+    "clean_until",
+    "register_purge_hook",
 }
 
 
@@ -158,6 +177,55 @@ def _scenarios(company, member, owner, other):
                 actor=owner, customer_id=_own_customer(owner), user_id=member.id
             ),
             "customers.updated",
+            "customers",
+        ),
+        "update_customer": (
+            lambda: customers_service.update_customer(owner, _own_customer(owner), city="Tirana"),
+            "customers.updated",
+            "customers",
+        ),
+        "share": (
+            lambda: sharing.share(
+                actor=owner, customer_id=_own_customer(owner), user_ids=[member.id]
+            ),
+            "customer_shares.created",
+            "customer_shares",
+        ),
+        "unshare": (
+            lambda: sharing.unshare(
+                actor=owner, customer_id=_shared(owner, member), user_ids=[member.id]
+            ),
+            "customer_shares.deleted",
+            "customer_shares",
+        ),
+        "sweep_expired_shares": (
+            lambda: _expired_share(owner, member) and sharing.sweep_expired_shares(),
+            "customer_shares.deleted",
+            "customer_shares",
+        ),
+        "reclaim": (
+            lambda: sharing.reclaim(actor=owner, customer_id=_own_customer(member), to="me"),
+            "customers.updated",
+            "customers",
+        ),
+        "set_locked": (
+            lambda: sharing.set_locked(actor=owner, customer_id=_own_customer(owner), locked=True),
+            "customers.updated",
+            "customers",
+        ),
+        "trash": (
+            lambda: sharing.trash(actor=owner, customer_id=_own_customer(owner)),
+            "customers.updated",
+            "customers",
+        ),
+        "restore": (
+            lambda: sharing.restore(actor=owner, customer_id=_trashed(owner)),
+            "customers.updated",
+            "customers",
+        ),
+        "purge_trash": (
+            lambda: _trashed(owner, days=31) and sharing.purge_trash(),
+            "customers.deleted",
             "customers",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
@@ -380,6 +448,46 @@ def _pool_customer(owner):
 
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
+
+
+def _shared(owner, member):
+    cid = _own_customer(owner)
+    sharing.share(actor=owner, customer_id=cid, user_ids=[member.id])
+    return cid
+
+
+def _expired_share(owner, member):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from saas.customers.models import CustomerShare
+
+    cid = _shared(owner, member)
+    db.session.execute(
+        update(CustomerShare)
+        .where(CustomerShare.customer_id == cid)
+        .values(until=customers_service.today() - timedelta(days=2))
+    )
+    return cid
+
+
+def _trashed(owner, days=0):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from saas.customers.models import Customer
+    from saas.utils import utcnow
+
+    cid = _own_customer(owner)
+    sharing.trash(actor=owner, customer_id=cid)
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == cid)
+        .values(deleted_at=utcnow() - timedelta(days=days))
+    )
+    return cid
 
 
 def _with_session(user):

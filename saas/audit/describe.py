@@ -28,12 +28,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from saas import formatting
 from saas.access import BUILTIN_ROLES, PERMISSIONS, RENAMED
 from saas.auth.models import Account, Role, User
-from saas.customers.models import KIND_LABELS, STAGE_LABELS
+from saas.customers.models import ACCESS_LABELS, KIND_LABELS, STAGE_LABELS
 from saas.tenancy.models import PLAN_LABELS, Plan
 
 MASK = "***"
@@ -148,6 +148,8 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "customer_kind": lambda value: str(KIND_LABELS.get(value, value)),
     "customer_stage": lambda value: str(STAGE_LABELS.get(value, value)),
     "changed": lambda value: _("changed"),
+    "share_access": lambda value: str(ACCESS_LABELS.get(value, value)),
+    "date": formatting.user_date,
 }
 
 
@@ -221,9 +223,23 @@ def _refine_customer(changes: dict) -> str | None:
         return "claimed"
     if owner:
         return "assigned"
-    if (changes.get("deleted_at") or [None, None])[1]:
+    deleted = changes.get("deleted_at") or [None, None]
+    if deleted[1]:
         return "trashed"
+    if deleted[0]:
+        return "restored"
+    if "locked" in changes:
+        return "locked" if (changes["locked"] or [None, None])[1] else "unlocked"
     return None
+
+
+def _share_name(share: Any) -> str:
+    from saas.customers.models import Customer
+
+    session = object_session(share)
+    customer = session.get(Customer, share.customer_id) if session else None
+    user = session.get(User, share.user_id) if session else None
+    return f"{customer.name if customer else '?'} / {user.name if user else '?'}"
 
 
 def _customer_name(customer: Any) -> str:
@@ -267,10 +283,25 @@ REGISTRY: dict[str, Describer] = {
             "returned": _l("%(actor)s returned %(object)s to the pool: %(return_reason)s"),
             "assigned": _l("%(actor)s assigned %(object)s to %(owner_id)s"),
             "trashed": _l("%(actor)s moved %(object)s to the trash"),
+            "restored": _l("%(actor)s restored %(object)s from the trash"),
+            "locked": _l("%(actor)s locked %(object)s"),
+            "unlocked": _l("%(actor)s unlocked %(object)s"),
             "deleted": _l("%(actor)s deleted %(object)s"),
         },
         refine=_refine_customer,
         fallback=_l("a customer"),
+    ),
+    "customer_shares": Describer(
+        plural=_l("Customer sharing"),
+        name=_share_name,
+        fields={"user_id": _l("Shared with"), "access": _l("Access"), "until": _l("Until")},
+        formats={"access": "share_access", "until": "date"},
+        sentences={
+            "created": _l("%(actor)s shared %(object)s"),
+            "updated": _l("%(actor)s changed the sharing of %(object)s"),
+            "deleted": _l("%(actor)s stopped sharing %(object)s"),
+        },
+        fallback=_l("a shared customer"),
     ),
     "users": Describer(
         plural=_l("People"),

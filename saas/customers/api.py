@@ -1,16 +1,17 @@
-"""API endpoints of customers: list, create, read, claim, return to the pool, assign."""
+"""API endpoints of customers: list, create, read, edit, trash/restore, claim, return to the pool,
+assign, reclaim, lock/unlock, share/unshare."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
-from saas.customers import service
-from saas.customers.models import Customer
+from saas.customers import service, sharing
+from saas.customers.models import Customer, CustomerShare
 
 # --- schemas ---------------------------------------------------------------------------------
 
@@ -45,8 +46,10 @@ class CustomerPage(BaseModel):
 class CustomerListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    view: Literal["mine", "pool", "all"] = Field(
-        default="mine", description="mine; pool (customers.pool); all (customers.view_all)"
+    view: Literal["mine", "pool", "shared", "subordinates", "all"] = Field(
+        default="mine",
+        description="mine; pool (customers.pool); shared (shared with me); subordinates "
+        "(owned by anyone below me, customers.view_team); all (customers.view_all)",
     )
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=500)
@@ -66,6 +69,59 @@ class CustomerCreate(BaseModel):
     owner_id: int | None = Field(
         default=None,
         description="Omitted: you. null: the pool. Another user: needs customers.assign",
+    )
+
+
+class CustomerPatch(BaseModel):
+    """Only the fields sent change; a field sent as null is cleared (name, kind and stage
+    cannot be null)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str | None = Field(default=None, max_length=1000)
+    kind: Literal["company", "person"] | None = None
+    stage: Literal["potential", "active", "ended"] | None = None
+    country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
+    city: str | None = Field(default=None, max_length=1000)
+    address: str | None = Field(default=None, max_length=1000)
+    website: str | None = Field(default=None, max_length=1000)
+    comments: str | None = Field(default=None, max_length=10_000)
+
+
+class ShareOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: int
+    access: Literal["read", "write"]
+    until: date | None = Field(description="Last day of access (inclusive); null: no end")
+    created_at: datetime
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    user_ids: list[int] = Field(min_length=1, max_length=sharing.MAX_SHARE_USERS)
+    access: Literal["read", "write"] = Field(
+        default="read", description="read: see it; write: also edit it, its notes and contacts"
+    )
+    until: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="YYYY-MM-DD, the last day of access (inclusive); null: no end",
+    )
+
+
+class UnshareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    user_ids: list[int] = Field(min_length=1, max_length=sharing.MAX_SHARE_USERS)
+
+
+class ReclaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    to: Literal["pool", "me"] = Field(
+        default="pool", description="pool: back to the pool; me: the caller becomes the owner"
     )
 
 
@@ -172,3 +228,144 @@ def return_customer(body: ReturnRequest, customer_id: int) -> Customer:
 )
 def assign_customer(body: AssignRequest, customer_id: int) -> Customer:
     return service.assign(actor=current_user, customer_id=customer_id, user_id=body.user_id)
+
+
+@api.route(
+    "/customers/<int:customer_id>",
+    "PATCH",
+    summary="Change some fields of a customer (only those sent)",
+    body=CustomerPatch,
+    response=CustomerOut,
+    errors={
+        403: "You may see this customer but not change it (e.g. a read-only share)",
+        404: "No such customer (or not yours to see)",
+    },
+)
+def update_customer(body: CustomerPatch, customer_id: int) -> Customer:
+    fields = {k: getattr(body, k) for k in body.model_fields_set}
+    return service.update_customer(current_user, customer_id, **fields)
+
+
+@api.route(
+    "/customers/<int:customer_id>",
+    "DELETE",
+    summary="Move a customer to the trash (restorable for 30 days)",
+    status=204,
+    errors={
+        403: "Needs customers.delete, and to be the owner, above the owner, or see all",
+        404: "No such customer (or not yours to see)",
+    },
+)
+def delete_customer(customer_id: int) -> None:
+    sharing.trash(actor=current_user, customer_id=customer_id)
+
+
+@api.route(
+    "/customers/<int:customer_id>/restore",
+    "POST",
+    summary="Take a customer out of the trash",
+    response=CustomerOut,
+    errors={403: "Needs customers.delete", 404: "No such customer in the trash (for you)"},
+)
+def restore_customer(customer_id: int) -> Customer:
+    return sharing.restore(actor=current_user, customer_id=customer_id)
+
+
+@api.route(
+    "/customers/<int:customer_id>/shares",
+    "GET",
+    summary="Who the customer is shared with, how and until when",
+    response=ShareOut,
+    many=True,
+    errors={404: "No such customer (or not yours to see)"},
+)
+def list_customer_shares(customer_id: int) -> list[CustomerShare]:
+    customer = service.get_customer(current_user, customer_id)
+    return sharing.list_shares(current_user, customer)
+
+
+@api.route(
+    "/customers/<int:customer_id>/share",
+    "POST",
+    summary="Share a customer with users (sharing again changes access and date)",
+    body=ShareRequest,
+    response=ShareOut,
+    many=True,
+    errors={
+        403: "Only its owner, a manager above the owner or an admin share a customer",
+        404: "No such customer (or not yours to see)",
+        409: "The customer is in the pool",
+    },
+)
+def share_customer(body: ShareRequest, customer_id: int) -> list[CustomerShare]:
+    sharing.share(
+        actor=current_user,
+        customer_id=customer_id,
+        user_ids=body.user_ids,
+        access=body.access,
+        until=sharing.clean_until(body.until),
+    )
+    return sharing.list_shares(current_user, service.get_customer(current_user, customer_id))
+
+
+@api.route(
+    "/customers/<int:customer_id>/unshare",
+    "POST",
+    summary="Stop sharing a customer with users",
+    body=UnshareRequest,
+    response=ShareOut,
+    many=True,
+    errors={
+        403: "Only its owner, a manager above the owner or an admin",
+        404: "No such customer (or not yours to see)",
+    },
+)
+def unshare_customer(body: UnshareRequest, customer_id: int) -> list[CustomerShare]:
+    sharing.unshare(actor=current_user, customer_id=customer_id, user_ids=body.user_ids)
+    return sharing.list_shares(current_user, service.get_customer(current_user, customer_id))
+
+
+@api.route(
+    "/customers/<int:customer_id>/reclaim",
+    "POST",
+    summary="Take a customer from a subordinate: to the pool or to yourself",
+    body=ReclaimRequest,
+    response=CustomerOut,
+    errors={
+        403: "Only a manager above the owner or a holder of customers.assign",
+        404: "No such customer (or not yours to see)",
+        409: "In the pool already, yours already, or changed meanwhile (names the holder)",
+    },
+)
+def reclaim_customer(body: ReclaimRequest, customer_id: int) -> Customer:
+    return sharing.reclaim(actor=current_user, customer_id=customer_id, to=body.to)
+
+
+@api.route(
+    "/customers/<int:customer_id>/lock",
+    "POST",
+    summary="Lock a customer: the pool rules never return it",
+    response=CustomerOut,
+    errors={
+        403: "Only its owner, a manager above the owner or an admin; or the lock limit",
+        404: "No such customer (or not yours to see)",
+        409: "The customer is in the pool",
+    },
+)
+def lock_customer(customer_id: int) -> Customer:
+    return sharing.set_locked(actor=current_user, customer_id=customer_id, locked=True)
+
+
+@api.route(
+    "/customers/<int:customer_id>/unlock",
+    "POST",
+    summary="Unlock a customer",
+    response=CustomerOut,
+    errors={
+        403: "Only its owner, a manager above the owner or an admin",
+        404: "No such customer (or not yours to see)",
+        409: "The customer is in the pool",
+    },
+)
+def unlock_customer(customer_id: int) -> Customer:
+    return sharing.set_locked(actor=current_user, customer_id=customer_id, locked=False)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class CustomerForm(FlaskForm):
@@ -21,3 +28,19 @@ class CustomerForm(FlaskForm):
     comments = TextAreaField(_l("Comments"), validators=[Length(max=10_000)])
     #: Put the new customer in the pool instead of keeping it.
     to_pool = BooleanField(_l("Put it in the pool for anyone to claim"))
+
+
+class ShareForm(FlaskForm):
+    """Share a customer: with whom, how, until when (choices set by the view)."""
+
+    user_ids = SelectMultipleField(_l("People"), coerce=int, validators=[DataRequired()])
+    access = SelectField(_l("Access"))
+    until = DateField(_l("Until (last day, optional)"), validators=[Optional()])
+
+
+class ReturnForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class AssignForm(FlaskForm):
+    user_id = SelectField(_l("Assign to"), coerce=int)

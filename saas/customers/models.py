@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -100,3 +100,48 @@ class Customer(TenantScoped, db.Model):
     @property
     def stage_label(self) -> str:
         return str(STAGE_LABELS.get(self.stage, self.stage))  # type: ignore[call-overload]
+
+
+class ShareAccess(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+ACCESS_LABELS = {ShareAccess.READ: _l("Can view"), ShareAccess.WRITE: _l("Can edit")}
+
+
+class CustomerShare(TenantScoped, db.Model):
+    """A customer shared with a user: ``read`` (see it) or ``write`` (also edit it, its notes
+    and contacts), until a date (inclusive; NULL = no end). A share past its ``until`` is void:
+    the access rules ignore it and the nightly sweep deletes it."""
+
+    __tablename__ = "customer_shares"
+    __audit__ = True
+    __audit_exclude__ = ("created_at", "created_by_id")
+    __table_args__ = tenant_args(
+        # one share per (customer, user); also "who has access to this customer" (sharing tab)
+        UniqueConstraint("tenant_id", "customer_id", "user_id"),
+        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
+        tenant_fk("user_id", "users", ondelete="CASCADE"),
+        tenant_fk("created_by_id", "users"),
+        # "Shared with me", newest customer first: walked backwards by customer_id
+        Index("ix_customer_shares_tenant_user_customer", "tenant_id", "user_id", "customer_id"),
+        # the nightly sweep of expired shares
+        Index("ix_customer_shares_tenant_until", "tenant_id", "until"),
+    )
+
+    customer_id: Mapped[int]
+    user_id: Mapped[int]
+    access: Mapped[str] = mapped_column(String(8), default=ShareAccess.READ)
+    #: Last day of access (inclusive, UTC date); NULL: until cancelled.
+    until: Mapped[date | None]
+    created_by_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(
+        primaryjoin="foreign(CustomerShare.user_id) == User.id", viewonly=True
+    )
+
+    @property
+    def access_label(self) -> str:
+        return str(ACCESS_LABELS.get(self.access, self.access))  # type: ignore[call-overload]

@@ -8,21 +8,30 @@ as "Ann claimed Acme".
 
 Who sees a customer (``may_see``): its owner; holders of ``customers.view_all``; holders of
 ``customers.view_team`` above the owner in the reporting line (``users.manager_id``, any
-depth); holders of ``customers.pool`` while it is in the pool. Anyone else gets 404, as for
-another tenant's id.
+depth); holders of ``customers.pool`` while it is in the pool; users it is shared with (a live
+share: no ``until`` or ``until`` not yet past). Anyone else gets 404, as for another tenant's
+id. Who changes it: ``may_edit`` (a ``write`` share counts, a ``read`` share does not); who
+directs it (share, lock, see ``sharing.py``): ``in_charge`` — never a sharee.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from babel import Locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from saas.access import authorize
 from saas.auth.models import User
-from saas.customers.models import Customer, CustomerKind, CustomerStage
+from saas.customers.models import (
+    Customer,
+    CustomerKind,
+    CustomerShare,
+    CustomerStage,
+    ShareAccess,
+)
 from saas.customers.normalize import name_key
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
@@ -75,15 +84,108 @@ def is_manager_of(actor: User, owner_id: int | None) -> bool:
     return owner_id is not None and actor.id in _managers_of(owner_id)
 
 
+def subordinate_ids(actor: User) -> set[int]:
+    """Ids of everyone below ``actor`` in the reporting line, any depth (one read of the
+    tenant's ``(id, manager_id)`` pairs: users are thousands at most, customers a million)."""
+    children: dict[int, list[int]] = {}
+    for uid, manager_id in db.session.execute(select(User.id, User.manager_id)):
+        if manager_id is not None:
+            children.setdefault(manager_id, []).append(uid)
+    found: set[int] = set()
+    todo = list(children.get(actor.id, ()))
+    while todo:
+        uid = todo.pop()
+        if uid in found or uid == actor.id:
+            continue
+        found.add(uid)
+        todo.extend(children.get(uid, ()))
+    return found
+
+
+def today() -> date:
+    """Today's date (UTC): a share ``until`` a date is live through that whole day."""
+    return utcnow().date()
+
+
+def share_is_live() -> ColumnElement[bool]:
+    """SQL condition of a share that has not expired."""
+    return or_(CustomerShare.until.is_(None), CustomerShare.until >= today())
+
+
+def share_of(actor: User, customer: Customer) -> str | None:
+    """``actor``'s live access to ``customer`` by a share (``read``/``write``), or None.
+
+    One lookup by the unique key ``(tenant_id, customer_id, user_id)``.
+    """
+    if customer.id is None:
+        return None
+    return db.session.scalar(
+        select(CustomerShare.access).where(
+            CustomerShare.customer_id == customer.id,
+            CustomerShare.user_id == actor.id,
+            share_is_live(),
+        )
+    )
+
+
+def is_above(actor: User, customer: Customer) -> bool:
+    """``actor`` holds ``customers.view_team`` and is above the owner in the reporting line."""
+    return (
+        customer.owner_id is not None
+        and actor.can("customers.view_team")
+        and is_manager_of(actor, customer.owner_id)
+    )
+
+
+def is_admin(actor: User) -> bool:
+    """Sees every customer and may assign them: the tenant's owner and admins."""
+    return actor.can("customers.view_all") and actor.can("customers.assign")
+
+
 def may_see(actor: User, customer: Customer) -> bool:
     """Whether ``actor`` may see ``customer`` (see the module's docstring)."""
     if customer.deleted_at is not None or not actor.is_active:
         return False
     if customer.owner_id == actor.id or actor.can("customers.view_all"):
         return True
+    if customer.owner_id is None and actor.can("customers.pool"):
+        return True
+    if is_above(actor, customer):
+        return True
+    return share_of(actor, customer) is not None
+
+
+def may_edit(actor: User, customer: Customer) -> bool:
+    """Whether ``actor`` may change ``customer`` (its fields, contacts, notes, attachments).
+
+    Needs ``customers.edit`` and a customer ``actor`` may see that is theirs, held by someone
+    below them in the reporting line, in the pool (with pool access), shared with them for
+    writing, or any customer for admins.
+    """
+    if not may_see(actor, customer) or not actor.can("customers.edit"):
+        return False
+    if customer.owner_id == actor.id or is_admin(actor):
+        return True
     if customer.owner_id is None:
-        return actor.can("customers.pool")
-    return actor.can("customers.view_team") and is_manager_of(actor, customer.owner_id)
+        return actor.can("customers.pool") or actor.can("customers.assign")
+    if is_above(actor, customer):
+        return True
+    return share_of(actor, customer) == ShareAccess.WRITE
+
+
+def in_charge(actor: User, customer: Customer) -> bool:
+    """Whether ``actor`` directs ``customer`` (shares it, locks it): its owner, a manager above
+    the owner, or an admin. A sharee never does, even with write access."""
+    if not may_see(actor, customer):
+        return False
+    return customer.owner_id == actor.id or is_admin(actor) or is_above(actor, customer)
+
+
+def touch(customer: Customer, actor: User) -> None:
+    """Record that ``actor`` worked on ``customer`` (an edit, a note, a contact, a file):
+    the follow-up the pool rules count."""
+    customer.updated_at = utcnow()
+    customer.updated_by_id = actor.id
 
 
 def _load(customer_id: int) -> Customer:
@@ -99,6 +201,14 @@ def get_customer(actor: User, customer_id: int) -> Customer:
     customer = _load(customer_id)
     if not may_see(actor, customer):
         raise NotFound()
+    return customer
+
+
+def get_editable(actor: User, customer_id: int) -> Customer:
+    """The customer ``actor`` may change: 404 when not visible, 403 when only visible."""
+    customer = get_customer(actor, customer_id)
+    if not may_edit(actor, customer):
+        raise PermissionDenied()
     return customer
 
 
@@ -123,6 +233,67 @@ def _active_user(user_id: Any, field: str) -> User:
     return user
 
 
+#: The fields ``update_customer`` changes (ownership, lock and trash have their own operations).
+EDITABLE = ("name", "kind", "stage", "country", "city", "address", "website", "comments")
+
+
+def _clean_fields(**fields: Any) -> dict[str, Any]:
+    """The given customer fields validated and normalised (``ValidationFailed`` naming the
+    field otherwise); ``name`` also sets ``name_key``."""
+    out: dict[str, Any] = {}
+    for field, value in fields.items():
+        if field == "name":
+            out["name"] = clean_name(value, _("Name"))
+            out["name_key"] = name_key(out["name"])[:200]
+        elif field == "kind":
+            out["kind"] = _choice(value, CustomerKind, "kind")
+        elif field == "stage":
+            out["stage"] = _choice(value, CustomerStage, "stage")
+        elif field == "country":
+            country = (single_line(value) or "").upper() or None
+            if country is not None and (
+                len(country) != 2
+                or not country.isalpha()
+                or country not in Locale("en").territories
+            ):
+                raise ValidationFailed(_("Choose a country from the list."), code="country")
+            out["country"] = country
+        elif field == "city":
+            out["city"] = _optional(value, _("City"), 200)
+        elif field == "address":
+            out["address"] = _optional(value, _("Address"), 500)
+        elif field == "website":
+            out["website"] = _optional(value, _("Website"), 300)
+        elif field == "comments":
+            if value is not None and not isinstance(value, str):
+                raise ValidationFailed(_("Enter text."), code="comments")
+            comments = (value or "").strip() or None
+            if comments is not None and len(comments) > 10_000:
+                raise ValidationFailed(
+                    _("%(what)s is too long.", what=_("Comments")), code="comments"
+                )
+            out["comments"] = comments
+        else:
+            raise ValidationFailed(_("This field cannot be changed here."), code=field)
+    return out
+
+
+def update_customer(actor: User, customer_id: int, **fields: Any) -> Customer:
+    """Change some of a customer's ``EDITABLE`` fields (validated like ``create_customer``):
+    for those ``may_edit`` allows — the owner, a manager above, an admin, a write sharee.
+    Counts as a follow-up (``touch``); changing nothing writes nothing."""
+    customer = get_editable(actor, customer_id)
+    clean = _clean_fields(**fields)
+    changed = {k: v for k, v in clean.items() if getattr(customer, k) != v}
+    if not changed:
+        return customer
+    for key, value in changed.items():
+        setattr(customer, key, value)
+    touch(customer, actor)
+    db.session.flush()
+    return customer
+
+
 def create_customer(
     *,
     actor: User,
@@ -139,15 +310,16 @@ def create_customer(
     """A new customer numbered next; owned by ``actor`` (default), nobody (``None``: the pool)
     or another user (needs ``customers.assign``)."""
     authorize(actor, "customers.create")
-    clean = clean_name(name, _("Name"))
-    country = (single_line(country) or "").upper() or None
-    if country is not None and (
-        len(country) != 2 or not country.isalpha() or country not in Locale("en").territories
-    ):
-        raise ValidationFailed(_("Choose a country from the list."), code="country")
-    comments = (comments or "").strip() or None
-    if comments is not None and len(comments) > 10_000:
-        raise ValidationFailed(_("%(what)s is too long.", what=_("Comments")), code="comments")
+    fields = _clean_fields(
+        name=name,
+        kind=kind,
+        stage=stage,
+        country=country,
+        city=city,
+        address=address,
+        website=website,
+        comments=comments,
+    )
     if owner_id is ME:
         owner_id = actor.id
     elif owner_id is not None and owner_id != actor.id:
@@ -155,15 +327,7 @@ def create_customer(
         owner_id = _active_user(owner_id, "owner_id").id
     customer = Customer(
         number=next_number(),
-        name=clean,
-        name_key=name_key(clean)[:200],
-        kind=_choice(kind, CustomerKind, "kind"),
-        stage=_choice(stage, CustomerStage, "stage"),
-        country=country,
-        city=_optional(city, _("City"), 200),
-        address=_optional(address, _("Address"), 500),
-        website=_optional(website, _("Website"), 300),
-        comments=comments,
+        **fields,
         owner_id=owner_id,
         claimed_at=utcnow() if owner_id is not None else None,
         created_by_id=actor.id,
@@ -261,6 +425,8 @@ def assign(*, actor: User, customer_id: int, user_id: int) -> Customer:
 VIEWS: dict[str, str | None] = {
     "mine": None,
     "pool": "customers.pool",
+    "shared": None,
+    "subordinates": "customers.view_team",
     "all": "customers.view_all",
 }
 
@@ -273,10 +439,13 @@ def views_for(actor: User) -> list[str]:
 def list_customers(
     *, actor: User, view: str = "mine", cursor: str | None = None, limit: int = PAGE
 ) -> Page[Customer]:
-    """One keyset page (newest first) of a list: ``mine``, ``pool`` or ``all`` (live rows).
+    """One keyset page (newest first) of a list: ``mine``, ``pool``, ``shared`` (shared with
+    me), ``subordinates`` (owned by anyone below me) or ``all`` (live rows).
 
-    Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine
-    and the pool, ``(tenant_id, deleted_at, id)`` for all.
+    Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine,
+    the pool and subordinates (an ``IN`` list of owners), ``(tenant_id, user_id,
+    customer_id)`` of ``customer_shares`` joined to the primary key for shared,
+    ``(tenant_id, deleted_at, id)`` for all (docs/ARCHITECTURE.md "Customers").
     """
     if view not in VIEWS:
         raise ValidationFailed(_("Choose one of the offered values."), code="view")
@@ -287,6 +456,14 @@ def list_customers(
         query = query.where(Customer.owner_id == actor.id)
     elif view == "pool":
         query = query.where(Customer.owner_id.is_(None))
+    elif view == "shared":
+        query = query.join(
+            CustomerShare,
+            (CustomerShare.customer_id == Customer.id) & (CustomerShare.user_id == actor.id),
+        ).where(share_is_live())
+    elif view == "subordinates":
+        below = sorted(subordinate_ids(actor))
+        query = query.where(Customer.owner_id.in_(below or [-1]))
     return paginate(
         query,
         name=f"customers:{view}",

@@ -33,3 +33,14 @@ document.addEventListener("click", (event) => {
     if (button.dataset.copied) button.textContent = button.dataset.copied;
   });
 });
+
+// Inline edit on the customer card: Escape in the field's form means Cancel.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const form = event.target.closest && event.target.closest("form[data-inline-edit]");
+  const cancel = form && form.querySelector("[data-inline-cancel]");
+  if (cancel) {
+    event.preventDefault();
+    cancel.click();
+  }
+});
