@@ -1,4 +1,5 @@
 """Calendar-aware date fields: typed and shown in the user's calendar, stored Gregorian."""
+# ruff: noqa: RUF001 - Persian and Arabic-Indic digits are the point of these tests
 
 from __future__ import annotations
 
