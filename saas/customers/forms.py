@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+
+from saas.forms import CalendarDateField
 
 
 class CustomerForm(FlaskForm):
@@ -35,7 +36,7 @@ class ShareForm(FlaskForm):
 
     user_ids = SelectMultipleField(_l("People"), coerce=int, validators=[DataRequired()])
     access = SelectField(_l("Access"))
-    until = DateField(_l("Until (last day, optional)"), validators=[Optional()])
+    until = CalendarDateField(_l("Until (last day, optional)"), validators=[Optional()])
 
 
 class ReturnForm(FlaskForm):

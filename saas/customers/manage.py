@@ -292,8 +292,17 @@ def sharing_context(actor: User, customer: Customer) -> dict[str, Any]:
     """What the Sharing tab shows: the owner, the live shares, and (for those in charge) the
     form to add people."""
     manage = service.in_charge(actor, customer)
+    shares = sharing.list_shares(actor, customer)
     return {
-        "shares": sharing.list_shares(actor, customer),
+        "shares": shares,
+        "row_forms": {
+            s.user_id: _share_form(
+                customer, ShareForm(formdata=None, data={"access": s.access, "until": s.until})
+            )
+            for s in shares
+        }
+        if manage
+        else {},
         "manage": manage and customer.owner_id is not None,
         "share_form": _share_form(customer) if manage else None,
         "access_choices": list(ACCESS_LABELS.items()),
