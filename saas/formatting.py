@@ -153,6 +153,13 @@ def calendar_date(value: date, calendar: str | None = None) -> str:
     return value.isoformat()
 
 
+def country_name(code: str | None) -> str:
+    """An ISO 3166 alpha-2 code as the country's name in the user's language."""
+    if not code:
+        return ""
+    return Locale.parse(_language()).territories.get(code.upper(), code)
+
+
 def user_datetime(value: date | datetime | str | None) -> str:
     return user_date(value, with_time=True)
 
@@ -191,3 +198,4 @@ def init_app(app: object) -> None:
     env.filters["number"] = number
     env.filters["money"] = money
     env.filters["isolate"] = isolate
+    env.filters["country_name"] = country_name
