@@ -41,6 +41,7 @@ from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
 from saas.customers import service as customers_service
+from saas.customers import sharing as customers_sharing
 from saas.extensions import db
 from saas.mail.models import MailMessage
 from saas.roles import service as roles_service
@@ -353,6 +354,9 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/customers", LOGIN, 200, 200, 200, 200, 200, 200),
         "GET pool": row("/customers?view=pool", LOGIN, 200, 200, 200, 200, NOPE, 200),
         "GET all": row("/customers?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),
+        "GET shared": row("/customers?view=shared", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET subordinates": row("/customers?view=subordinates", LOGIN, 200, 200, 200, NOPE, NOPE,
+                                200),
     },
     "customers.new": {
         "GET": row("/customers/new", LOGIN, 200, 200, 200, 200, NOPE, 200),
@@ -372,10 +376,73 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Edit, share, lock, reclaim, trash (sharing slice): the target rep owns each customer; the
+    # manager is not above the target (so sees nothing), the viewer sees all and changes nothing.
+    "customers.edit": {
+        "GET": row("/customers/{cust_edit}/edit", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="cust_edit"),
+        "POST": row("/customers/{cust_edit}/edit", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_edit", data={"name": "Acme edited by {actor}", "kind": "company",
+                                             "stage": "active", "country": ""}),
+    },
+    "customers.show_field": {
+        "GET": row("/customers/{cust_edit}/field/city", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="cust_edit"),
+    },
+    "customers.edit_field": {
+        "GET": row("/customers/{cust_edit}/field/city/edit", LOGIN, 200, 200, GONE, GONE, NOPE,
+                   GONE, probe="cust_edit"),
+    },
+    "customers.save_field": {
+        "POST": row("/customers/{cust_edit}/field/city", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_edit", data={"city": "Tirana"}),
+    },
+    "customers.return_to_pool": {
+        "POST": row("/customers/{cust_return_web}/return", LOGIN, 303, 303, GONE, GONE, NOPE,
+                    GONE, probe="cust_return_web", data={"reason": "No budget"}),
+    },
+    "customers.assign": {
+        "POST": row("/customers/{cust_assign_web}/assign", LOGIN, 303, 303, GONE, NOPE, NOPE,
+                    GONE, probe="cust_assign_web", data={"user_id": "{owner}"}),
+    },
+    "customers.reclaim": {
+        "POST": row("/customers/{cust_reclaim}/reclaim", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_reclaim", data={"to": "me"}),
+    },
+    "customers.lock": {
+        "POST": row("/customers/{cust_lock}/lock", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_lock"),
+    },
+    "customers.unlock": {
+        "POST": row("/customers/{cust_lock}/unlock", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_lock"),
+    },
+    "customers.share": {
+        "POST": row("/customers/{cust_share}/share", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_share", data={"user_ids": "{owner}", "access": "read"}),
+    },
+    "customers.unshare": {
+        "POST": row("/customers/{cust_share}/unshare", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="cust_share", data={"user_id": "{owner}"}),
+    },
+    "customers.delete": {
+        "POST": row("/customers/{cust_delete}/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="cust_delete"),
+    },
+    "customers.trash": {
+        "GET": row("/customers/trash", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "customers.restore": {
+        "POST": row("/customers/{cust_trashed}/restore", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="cust_trashed"),
+    },
     # --- API: bearer tokens only --------------------------------------------------------------
     "api.list_customers": {
         "GET": row("/api/v1/customers", 401, 200, 200, 200, 200, 200, 200),
         "GET all": row("/api/v1/customers?view=all", 401, 200, 200, NOPE, NOPE, 200, 200),
+        "GET shared": row("/api/v1/customers?view=shared", 401, 200, 200, 200, 200, 200, 200),
+        "GET subordinates": row("/api/v1/customers?view=subordinates", 401, 200, 200, 200, NOPE,
+                                NOPE, 200),
     },
     "api.create_customer": {
         "POST": row("/api/v1/customers", 401, 201, 201, 201, 201, NOPE, 201,
@@ -397,6 +464,43 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.update_customer": {
+        "PATCH": row("/api/v1/customers/{cust_edit}", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                     probe="cust_edit", json={"city": "Tirana"}),
+    },
+    "api.delete_customer": {
+        "DELETE": row("/api/v1/customers/{cust_delete_api}", 401, 204, 204, NOPE, NOPE, NOPE,
+                      GONE, probe="cust_delete_api"),
+    },
+    "api.restore_customer": {
+        "POST": row("/api/v1/customers/{cust_trashed_api}/restore", 401, 200, 200, NOPE, NOPE,
+                    NOPE, GONE, probe="cust_trashed_api"),
+    },
+    "api.list_customer_shares": {
+        "GET": row("/api/v1/customers/{cust_share}/shares", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="cust_share"),
+    },
+    "api.share_customer": {
+        "POST": row("/api/v1/customers/{cust_share_api}/share", 401, 200, 200, GONE, GONE, NOPE,
+                    GONE, probe="cust_share_api",
+                    json={"user_ids": ["{owner}"], "access": "write"}),
+    },
+    "api.unshare_customer": {
+        "POST": row("/api/v1/customers/{cust_share_api}/unshare", 401, 200, 200, GONE, GONE, NOPE,
+                    GONE, probe="cust_share_api", json={"user_ids": ["{owner}"]}),
+    },
+    "api.reclaim_customer": {
+        "POST": row("/api/v1/customers/{cust_reclaim_api}/reclaim", 401, 200, 200, GONE, GONE,
+                    NOPE, GONE, probe="cust_reclaim_api", json={"to": "me"}),
+    },
+    "api.lock_customer": {
+        "POST": row("/api/v1/customers/{cust_lock_api}/lock", 401, 200, 200, GONE, GONE, NOPE,
+                    GONE, probe="cust_lock_api"),
+    },
+    "api.unlock_customer": {
+        "POST": row("/api/v1/customers/{cust_lock_api}/unlock", 401, 200, 200, GONE, GONE, NOPE,
+                    GONE, probe="cust_lock_api"),
     },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
@@ -526,6 +630,11 @@ def build_world(app) -> World:
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
             return customers_service.create_customer(actor=rep, name=name, owner_id=owner_id).id
 
+        def trashed(name: str) -> int:
+            cid = customer(name)
+            customers_sharing.trash(actor=owner, customer_id=cid)
+            return cid
+
         return {
             "owner": a.owner.id,
             "tenant_a": a.tenant_id,
@@ -550,6 +659,19 @@ def build_world(app) -> World:
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
             "cust_assign": customer("Acme client to assign"),
+            "cust_edit": customer("Acme client to edit"),
+            "cust_return_web": customer("Acme client to return (web)"),
+            "cust_assign_web": customer("Acme client to assign (web)"),
+            "cust_reclaim": customer("Acme client to reclaim"),
+            "cust_reclaim_api": customer("Acme client to reclaim (API)"),
+            "cust_lock": customer("Acme client to lock"),
+            "cust_lock_api": customer("Acme client to lock (API)"),
+            "cust_share": customer("Acme client to share"),
+            "cust_share_api": customer("Acme client to share (API)"),
+            "cust_delete": customer("Acme client to delete"),
+            "cust_delete_api": customer("Acme client to delete (API)"),
+            "cust_trashed": trashed("Acme client in the trash"),
+            "cust_trashed_api": trashed("Acme client in the trash (API)"),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

@@ -43,6 +43,10 @@ def team(app):
     return company, people
 
 
+def _logout(client):
+    client.post("/logout", data={"csrf_token": csrf(client, "/dashboard")})
+
+
 def _customer(app, people, name="Acme"):
     def build(ann):
         c = service.create_customer(actor=ann, name=name, city="Durrës")
@@ -69,7 +73,7 @@ def test_edit_form_saves_and_refuses_a_read_only_sharee(app, client, team):
     assert client.post(f"/customers/{cid}/edit", data=data).status_code == 403
     assert client.post(f"/customers/{cid}/field/name", data=data).status_code == 403
     assert _fresh(app, company, cid).name == "Acme"
-    client.get("/logout")
+    _logout(client)
 
     login(client, people["ann"].email)
     page = client.get(f"/customers/{cid}/edit")
@@ -154,8 +158,12 @@ def test_sharing_tab_add_change_remove_in_place(app, client, team):
     assert change.status_code == 200
     past = client.post(
         f"/customers/{cid}/share",
-        data={"user_ids": str(people["bob"].id), "access": "read", "until": "2000-01-01",
-              "csrf_token": token},
+        data={
+            "user_ids": str(people["bob"].id),
+            "access": "read",
+            "until": "2000-01-01",
+            "csrf_token": token,
+        },
         headers=HX,
     )
     assert past.status_code == 422 and "not in the past" in past.get_data(as_text=True)
@@ -170,7 +178,7 @@ def test_sharing_tab_add_change_remove_in_place(app, client, team):
         owner = db.session.get(User, people["ann"].id)
         shares = [(s.user_id, s.access, str(s.until)) for s in sharing.list_shares(owner, customer)]
     assert shares == [(people["bob"].id, "write", "2999-01-31")]
-    client.get("/logout")
+    _logout(client)
     # Bob (a sharee, even with write access) sees who has access, but no controls
     login(client, people["bob"].email)
     tab = client.get(f"/customers/{cid}/sharing").get_data(as_text=True)
@@ -238,7 +246,7 @@ def test_actions_return_reclaim_lock_delete_restore(app, client, team):
     # a manager may not delete (no customers.delete) nor see the trash
     assert client.post(f"/customers/{cid}/delete", data={"csrf_token": token}).status_code == 403
     assert client.get("/customers/trash").status_code == 403
-    client.get("/logout")
+    _logout(client)
 
     login(client, people["admin"].email)
     token = csrf(client, f"/customers/{cid}")
@@ -259,6 +267,6 @@ def test_shared_and_subordinates_tabs_list_their_customers(app, client, team):
     login(client, people["bob"].email)
     assert "Shared Co" in client.get("/customers?view=shared").get_data(as_text=True)
     assert client.get("/customers?view=subordinates").status_code == 403
-    client.get("/logout")
+    _logout(client)
     login(client, people["lead"].email)
     assert "Shared Co" in client.get("/customers?view=subordinates").get_data(as_text=True)

@@ -181,12 +181,13 @@ def return_to_pool(customer_id: int) -> Any:
 @login_required
 @permission_required("customers.assign")
 def assign(customer_id: int) -> Any:
+    customer = service.get_customer(current_user, customer_id)
     form = AssignForm()
     form.user_id.choices = [(u.id, u.name) for u in _active_users()]
     if not form.validate_on_submit():
         abort(422)
     customer = service.assign(
-        actor=current_user, customer_id=customer_id, user_id=form.user_id.data
+        actor=current_user, customer_id=customer.id, user_id=form.user_id.data
     )
     flash(_("%(name)s is assigned.", name=customer.name), "success")
     return _back(customer)

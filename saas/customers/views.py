@@ -21,8 +21,14 @@ from saas.forms import options, submit
 from saas.settings.service import countries
 
 #: Tab labels and their order.
-VIEW_LABELS = {"pool": _l("Pool"), "mine": _l("My customers"), "all": _l("All")}
-TAB_ORDER = ("pool", "mine", "all")
+VIEW_LABELS = {
+    "pool": _l("Pool"),
+    "mine": _l("My customers"),
+    "shared": _l("Shared with me"),
+    "subordinates": _l("Subordinates'"),
+    "all": _l("All"),
+}
+TAB_ORDER = ("pool", "mine", "shared", "subordinates", "all")
 
 
 def _tabs() -> list[tuple[str, str]]:
