@@ -347,9 +347,9 @@ def reclaim_customer(body: ReclaimRequest, customer_id: int) -> Customer:
     summary="Lock a customer: the pool rules never return it",
     response=CustomerOut,
     errors={
-        403: "Only its owner, a manager above the owner or an admin; or the lock limit",
+        403: "Only its owner, a manager above the owner or an admin",
         404: "No such customer (or not yours to see)",
-        409: "The customer is in the pool",
+        409: "The customer is in the pool, or its owner has the most locked customers allowed",
     },
 )
 def lock_customer(customer_id: int) -> Customer:

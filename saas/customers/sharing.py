@@ -210,27 +210,31 @@ def reclaim(*, actor: User, customer_id: int, to: str = "pool") -> Customer:
     return customer
 
 
-def _lock_hook(actor: User) -> None:
-    """The pool rules' lock limit (``saas.customers.pool.check_lock``) when that module has it."""
+def _lock_hook(customer: Customer) -> None:
+    """The pool rules' lock limit, counted for the customer's owner
+    (``saas.customers.pool.check_lock(owner, exclude=id)``: 409 ``lock_limit``), when that
+    module has it."""
     try:
         from saas.customers import pool  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - the pool rules land separately
         return
     check = getattr(pool, "check_lock", None)
-    if check is not None:
-        check(actor)
+    owner = db.session.get(User, customer.owner_id)
+    if check is not None and owner is not None:
+        check(owner, exclude=customer.id)
 
 
 def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
     """Lock (protect from the pool rules) or unlock a customer: its owner, a manager above or
-    an admin. Locking what is locked (or unlocking what is not) changes nothing."""
+    an admin; locking counts against the owner's lock limit of the pool rules (409).
+    Locking what is locked (or unlocking what is not) changes nothing."""
     customer = _require_in_charge(actor, customer_id)
     if customer.owner_id is None:
         raise Conflict(_("This customer is in the pool."), code="in_pool")
     if customer.locked == locked:
         return customer
     if locked:
-        _lock_hook(actor)
+        _lock_hook(customer)
     customer.locked = locked
     service.touch(customer, actor)
     db.session.flush()
