@@ -4,6 +4,7 @@ from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
 from saas.customers.models import Customer
+from saas.customers.notes import CustomerNote
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Customer",
+    "CustomerNote",
     "Invitation",
     "JobRecord",
     "MailMessage",

@@ -40,6 +40,7 @@ from saas.access import PERMISSIONS
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import notes
 from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.mail.models import MailMessage
@@ -368,6 +369,26 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Notes and the history tab: reading needs sight of the customer, writing may_edit (the
+    # viewer sees all, changes nothing); a note is changed by its author or an administrator
+    # (customers.delete): the target wrote {note} and {note_del}.
+    "customers.history_more": {
+        "GET": row("/customers/{customer}/history/more", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "customers.add_note": {
+        "POST": row("/customers/{customer}/notes", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="customer", data={"text": "Note by {actor}"}),
+    },
+    "customers.edit_note": {
+        "GET": row("/notes/{note}/edit", LOGIN, 200, 200, GONE, GONE, NOPE, GONE, probe="note"),
+        "POST": row("/notes/{note}/edit", LOGIN, 303, 303, GONE, GONE, NOPE, GONE, probe="note",
+                    data={"text": "Edited by {actor}"}),
+    },
+    "customers.delete_note": {
+        "POST": row("/notes/{note_del}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="note_del"),
+    },
     # --- API: bearer tokens only --------------------------------------------------------------
     "api.list_customers": {
         "GET": row("/api/v1/customers", 401, 200, 200, 200, 200, 200, 200),
@@ -393,6 +414,22 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.list_notes": {
+        "GET": row("/api/v1/customers/{customer}/notes", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.add_note": {
+        "POST": row("/api/v1/customers/{customer}/notes", 401, 201, 201, GONE, GONE, NOPE, GONE,
+                    probe="customer", json={"text": "API note by {actor}"}),
+    },
+    "api.edit_note": {
+        "PATCH": row("/api/v1/notes/{note}", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                     probe="note", json={"text": "API edit by {actor}"}),
+    },
+    "api.delete_note": {
+        "DELETE": row("/api/v1/notes/{note_del}", 401, 204, 204, GONE, GONE, NOPE, GONE,
+                      probe="note_del"),
     },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
@@ -522,6 +559,11 @@ def build_world(app) -> World:
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
             return customers_service.create_customer(actor=rep, name=name, owner_id=owner_id).id
 
+        cust = customer("Acme client")
+
+        def note(text: str) -> int:
+            return notes.add_note(actor=rep, customer_id=cust, text=text).id
+
         return {
             "owner": a.owner.id,
             "tenant_a": a.tenant_id,
@@ -541,7 +583,9 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
-            "customer": customer("Acme client"),
+            "customer": cust,
+            "note": note("Acme note"),
+            "note_del": note("Acme note to delete"),
             "pool_web": customer("Acme pool web", None),
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),

@@ -14,6 +14,7 @@ from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
 from saas.customers import service as customers_service
+from saas.customers import notes
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
@@ -32,6 +33,7 @@ SERVICE_MODULES = [
     "saas.mail.service",
     "saas.dashboard.service",
     "saas.customers.service",
+    "saas.customers.notes",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -111,6 +113,11 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    # notes: reads and checks
+    "clean_text",
+    "list_notes",
+    "get_note",
+    "may_change",
 }
 
 
@@ -159,6 +166,21 @@ def _scenarios(company, member, owner, other):
             ),
             "customers.updated",
             "customers",
+        ),
+        "add_note": (
+            lambda: notes.add_note(actor=owner, customer_id=_own_customer(owner), text="Hi"),
+            "customer_notes.created",
+            "customer_notes",
+        ),
+        "edit_note": (
+            lambda: notes.edit_note(actor=owner, note_id=_note(owner), text="Changed"),
+            "customer_notes.updated",
+            "customer_notes",
+        ),
+        "delete_note": (
+            lambda: notes.delete_note(actor=owner, note_id=_note(owner)),
+            "customer_notes.updated",
+            "customer_notes",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
         "end_session": (
@@ -380,6 +402,10 @@ def _pool_customer(owner):
 
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
+
+
+def _note(owner):
+    return notes.add_note(actor=owner, customer_id=_own_customer(owner), text="First").id
 
 
 def _with_session(user):
