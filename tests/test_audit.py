@@ -13,8 +13,8 @@ from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
-from saas.customers import service as customers_service
 from saas.customers import notes
+from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context

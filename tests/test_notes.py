@@ -97,7 +97,7 @@ def test_note_length_limits_and_empty_notes_save_nothing(app, team):
 
 
 def test_who_may_add_a_note(app, team):
-    company, people, cid = team
+    _, people, cid = team
     _note(app, people["ann"], cid)  # the owner
     _note(app, people["lead"], cid)  # her manager
     _note(app, people["admin"], cid)
@@ -351,7 +351,7 @@ def _bearer(client, member):
 
 
 def test_notes_api(app, client, team):
-    company, people, cid = team
+    _, people, cid = team
     ann, viewer, bob = (_bearer(client, people[p]) for p in ("ann", "viewer", "bob"))
     resp = client.post(f"/api/v1/customers/{cid}/notes", json={"text": "API note"}, headers=ann)
     assert resp.status_code == 201, resp.json
