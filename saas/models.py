@@ -1,5 +1,6 @@
 """Imports every feature's models, for Alembic and the shell."""
 
+from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
@@ -14,6 +15,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Customer",
+    "CustomerAttachment",
     "CustomerNote",
     "Invitation",
     "JobRecord",
