@@ -115,6 +115,13 @@ def user_date(value: date | datetime | str | None, with_time: bool = False) -> s
     return native_digits(text)
 
 
+def country_name(code: str | None) -> str:
+    """An ISO 3166 alpha-2 code as the country's name in the user's language."""
+    if not code:
+        return ""
+    return Locale.parse(_language()).territories.get(code.upper(), code)
+
+
 def user_datetime(value: date | datetime | str | None) -> str:
     return user_date(value, with_time=True)
 
@@ -174,3 +181,4 @@ def init_app(app: object) -> None:
     env.filters["money"] = money
     env.filters["isolate"] = isolate
     env.filters["filesize"] = filesize
+    env.filters["country_name"] = country_name
