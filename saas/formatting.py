@@ -156,7 +156,7 @@ _SIZE_UNITS = ("digital-byte", "digital-kilobyte", "digital-megabyte", "digital-
 
 
 def filesize(value: int | None) -> str:
-    """A size in bytes as the reader writes it: "512 byte", "1.5 MB", "۱٫۵ مگابایت"."""
+    """A size in bytes as the reader writes it ("512 byte", "1.5 MB"; Persian digits in Persian)."""
     if value is None:
         return ""
     size, unit = float(value), 0

@@ -71,9 +71,7 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_attachments")),
-        sa.UniqueConstraint(
-            "tenant_id", "id", name=op.f("uq_customer_attachments_tenant_id_id")
-        ),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_customer_attachments_tenant_id_id")),
     )
     with op.batch_alter_table("customer_attachments", schema=None) as batch_op:
         batch_op.create_index(

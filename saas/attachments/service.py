@@ -87,7 +87,9 @@ def _editable(actor: User, customer_id: int):
     return customer
 
 
-def upload(*, actor: User, customer_id: int, filename: str | None, data: bytes) -> CustomerAttachment:
+def upload(
+    *, actor: User, customer_id: int, filename: str | None, data: bytes
+) -> CustomerAttachment:
     """Attach ``data`` to a customer ``actor`` may edit, shown as ``filename`` (sanitised)."""
     customer = _editable(actor, customer_id)
     if not data:
@@ -98,8 +100,7 @@ def upload(*, actor: User, customer_id: int, filename: str | None, data: bytes) 
             _(
                 "The file is larger than %(n)s MB, the most your plan allows.",
                 n=number(limit.max_bytes // MB),
-            ),
-            code="file",
+            )
         )
     if limit.storage_bytes is not None and limit.used_bytes + len(data) > limit.storage_bytes:
         raise StorageFull(
@@ -107,8 +108,7 @@ def upload(*, actor: User, customer_id: int, filename: str | None, data: bytes) 
                 "Your company's files would take more than the %(n)s MB your plan includes. "
                 "Delete files you no longer need, or choose a larger plan.",
                 n=number(limit.storage_bytes // MB),
-            ),
-            code="file",
+            )
         )
     kind = files.sniff(data)
     if files.is_program(kind):

@@ -105,6 +105,7 @@ def upload_attachment(customer_id: int) -> Any:
         success=uploaded,
         template=lambda status: _tab(customer, status, upload_form=form),
         form_name="upload_form",
+        fields={"too_large": "file", "storage_full": "file"},
     )
 
 
