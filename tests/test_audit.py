@@ -118,6 +118,10 @@ READ_ONLY = {
     "list_notes",
     "get_note",
     "may_change",
+    "may_edit",
+    "get_editable",
+    # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
+    "touch",
 }
 
 
