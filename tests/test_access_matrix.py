@@ -607,7 +607,9 @@ def build_world(app) -> World:
             return notes.add_note(actor=rep, customer_id=cust, text=text).id
 
         def attach(name: str) -> int:
-            return attachments.upload(actor=rep, customer_id=cust, filename=name, data=PDF).id
+            return attachments.upload_attachment(
+                actor=rep, customer_id=cust, filename=name, data=PDF
+            ).id
 
         return {
             "owner": a.owner.id,

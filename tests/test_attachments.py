@@ -96,7 +96,7 @@ def _upload(app, member, cid, name="offer.pdf", data=PDF, **kw):
     return _as(
         app,
         member,
-        lambda a: service.upload(actor=a, customer_id=cid, filename=name, data=data).id,
+        lambda a: service.upload_attachment(actor=a, customer_id=cid, filename=name, data=data).id,
         **kw,
     )
 
@@ -225,7 +225,7 @@ def test_a_companys_total_storage_is_limited_by_its_plan(app, team):
         aid = _as(
             app, people["ann"], lambda a: service.list_attachments(actor=a, customer_id=cid)[0].id
         )
-        _as(app, people["ann"], lambda a: service.delete(actor=a, attachment_id=aid))
+        _as(app, people["ann"], lambda a: service.delete_attachment(actor=a, attachment_id=aid))
         _upload(app, people["ann"], cid, name="b.pdf", data=half)  # room again
 
 
@@ -363,20 +363,22 @@ def test_who_may_upload_download_and_delete(app, client, team):
     with pytest.raises(PermissionDenied):  # sees every customer, may change none
         _upload(app, people["viewer"], cid)
     with pytest.raises(PermissionDenied):
-        _as(app, people["viewer"], lambda a: service.delete(actor=a, attachment_id=aid))
-    got = _as(app, people["viewer"], lambda a: service.download(actor=a, attachment_id=aid)[1])
+        _as(app, people["viewer"], lambda a: service.delete_attachment(actor=a, attachment_id=aid))
+    got = _as(
+        app, people["viewer"], lambda a: service.download_attachment(actor=a, attachment_id=aid)[1]
+    )
     assert got == PDF
     for call in (
-        lambda a: service.upload(actor=a, customer_id=cid, filename="x.pdf", data=PDF),
-        lambda a: service.download(actor=a, attachment_id=aid),
-        lambda a: service.delete(actor=a, attachment_id=aid),
+        lambda a: service.upload_attachment(actor=a, customer_id=cid, filename="x.pdf", data=PDF),
+        lambda a: service.download_attachment(actor=a, attachment_id=aid),
+        lambda a: service.delete_attachment(actor=a, attachment_id=aid),
         lambda a: service.list_attachments(actor=a, customer_id=cid),
     ):
         with pytest.raises(NotFound):
             _as(app, people["bob"], call)  # another rep does not see the customer
     other = make_company(app, "Other Co", plan="business")
     with pytest.raises(NotFound):
-        _as(app, other.owner, lambda a: service.download(actor=a, attachment_id=aid))
+        _as(app, other.owner, lambda a: service.download_attachment(actor=a, attachment_id=aid))
     outsider = _bearer(client, other.owner)
     assert client.get(f"/api/v1/attachments/{aid}", headers=outsider).status_code == 404
     assert client.delete(f"/api/v1/attachments/{aid}", headers=outsider).status_code == 404
@@ -395,7 +397,7 @@ def test_who_may_upload_download_and_delete(app, client, team):
 def test_a_download_is_audited(app, team):
     _, people, cid = team
     aid = _upload(app, people["ann"], cid)
-    _as(app, people["viewer"], lambda a: service.download(actor=a, attachment_id=aid))
+    _as(app, people["viewer"], lambda a: service.download_attachment(actor=a, attachment_id=aid))
 
     def check(actor):
         entry = db.session.scalar(
@@ -411,12 +413,17 @@ def test_a_download_is_audited(app, team):
 def test_delete_removes_the_file_after_commit_only_and_the_history_says_so(app, team):
     company, people, cid = team
     aid = _upload(app, people["ann"], cid)
-    _as(app, people["ann"], lambda a: service.delete(actor=a, attachment_id=aid), commit=False)
+    _as(
+        app,
+        people["ann"],
+        lambda a: service.delete_attachment(actor=a, attachment_id=aid),
+        commit=False,
+    )
     assert len(_files(app, company.tenant_id)) == 1  # rolled back: the file stays
-    _as(app, people["ann"], lambda a: service.delete(actor=a, attachment_id=aid))
+    _as(app, people["ann"], lambda a: service.delete_attachment(actor=a, attachment_id=aid))
     assert _files(app, company.tenant_id) == []
     with pytest.raises(NotFound):
-        _as(app, people["ann"], lambda a: service.download(actor=a, attachment_id=aid))
+        _as(app, people["ann"], lambda a: service.download_attachment(actor=a, attachment_id=aid))
 
     def said(actor):
         page = history.history(actor=actor, customer_id=cid, limit=50)

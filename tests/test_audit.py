@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from saas.attachments import service as attachments
 from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
@@ -34,6 +35,7 @@ SERVICE_MODULES = [
     "saas.dashboard.service",
     "saas.customers.service",
     "saas.customers.notes",
+    "saas.attachments.service",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -118,6 +120,11 @@ READ_ONLY = {
     "list_notes",
     "get_note",
     "may_change",
+    # attachments: reads and limits
+    "used_bytes",
+    "limits",
+    "list_attachments",
+    "get_attachment",
     "may_edit",
     "get_editable",
     # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
@@ -185,6 +192,23 @@ def _scenarios(company, member, owner, other):
             lambda: notes.delete_note(actor=owner, note_id=_note(owner)),
             "customer_notes.updated",
             "customer_notes",
+        ),
+        "upload_attachment": (
+            lambda: attachments.upload_attachment(
+                actor=owner, customer_id=_own_customer(owner), filename="a.pdf", data=b"%PDF-1.4"
+            ),
+            "customer_attachments.created",
+            "customer_attachments",
+        ),
+        "download_attachment": (
+            lambda: attachments.download_attachment(actor=owner, attachment_id=_file(owner)),
+            "customer_attachments.downloaded",
+            "customer_attachments",
+        ),
+        "delete_attachment": (
+            lambda: attachments.delete_attachment(actor=owner, attachment_id=_file(owner)),
+            "customer_attachments.updated",
+            "customer_attachments",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
         "end_session": (
@@ -406,6 +430,14 @@ def _pool_customer(owner):
 
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
+
+
+def _file(owner):
+    customer_id = _own_customer(owner)
+    data = b"%PDF-1.4"
+    return attachments.upload_attachment(
+        actor=owner, customer_id=customer_id, filename="a.pdf", data=data
+    ).id
 
 
 def _note(owner):

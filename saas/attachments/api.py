@@ -56,7 +56,7 @@ def list_attachments(customer_id: int) -> list[CustomerAttachment]:
 )
 def upload_attachment(uploads: dict[str, FileStorage], customer_id: int) -> CustomerAttachment:
     upload = uploads["file"]
-    return service.upload(
+    return service.upload_attachment(
         actor=current_user,
         customer_id=customer_id,
         filename=upload.filename,
@@ -72,7 +72,7 @@ def upload_attachment(uploads: dict[str, FileStorage], customer_id: int) -> Cust
     errors={404: "No such file (or not yours to see)"},
 )
 def download_attachment(attachment_id: int) -> Response:
-    attachment, data = service.download(actor=current_user, attachment_id=attachment_id)
+    attachment, data = service.download_attachment(actor=current_user, attachment_id=attachment_id)
     return Response(
         data, mimetype=attachment.content_type, headers=files.download_headers(attachment.name)
     )
@@ -89,4 +89,4 @@ def download_attachment(attachment_id: int) -> Response:
     },
 )
 def delete_attachment(attachment_id: int) -> None:
-    service.delete(actor=current_user, attachment_id=attachment_id)
+    service.delete_attachment(actor=current_user, attachment_id=attachment_id)

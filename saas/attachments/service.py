@@ -87,7 +87,7 @@ def _editable(actor: User, customer_id: int):
     return customer
 
 
-def upload(
+def upload_attachment(
     *, actor: User, customer_id: int, filename: str | None, data: bytes
 ) -> CustomerAttachment:
     """Attach ``data`` to a customer ``actor`` may edit, shown as ``filename`` (sanitised)."""
@@ -160,12 +160,7 @@ def get_attachment(actor: User, attachment_id: int) -> CustomerAttachment:
     return found
 
 
-def may_delete(actor: User, attachment: CustomerAttachment) -> bool:
-    customer = customers.get_customer(actor, attachment.customer_id)
-    return customers.may_edit(actor, customer)
-
-
-def download(*, actor: User, attachment_id: int) -> tuple[CustomerAttachment, bytes]:
+def download_attachment(*, actor: User, attachment_id: int) -> tuple[CustomerAttachment, bytes]:
     """A file and its bytes, for ``actor`` who may see its customer; audited as a download."""
     attachment = get_attachment(actor, attachment_id)
     data = storage.get_storage().get(attachment.tenant_id, attachment.storage_key)
@@ -175,7 +170,7 @@ def download(*, actor: User, attachment_id: int) -> tuple[CustomerAttachment, by
     return attachment, data
 
 
-def delete(*, actor: User, attachment_id: int) -> None:
+def delete_attachment(*, actor: User, attachment_id: int) -> None:
     """Delete a file of a customer ``actor`` may edit; the bytes go once the deletion commits."""
     attachment = get_attachment(actor, attachment_id)
     customer = _editable(actor, attachment.customer_id)

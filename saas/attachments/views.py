@@ -92,7 +92,7 @@ def upload_attachment(customer_id: int) -> Any:
 
     def action() -> CustomerAttachment:
         upload = form.file.data
-        return service.upload(
+        return service.upload_attachment(
             actor=current_user,
             customer_id=customer.id,
             filename=getattr(upload, "filename", None),
@@ -112,7 +112,7 @@ def upload_attachment(customer_id: int) -> Any:
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def download_attachment(attachment_id: int) -> Any:
-    attachment, data = service.download(actor=current_user, attachment_id=attachment_id)
+    attachment, data = service.download_attachment(actor=current_user, attachment_id=attachment_id)
     return Response(
         data, mimetype=attachment.content_type, headers=files.download_headers(attachment.name)
     )
@@ -123,7 +123,7 @@ def download_attachment(attachment_id: int) -> Any:
 def delete_attachment(attachment_id: int) -> Any:
     attachment = service.get_attachment(current_user, attachment_id)
     customer_id, name = attachment.customer_id, attachment.name
-    service.delete(actor=current_user, attachment_id=attachment.id)
+    service.delete_attachment(actor=current_user, attachment_id=attachment.id)
     flash(_("%(name)s deleted.", name=name), "success")
     if not htmx.is_fragment_request():
         return htmx.redirect(
