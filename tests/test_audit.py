@@ -9,12 +9,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from saas.attachments import service as attachments
 from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import notes, sharing
 from saas.customers import service as customers_service
-from saas.customers import sharing
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
@@ -34,6 +35,8 @@ SERVICE_MODULES = [
     "saas.dashboard.service",
     "saas.customers.service",
     "saas.customers.sharing",
+    "saas.customers.notes",
+    "saas.attachments.service",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -114,9 +117,6 @@ READ_ONLY = {
     "views_for",
     "list_customers",
     # customers: access rules and reads (sharing: the writes are scenarios below)
-    "get_editable",
-    "may_edit",
-    "touch",
     "today",
     "is_above",
     "is_admin",
@@ -130,6 +130,20 @@ READ_ONLY = {
     "list_trash",
     "clean_until",
     "register_purge_hook",
+    # notes: reads and checks
+    "clean_text",
+    "list_notes",
+    "get_note",
+    "may_change",
+    # attachments: reads and limits
+    "used_bytes",
+    "limits",
+    "list_attachments",
+    "get_attachment",
+    "may_edit",
+    "get_editable",
+    # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
+    "touch",
 }
 
 
@@ -227,6 +241,38 @@ def _scenarios(company, member, owner, other):
             lambda: _trashed(owner, days=31) and sharing.purge_trash(),
             "customers.deleted",
             "customers",
+        ),
+        "add_note": (
+            lambda: notes.add_note(actor=owner, customer_id=_own_customer(owner), text="Hi"),
+            "customer_notes.created",
+            "customer_notes",
+        ),
+        "edit_note": (
+            lambda: notes.edit_note(actor=owner, note_id=_note(owner), text="Changed"),
+            "customer_notes.updated",
+            "customer_notes",
+        ),
+        "delete_note": (
+            lambda: notes.delete_note(actor=owner, note_id=_note(owner)),
+            "customer_notes.updated",
+            "customer_notes",
+        ),
+        "upload_attachment": (
+            lambda: attachments.upload_attachment(
+                actor=owner, customer_id=_own_customer(owner), filename="a.pdf", data=b"%PDF-1.4"
+            ),
+            "customer_attachments.created",
+            "customer_attachments",
+        ),
+        "download_attachment": (
+            lambda: attachments.download_attachment(actor=owner, attachment_id=_file(owner)),
+            "customer_attachments.downloaded",
+            "customer_attachments",
+        ),
+        "delete_attachment": (
+            lambda: attachments.delete_attachment(actor=owner, attachment_id=_file(owner)),
+            "customer_attachments.updated",
+            "customer_attachments",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
         "end_session": (
@@ -488,6 +534,18 @@ def _trashed(owner, days=0):
         .values(deleted_at=utcnow() - timedelta(days=days))
     )
     return cid
+
+
+def _file(owner):
+    customer_id = _own_customer(owner)
+    data = b"%PDF-1.4"
+    return attachments.upload_attachment(
+        actor=owner, customer_id=customer_id, filename="a.pdf", data=data
+    ).id
+
+
+def _note(owner):
+    return notes.add_note(actor=owner, customer_id=_own_customer(owner), text="First").id
 
 
 def _with_session(user):
