@@ -430,22 +430,38 @@ def test_reclaim_to_the_pool_or_to_me(app, world):
     assert exc.value.status == 422
 
 
-def test_reclaim_return_and_assign_race_one_wins(app, world):
+def _moves(p):
+    """The ownership moves that race: who, what (each valid while Ann owns the customer)."""
+    return {
+        "reclaim to me": (
+            p["manager"],
+            lambda a, cid: sharing.reclaim(actor=a, customer_id=cid, to="me"),
+        ),
+        "reclaim to pool": (p["above"], lambda a, cid: sharing.reclaim(actor=a, customer_id=cid)),
+        "return": (
+            p["owner"],
+            lambda a, cid: service.return_to_pool(actor=a, customer_id=cid, reason="Race"),
+        ),
+        "assign": (
+            p["admin"],
+            lambda a, cid: service.assign(actor=a, customer_id=cid, user_id=p["rep"].id),
+        ),
+    }
+
+
+def test_racing_moves_to_the_pool_one_wins_the_others_409(app, world):
+    """Threads at a barrier: the owner's return and three reclaims to the pool — whatever the
+    order, exactly one moves the customer and the others hear 409; one audit entry."""
     p = world.people
-    for _round in range(3):
-        cid = _shared_customer(app, world, f"Race {_round}")
+    for round_ in range(3):
+        cid = _shared_customer(app, world, f"Race {round_}")
         moves = [
-            (p["manager"], lambda a, cid=cid: sharing.reclaim(actor=a, customer_id=cid, to="me")),
-            (p["above"], lambda a, cid=cid: sharing.reclaim(actor=a, customer_id=cid, to="pool")),
-            (
-                p["owner"],
-                lambda a, cid=cid: service.return_to_pool(actor=a, customer_id=cid, reason="Race"),
-            ),
-            (
-                p["admin"],
-                lambda a, cid=cid: service.assign(actor=a, customer_id=cid, user_id=p["rep"].id),
-            ),
-        ]
+            (p["owner"], lambda a, cid=cid: service.return_to_pool(
+                actor=a, customer_id=cid, reason="Race")),
+            (p["manager"], lambda a, cid=cid: sharing.reclaim(actor=a, customer_id=cid)),
+            (p["above"], lambda a, cid=cid: sharing.reclaim(actor=a, customer_id=cid)),
+            (p["admin"], lambda a, cid=cid: sharing.reclaim(actor=a, customer_id=cid)),
+        ]  # fmt: skip
         barrier = threading.Barrier(len(moves))
         outcomes: list[Any] = [None] * len(moves)
 
@@ -462,8 +478,7 @@ def test_reclaim_return_and_assign_race_one_wins(app, world):
             t.start()
         for t in threads:
             t.join()
-        assert outcomes.count("won") == 1, outcomes
-        assert all(o in ("won", 409) for o in outcomes), outcomes
+        assert sorted(outcomes, key=str) == [409, 409, 409, "won"], outcomes
         with app.app_context(), tenant_context(world.tenant_id):
             changes = db.session.scalar(
                 select(func.count(AuditEntry.id)).where(
@@ -473,6 +488,44 @@ def test_reclaim_return_and_assign_race_one_wins(app, world):
                 )
             )
         assert changes == 1
+
+
+@pytest.mark.parametrize("winner", ["reclaim to me", "reclaim to pool", "return", "assign"])
+@pytest.mark.parametrize("loser", ["reclaim to me", "reclaim to pool", "return", "assign"])
+def test_a_move_decided_on_a_stale_read_loses_with_409(app, world, winner, loser):
+    """The loser read the customer (Ann's) before the winner committed its move: its
+    conditional UPDATE (``WHERE owner_id = Ann``) changes nothing and it hears 409 naming the
+    new holder, or that it changed — never a lost update."""
+    if winner == loser:
+        pytest.skip("the same move twice is not a race between two moves")
+    p = world.people
+    cid = _shared_customer(app, world)
+    moves = _moves(p)
+
+    def loser_fn(actor):
+        # the read the decision is made on, held (the session's identity map keeps it)
+        held = service.get_customer(actor, cid)
+        member, move = moves[winner]
+        won: list[Any] = []
+        done = threading.Thread(
+            target=lambda: won.append(_as(app, member, lambda a: move(a, cid).owner_id))
+        )
+        done.start()
+        done.join()
+        assert len(won) == 1, "the winner's move failed"
+        assert held.owner_id == world.people["owner"].id  # still the stale read
+        return moves[loser][1](actor, cid)
+
+    with pytest.raises(ServiceError) as exc:
+        _as(app, moves[loser][0], loser_fn)
+    assert exc.value.status == 409, exc.value.message
+    with app.app_context(), tenant_context(world.tenant_id):
+        changes = db.session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.object_id == cid, AuditEntry.action == "customers.updated"
+            )
+        )
+    assert changes == 1
 
 
 def test_lock_and_unlock(app, world):
