@@ -4,6 +4,7 @@ from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
 from saas.customers.models import Customer
+from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -18,6 +19,9 @@ __all__ = [
     "MailMessage",
     "Plan",
     "PlanChange",
+    "PoolEvent",
+    "PoolSettings",
+    "PoolWarning",
     "Role",
     "Tenant",
     "TenantScoped",
