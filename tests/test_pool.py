@@ -232,6 +232,7 @@ def test_cooldown_after_returning_or_losing_a_customer(app, team):
     # Bob loses it to Ann by assignment: now Bob waits
     _as(app, company.owner, lambda a: service.return_to_pool(actor=a, customer_id=cid, reason="x"))
     assert _refusal(app, bob, lambda a: service.claim(actor=a, customer_id=cid)).code == "cooldown"
+
     # a week later Ann may claim it again
     def a_week_ago():
         for event in db.session.scalars(select(PoolEvent)):
