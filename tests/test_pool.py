@@ -318,6 +318,11 @@ def test_a_follow_up_or_a_claim_restarts_the_clock(app, team):
     _set(app, company, cid, last_followup_at=NOW - timedelta(days=11))
     _in(app, company, lambda: pool.followed_up(db.session.get(Customer, cid), NOW))
     assert _nightly(app, NOW)["returned"] == 0
+    # customers.service.touch (an edit, a note …) is a follow-up
+    _set(app, company, cid, last_followup_at=NOW - timedelta(days=11))
+    _as(app, ann, lambda a: service.touch(db.session.get(Customer, cid), a))
+    followed = _in(app, company, lambda: db.session.get(Customer, cid).last_followup_at)
+    assert abs(followed - utcnow()) < timedelta(minutes=1)
     assert _customer(app, company, cid)["owner_id"] == ann.id
     # a claim counts as follow-up too
     pooled = _create(app, company.owner, "Pooled", owner_id=None)
