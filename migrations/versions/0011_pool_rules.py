@@ -1,7 +1,7 @@
 """pool rules: tenant settings, the claim/return log, sent warnings, customers' last follow-up
 
-Revision ID: 0009_pool_rules
-Revises: 0008_customers
+Revision ID: 0011_pool_rules
+Revises: 0010_attachments
 Create Date: 2026-11-29 20:40:00
 
 ``customers.last_followup_at`` starts as each customer's ``updated_at``.
@@ -12,8 +12,8 @@ from alembic import op
 
 from saas.tenancy import rls
 
-revision = "0009_pool_rules"
-down_revision = "0008_customers"
+revision = "0011_pool_rules"
+down_revision = "0010_attachments"
 branch_labels = None
 depends_on = None
 
