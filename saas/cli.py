@@ -105,6 +105,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
 def scheduled_jobs() -> list[tuple[Any, dict[str, Any]]]:
     """What the scheduler runs: ``(function, CronScheduler.register keywords)``."""
+    from saas.customers.pool_tasks import apply_pool_rules
     from saas.customers.tasks import nightly
     from saas.mail.tasks import requeue_stuck_mail
     from saas.progress.tasks import sweep_stale_jobs
@@ -112,6 +113,7 @@ def scheduled_jobs() -> list[tuple[Any, dict[str, Any]]]:
     return [
         (requeue_stuck_mail, {"interval": 300}),
         (sweep_stale_jobs, {"interval": 600}),
+        (apply_pool_rules, {"cron": "10 2 * * *"}),  # nightly, 02:10 UTC
         # expired shares, the trash purge (UTC)
         (nightly, {"cron": "17 3 * * *"}),
     ]

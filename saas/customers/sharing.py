@@ -26,7 +26,7 @@ from sqlalchemy import delete, select, update
 
 from saas.access import authorize
 from saas.auth.models import User
-from saas.customers import service
+from saas.customers import pool, service
 from saas.customers.models import Customer, CustomerShare, ShareAccess
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
@@ -195,6 +195,7 @@ def reclaim(*, actor: User, customer_id: int, to: str = "pool") -> Customer:
     if not (actor.can("customers.assign") or service.is_above(actor, customer)):
         raise PermissionDenied()
     now = utcnow()
+    previous = customer.owner_id
     if to == "pool":
         values: dict[str, Any] = {
             "owner_id": None,
@@ -202,26 +203,15 @@ def reclaim(*, actor: User, customer_id: int, to: str = "pool") -> Customer:
             "return_reason": _("Reclaimed by a manager"),
         }
     else:
-        values = {"owner_id": actor.id, "claimed_at": now}
-    done = service._set_owner(customer, customer.owner_id, updated_by_id=actor.id, **values)
+        values = {"owner_id": actor.id, "claimed_at": now, "last_followup_at": now}
+    done = service._set_owner(customer, previous, updated_by_id=actor.id, **values)
     if not done:
         raise service._holder_conflict(actor, customer)
+    if to == "me":
+        pool.check_owning(actor, exclude=customer.id)  # a refusal rolls the reclaim back
+    pool.released(customer.id, previous)  # the previous owner's cooldown starts
     db.session.refresh(customer)
     return customer
-
-
-def _lock_hook(customer: Customer) -> None:
-    """The pool rules' lock limit, counted for the customer's owner
-    (``saas.customers.pool.check_lock(owner, exclude=id)``: 409 ``lock_limit``), when that
-    module has it."""
-    try:
-        from saas.customers import pool  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - the pool rules land separately
-        return
-    check = getattr(pool, "check_lock", None)
-    owner = db.session.get(User, customer.owner_id)
-    if check is not None and owner is not None:
-        check(owner, exclude=customer.id)
 
 
 def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
@@ -233,8 +223,9 @@ def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
         raise Conflict(_("This customer is in the pool."), code="in_pool")
     if customer.locked == locked:
         return customer
-    if locked:
-        _lock_hook(customer)
+    owner = db.session.get(User, customer.owner_id)
+    if locked and owner is not None:
+        pool.check_lock(owner, exclude=customer.id)  # the pool rules' lock limit (409)
     customer.locked = locked
     service.touch(customer, actor)
     db.session.flush()
