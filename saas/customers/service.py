@@ -153,6 +153,9 @@ def create_customer(
     elif owner_id is not None and owner_id != actor.id:
         authorize(actor, "customers.assign")
         owner_id = _active_user(owner_id, "owner_id").id
+    from saas.customers.duplicates import enforce
+
+    enforce(actor, name=clean)
     customer = Customer(
         number=next_number(),
         name=clean,
