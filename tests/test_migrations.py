@@ -39,7 +39,7 @@ def test_models_and_migrations_agree(app, owner_engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    def for_this_database(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    def for_this_database(obj, name, type_, reflected, compare_to):
         """An index the model declares for one dialect only (``Index(...).ddl_if(dialect=)``,
         e.g. the pg_trgm GIN index) is expected on that database only."""
         only = getattr(obj, "_ddl_if", None)
