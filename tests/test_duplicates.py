@@ -354,3 +354,28 @@ def test_the_migration_recomputes_keys_both_ways(app, team):
             upgrade()
         db.session.remove()
     assert key() == "ромашка"
+
+
+def test_the_policy_is_a_select_on_the_company_settings_page(app, client, team):
+    from tests.conftest import csrf_from
+
+    company, p = team
+    login(client, company.owner.email)
+    page = client.get("/settings/company").text
+    assert 'name="company-duplicate_policy"' in page and 'value="block"' in page
+    form = {
+        "company-name": "Acme",
+        "company-default_currency": "EUR",
+        "company-default_country": "",
+        "company-timezone": "Europe/Tirane",
+        "csrf_token": csrf_from(page),
+    }
+    bad = client.post("/settings/company", data={**form, "company-duplicate_policy": "maybe"})
+    assert bad.status_code == 422
+    saved = client.post("/settings/company", data={**form, "company-duplicate_policy": "block"})
+    assert saved.status_code in (302, 303)
+    assert _as(app, p["ann"], lambda a: duplicates.tenant_policy()) == "block"
+    # a sales rep may not open the page at all
+    rep = app.test_client()
+    login(rep, "ann@acme.example.com")
+    assert rep.get("/settings/company").status_code == 403
