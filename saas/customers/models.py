@@ -53,7 +53,7 @@ class Customer(TenantScoped, db.Model):
         Index("ix_customers_tenant_owner_id", "tenant_id", "owner_id", "id"),
         # the duplicate check: one indexed equality lookup
         Index("ix_customers_tenant_name_key", "tenant_id", "name_key"),
-        # the duplicate check's similar names (PostgreSQL: pg_trgm, revision 0009)
+        # the duplicate check's similar names (PostgreSQL: pg_trgm, revision 0011)
         Index(
             "ix_customers_name_key_trgm",
             "name_key",
