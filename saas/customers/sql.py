@@ -2,7 +2,7 @@
 
 PostgreSQL only: ``pg_trgm``'s ``%`` operator (similarity above
 ``pg_trgm.similarity_threshold``) served by the GIN index ``ix_customers_name_key_trgm``
-(``gin (name_key gin_trgm_ops)``, revision 0011), ordered by ``similarity`` and bounded by
+(``gin (name_key gin_trgm_ops)``, revision 0012), ordered by ``similarity`` and bounded by
 ``LIMIT``. Every value is a bound parameter; the tenant is named explicitly on top of the
 row-level security policy.
 """

@@ -1,8 +1,8 @@
 # ruff: noqa: RUF002 - Cyrillic, Arabic and full-width letters are the point
 """duplicates: legal forms out of customers.name_key, a trigram index, the tenant's policy
 
-Revision ID: 0011_duplicates
-Revises: 0010_attachments
+Revision ID: 0012_duplicates
+Revises: 0011_pool_rules
 Create Date: 2026-11-29 21:00:00
 
 ``name_key`` now drops legal-form words ("Ltd", "ООО", "شرکت", "有限公司" …) and reads ة as ه:
@@ -19,8 +19,8 @@ from alembic import op
 
 from saas.customers.normalize import name_key
 
-revision = "0011_duplicates"
-down_revision = "0010_attachments"
+revision = "0012_duplicates"
+down_revision = "0011_pool_rules"
 branch_labels = None
 depends_on = None
 
