@@ -313,8 +313,9 @@ def test_similar_name_candidates_come_from_the_trigram_index(app, team):
         conn.execute(
             text(
                 "INSERT INTO customers (tenant_id, number, name, name_key, kind, stage, locked, "
-                "created_at, updated_at) SELECT :t, 100 + i, md5(i::text), md5(i::text), "
-                "'company', 'potential', false, now(), now() FROM generate_series(1, 30000) i"
+                "created_at, updated_at, last_followup_at) SELECT :t, 100 + i, md5(i::text), "
+                "md5(i::text), 'company', 'potential', false, now(), now(), now() "
+                "FROM generate_series(1, 30000) i"
             ),
             {"t": company.tenant_id},
         )
