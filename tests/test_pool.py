@@ -526,3 +526,23 @@ def test_api_contract(app, team, client):
     claim = spec["paths"]["/api/v1/customers/{customer_id}/claim"]["post"]["responses"]
     assert "claim_limit" in claim["409"]["description"]
     assert "422" in spec["paths"]["/api/v1/pool-rules"]["put"]["responses"]
+
+
+def test_the_card_offers_reveal_while_masked_and_the_masks_hide_all_but_a_little(app, team, client):
+    company, ann, _ = team
+    cid = _create(app, company.owner, "Acme", owner_id=None)
+    _rules(app, company, mask_pool_contacts=True)
+    login(client, ann.email)
+    card = client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert "Reveal phones and emails" in card
+    from tests.conftest import csrf
+
+    resp = client.post(
+        f"/customers/{cid}/reveal", data={"csrf_token": csrf(client, f"/customers/{cid}")}
+    )
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/customers/{cid}")
+    assert "Reveal phones and emails" not in client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert pool.mask_phone("+86 138 0013 8012") == "+86 *** **** **12"
+    assert pool.mask_phone("0912 345 6789") == "**** *** **89"
+    assert pool.mask_email("ann@acme.example.com") == "a***@acme.example.com"
+    assert pool.mask_email("") == ""

@@ -577,3 +577,28 @@ def reveal(*, actor: User, customer_id: int) -> Customer:
         record_event("customers.revealed", customer)
         db.session.flush()
     return customer
+
+
+def mask_phone(number: str | None) -> str:
+    """A phone with all but its last two digits hidden: ``+86 *** **** **12``."""
+    if not number:
+        return ""
+    digits = sum(ch.isdigit() for ch in number)
+    seen = 0
+    out = []
+    for i, ch in enumerate(number):
+        if ch.isdigit():
+            seen += 1
+            keep = seen > digits - 2 or (number.startswith("+") and i <= 2)
+            out.append(ch if keep else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def mask_email(address: str | None) -> str:
+    """An email with its local part hidden but the first letter: ``a***@example.com``."""
+    if not address:
+        return ""
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else "***"
