@@ -80,6 +80,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.views
     import saas.billing.views
     import saas.customers.api
+    import saas.customers.duplicates_api
+    import saas.customers.duplicates_views
     import saas.customers.manage
     import saas.customers.notes_api
     import saas.customers.notes_views

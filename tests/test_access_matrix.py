@@ -445,6 +445,10 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{cust_trashed}/restore", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
                     probe="cust_trashed"),
     },
+    # The duplicate check: customers.create or customers.edit (the viewer has neither).
+    "customers.duplicate_panel": {
+        "GET": row("/customers/duplicates?name=Acme", LOGIN, 200, 200, 200, 200, NOPE, 200),
+    },
     # Pool rules (settings.manage; B's owner sets B's own rules) and revealing a masked pool
     # customer (anyone who sees it; nothing is recorded while nothing is masked).
     "settings.pool_rules": {
@@ -555,6 +559,9 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.unlock_customer": {
         "POST": row("/api/v1/customers/{cust_lock_api}/unlock", 401, 200, 200, GONE, GONE, NOPE,
                     GONE, probe="cust_lock_api"),
+    },
+    "api.find_duplicates": {
+        "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
     },
     "api.get_pool_rules": {
         "GET": row("/api/v1/pool-rules", 401, 200, 200, NOPE, NOPE, NOPE, 200),

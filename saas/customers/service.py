@@ -290,6 +290,10 @@ def update_customer(actor: User, customer_id: int, **fields: Any) -> Customer:
     changed = {k: v for k, v in clean.items() if getattr(customer, k) != v}
     if not changed:
         return customer
+    if "name" in changed:
+        from saas.customers.duplicates import enforce
+
+        enforce(actor, name=changed["name"], exclude_id=customer.id)  # the duplicate policy
     for key, value in changed.items():
         setattr(customer, key, value)
     touch(customer, actor)
@@ -330,6 +334,9 @@ def create_customer(
         owner_id = _active_user(owner_id, "owner_id").id
     if owner_id is not None:
         pool.check_owning(actor if owner_id == actor.id else db.session.get(User, owner_id))
+    from saas.customers.duplicates import enforce
+
+    enforce(actor, name=fields["name"])
     customer = Customer(
         number=next_number(),
         **fields,

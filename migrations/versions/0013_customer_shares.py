@@ -1,7 +1,7 @@
 """customer_shares: customers shared with users (read or write, optionally until a date)
 
-Revision ID: 0012_customer_shares
-Revises: 0011_pool_rules
+Revision ID: 0013_customer_shares
+Revises: 0012_duplicates
 Create Date: 2026-11-29 21:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from saas.tenancy import rls
 
-revision = "0012_customer_shares"
-down_revision = "0011_pool_rules"
+revision = "0013_customer_shares"
+down_revision = "0012_duplicates"
 branch_labels = None
 depends_on = None
 
