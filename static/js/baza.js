@@ -33,3 +33,25 @@ document.addEventListener("click", (event) => {
     if (button.dataset.copied) button.textContent = button.dataset.copied;
   });
 });
+
+// The app menu at phone widths: a real button (aria-expanded) folds and unfolds the navigation.
+// Without this file the menu is simply shown (the button stays hidden). Escape closes it and
+// gives focus back to the button.
+for (const toggle of document.querySelectorAll(".nav-toggle[aria-controls]")) {
+  const menu = document.getElementById(toggle.getAttribute("aria-controls"));
+  const bar = toggle.closest(".topbar");
+  if (!menu || !bar) continue;
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("open", open);
+  };
+  toggle.hidden = false;
+  bar.classList.add("nav-folds");
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+}
