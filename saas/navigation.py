@@ -106,7 +106,9 @@ for _item in (
             "settings.test_smtp",
         ),
     ),
-    NavItem("billing", "billing.index", _l("Billing"), 160, "billing.manage", "admin", ("billing.",)),
+    NavItem(
+        "billing", "billing.index", _l("Billing"), 160, "billing.manage", "admin", ("billing.",)
+    ),
 ):
     register(_item)
 

@@ -368,6 +368,14 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
+    # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
+    # "claim" is not among its actions (422).
+    "customers.batch_action": {
+        "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
+            "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
+            "to": "pool"}),
+    },
     # --- API: bearer tokens only --------------------------------------------------------------
     "api.list_customers": {
         "GET": row("/api/v1/customers", 401, 200, 200, 200, 200, 200, 200),
@@ -393,6 +401,10 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.batch_customers": {
+        "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
+                    json={"action": "claim", "ids": ["{pool_batch}"]}),
     },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
@@ -546,6 +558,7 @@ def build_world(app) -> World:
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
             "cust_assign": customer("Acme client to assign"),
+            "pool_batch": customer("Acme pool batch", None),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

@@ -36,6 +36,7 @@ class Operation:
     errors: dict[int, str] = field(default_factory=dict)
     many: bool = False
     query: type[BaseModel] | None = None
+    also: dict[int, str] = field(default_factory=dict)
 
 
 class ApiRegistry:
@@ -61,13 +62,25 @@ class ApiRegistry:
         many: bool = False,
         decorators: list[Callable] | None = None,
         query: type[BaseModel] | None = None,
+        also: dict[int, str] | None = None,
     ) -> Callable:
         """Register ``fn(body?, query?, **path) -> model | list | (model, status)`` at ``rule``.
 
-        ``query`` validates the query string (documented as query parameters).
+        ``query`` validates the query string (documented as query parameters); ``also``: other
+        success statuses answered with the same ``response`` model (202 for work queued).
         """
         op = Operation(
-            rule, method, summary, body, response, status, auth, errors or {}, many, query
+            rule,
+            method,
+            summary,
+            body,
+            response,
+            status,
+            auth,
+            errors or {},
+            many,
+            query,
+            also or {},
         )
         self.operations.append(op)
 
@@ -169,6 +182,8 @@ class ApiRegistry:
                     schema = {"type": "array", "items": schema}
                 ok["content"] = {"application/json": {"schema": schema}}
             responses: dict[str, Any] = {str(op.status): ok}
+            for other, description in op.also.items():
+                responses[str(other)] = {**ok, "description": description}
             errors = {422: "Invalid request", **op.errors}
             if op.auth:
                 errors[401] = "Missing or invalid bearer token"

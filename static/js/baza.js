@@ -55,3 +55,56 @@ for (const toggle of document.querySelectorAll(".nav-toggle[aria-controls]")) {
     }
   });
 }
+
+// Customers page: "select all on this page", the count of ticked rows, and only the fields of
+// the chosen batch action. Without this file every field shows and rows are ticked one by one.
+const batchBoxes = () => Array.from(document.querySelectorAll('input[name="ids"][form="batch-form"]'));
+
+function batchUpdate() {
+  const form = document.getElementById("batch-form");
+  if (!form) return;
+  const boxes = batchBoxes();
+  const ticked = boxes.filter((b) => b.checked).length;
+  const counter = form.querySelector("[data-batch-count]");
+  if (counter) {
+    counter.hidden = false;
+    const n = ticked.toLocaleString(document.documentElement.lang || undefined);
+    counter.textContent = ticked ? counter.dataset.template.replace("{n}", n) : counter.dataset.none;
+  }
+  const all = document.querySelector("input[data-select-all]");
+  if (all) {
+    all.checked = ticked > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+}
+
+function batchShowParams() {
+  const form = document.getElementById("batch-form");
+  if (!form) return;
+  const action = form.querySelector("[data-batch-action]");
+  for (const block of form.querySelectorAll(".batch-params[data-for]")) {
+    block.hidden = !action || block.dataset.for !== action.value;
+  }
+}
+
+function enableBatch() {
+  const all = document.querySelector("input[data-select-all]");
+  if (all) all.hidden = false;
+  batchShowParams();
+  batchUpdate();
+}
+
+document.addEventListener("change", (event) => {
+  const el = event.target;
+  if (!el.matches) return;
+  if (el.matches("input[data-select-all]")) {
+    batchBoxes().forEach((b) => { b.checked = el.checked; });
+    batchUpdate();
+  } else if (el.matches('input[name="ids"]')) {
+    batchUpdate();
+  } else if (el.matches("[data-batch-action]")) {
+    batchShowParams();
+  }
+});
+document.addEventListener("DOMContentLoaded", enableBatch);
+document.addEventListener("htmx:load", enableBatch);

@@ -45,7 +45,7 @@ def test_phone_menu_folds_and_opens_with_the_keyboard(app, new_page, screenshot,
     expect(nav.locator("a[data-nav=team]")).to_be_visible()  # the owner administers
     # the links stack as tap targets inside the viewport
     box = customers.bounding_box()
-    assert box["height"] >= 40 and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
+    assert box["height"] >= 40 and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     screenshot(page, f"shell-phone-open-{language}")
     page.keyboard.press("Tab")  # focus moves into the menu
     assert page.evaluate("() => document.activeElement.closest('#appnav') !== null")
