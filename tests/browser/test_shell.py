@@ -87,3 +87,37 @@ def test_without_javascript_the_phone_menu_is_open(browser, live_server, app):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()
+
+
+def test_batch_claim_from_the_pool_with_select_all(app, new_page, screenshot):
+    from saas.auth.models import User
+    from saas.customers import service
+    from saas.extensions import db
+    from saas.tenancy.context import enter_tenant
+
+    company = demo_company(app, email="ada@batch.example.com")
+    with app.test_request_context("/"):
+        enter_tenant(company.tenant_id)
+        owner = db.session.get(User, company.owner.id)
+        for name in ("Pool one", "Pool two", "Pool three"):
+            service.create_customer(actor=owner, name=name, owner_id=None)
+        db.session.commit()
+    page = new_page()
+    log_in(page, "ada@batch.example.com")
+    page.goto("/customers?view=pool")
+    expect(page.locator(".tabs a[aria-current=page] .count")).to_have_text("3")
+    select_all = page.locator("input[data-select-all]")
+    expect(select_all).to_be_visible()
+    select_all.check()
+    expect(page.locator("[data-batch-count]")).to_have_text("3 selected")
+    page.locator("[data-batch-action]").select_option("claim")
+    expect(page.locator(".batch-params[data-for=return]")).to_be_hidden()
+    page.get_by_role("button", name="Apply to the selected").click()
+    expect(page.locator("#flash")).to_contain_text("Claim: done for 3 of 3.")
+    expect(page.locator(".tabs a[href*='view=mine'] .count")).to_have_text("3")
+    screenshot(page, "customers-batch-done")
+    # quick search narrows the list and the counts as one types
+    page.goto("/customers?view=mine")
+    page.locator("#customer-q").fill("pool t")
+    expect(page.locator("#customer-list tbody tr")).to_have_count(2)
+    expect(page.locator(".tabs a[aria-current=page] .count")).to_have_text("2")
