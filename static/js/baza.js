@@ -108,3 +108,13 @@ document.addEventListener("change", (event) => {
 });
 document.addEventListener("DOMContentLoaded", enableBatch);
 document.addEventListener("htmx:load", enableBatch);
+
+// A textarea with data-ctrl-enter="submit": Ctrl+Enter (⌘+Enter on a Mac) submits its form
+// (the note box of a customer's history).
+document.addEventListener("keydown", (event) => {
+  const el = event.target;
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  if (!el.matches || !el.matches("textarea[data-ctrl-enter='submit']") || !el.form) return;
+  event.preventDefault();
+  el.form.requestSubmit();
+});
