@@ -81,6 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.views
     import saas.billing.views
     import saas.customers.api
+    import saas.customers.duplicates_api
+    import saas.customers.duplicates_views
     import saas.customers.notes_api
     import saas.customers.notes_views
     import saas.customers.pool_api

@@ -389,6 +389,10 @@ MATRIX: dict[str, dict[str, Case]] = {
             "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
             "to": "pool"}),
     },
+    # The duplicate check: customers.create or customers.edit (the viewer has neither).
+    "customers.duplicate_panel": {
+        "GET": row("/customers/duplicates?name=Acme", LOGIN, 200, 200, 200, 200, NOPE, 200),
+    },
     # Pool rules (settings.manage; B's owner sets B's own rules) and revealing a masked pool
     # customer (anyone who sees it; nothing is recorded while nothing is masked).
     "settings.pool_rules": {
@@ -463,6 +467,9 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.batch_customers": {
         "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
                     json={"action": "claim", "ids": ["{pool_batch}"]}),
+    },
+    "api.find_duplicates": {
+        "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
     },
     "api.get_pool_rules": {
         "GET": row("/api/v1/pool-rules", 401, 200, 200, NOPE, NOPE, NOPE, 200),

@@ -1,7 +1,7 @@
 """customers: the name_key index serves prefix searches on PostgreSQL (varchar_pattern_ops)
 
-Revision ID: 0012_customer_name_prefix
-Revises: 0011_pool_rules
+Revision ID: 0013_customer_name_prefix
+Revises: 0012_duplicates
 Create Date: 2026-11-29 21:00:00
 
 The quick search of the Customers page matches a name prefix with ``name_key LIKE 'key%'``.
@@ -14,8 +14,8 @@ orders bytes; the query adds a range for it).
 
 from alembic import op
 
-revision = "0012_customer_name_prefix"
-down_revision = "0011_pool_rules"
+revision = "0013_customer_name_prefix"
+down_revision = "0012_duplicates"
 branch_labels = None
 depends_on = None
 
