@@ -445,6 +445,14 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{cust_trashed}/restore", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
                     probe="cust_trashed"),
     },
+    # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
+    # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
+    # "claim" is not among its actions (422).
+    "customers.batch_action": {
+        "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
+            "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
+            "to": "pool"}),
+    },
     # The duplicate check: customers.create or customers.edit (the viewer has neither).
     "customers.duplicate_panel": {
         "GET": row("/customers/duplicates?name=Acme", LOGIN, 200, 200, 200, 200, NOPE, 200),
@@ -559,6 +567,10 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.unlock_customer": {
         "POST": row("/api/v1/customers/{cust_lock_api}/unlock", 401, 200, 200, GONE, GONE, NOPE,
                     GONE, probe="cust_lock_api"),
+    },
+    "api.batch_customers": {
+        "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
+                    json={"action": "claim", "ids": ["{pool_batch}"]}),
     },
     "api.find_duplicates": {
         "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
@@ -792,6 +804,7 @@ def build_world(app) -> World:
             "cust_delete_api": customer("Acme client to delete (API)"),
             "cust_trashed": trashed("Acme client in the trash"),
             "cust_trashed_api": trashed("Acme client in the trash (API)"),
+            "pool_batch": customer("Acme pool batch", None),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)
