@@ -77,7 +77,7 @@ def test_tab_counts_are_capped(app, team, monkeypatch):
     login(client, ann.email)
     page = client.get("/customers?view=pool").get_data(as_text=True)
     counts = dict(re.findall(r'view=(\w+)[^>]*>[^<]*<span class="count">([^<]+)</span>', page))
-    assert counts == {"pool": "5+", "mine": "3"}
+    assert counts == {"pool": "5+", "mine": "3", "shared": "0"}
 
 
 def test_counts_of_a_permissionless_view_are_not_offered(app, team):
