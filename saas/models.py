@@ -3,6 +3,7 @@
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
+from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
 from saas.customers.models import Customer
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
@@ -12,6 +13,10 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "ContactRelation",
     "Customer",
     "Invitation",
     "JobRecord",

@@ -40,6 +40,7 @@ from saas.access import PERMISSIONS
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.contacts import service as contacts_service
 from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.mail.models import MailMessage
@@ -116,6 +117,10 @@ def _billing(c: Ctx) -> dict[str, str]:
 
 def _logo(c: Ctx) -> dict[str, Any]:
     return {"logo-logo": (io.BytesIO(PNG), "logo.png")}
+
+
+def _photo(c: Ctx) -> dict[str, Any]:
+    return {"photo": (io.BytesIO(PNG), "photo.png")}
 
 
 #: Everything an admin holds (all but billing): what a role editor may hand out.
@@ -368,6 +373,58 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Contacts follow their customer ({customer}, the target's): seen by its owner and view_all
+    # holders (404 for the rest), changed only where the customer may be changed (the viewer
+    # reads but gets 403 writing).
+    "customers.tab": {
+        "GET": row("/customers/{customer}/contacts", LOGIN, 200, 200, GONE, GONE, 200,
+                            GONE, probe="customer"),
+    },
+    "contacts.new": {
+        "GET": row("/customers/{customer}/contacts/new", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="customer"),
+        "POST": row("/customers/{customer}/contacts/new", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="customer", data={"name": "Contact of {actor}",
+                                            "phones-0-number": "+8613800138000"}),
+    },
+    "contacts.edit": {
+        "GET": row("/contacts/{contact}/edit", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="contact"),
+        "POST": row("/contacts/{contact}/edit", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data={"name": "Renamed by {actor}"}),
+    },
+    "contacts.primary": {
+        "POST": row("/contacts/{contact2}/primary", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact2"),
+    },
+    "contacts.vcard": {
+        "GET": row("/contacts/{contact}.vcf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "contacts.photo": {
+        "GET": row("/contacts/{contact}/photo.png", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "contacts.upload_photo": {
+        "POST": row("/contacts/{contact}/photo", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data=_photo),
+    },
+    "contacts.delete_photo": {
+        "POST": row("/contacts/{contact}/photo/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact"),
+    },
+    "contacts.add_relation": {
+        "POST": row("/contacts/{contact}/relations", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data={"kind": "spouse of", "other_id": "{contact2}"}),
+    },
+    "contacts.delete_relation": {
+        "POST": row("/contact-relations/{relation}/delete", LOGIN, 303, 303, GONE, GONE, NOPE,
+                    GONE, probe="relation"),
+    },
+    "contacts.delete": {
+        "POST": row("/contacts/{contact_del}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact_del"),
+    },
     # --- API: bearer tokens only --------------------------------------------------------------
     "api.list_customers": {
         "GET": row("/api/v1/customers", 401, 200, 200, 200, 200, 200, 200),
@@ -393,6 +450,30 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.list_contacts": {
+        "GET": row("/api/v1/customers/{customer}/contacts", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.create_contact": {
+        "POST": row("/api/v1/customers/{customer}/contacts", 401, 201, 201, GONE, GONE, NOPE,
+                    GONE, probe="customer", json={"name": "API contact of {actor}"}),
+    },
+    "api.get_contact": {
+        "GET": row("/api/v1/contacts/{contact}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "api.update_contact": {
+        "PATCH": row("/api/v1/contacts/{contact}", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                     probe="contact", json={"position": "Changed by {actor}"}),
+    },
+    "api.contact_vcard": {
+        "GET": row("/api/v1/contacts/{contact}.vcf", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "api.delete_contact": {
+        "DELETE": row("/api/v1/contacts/{contact}", 401, 204, 204, GONE, GONE, NOPE, GONE,
+                      probe="contact"),
     },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
@@ -522,6 +603,17 @@ def build_world(app) -> World:
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
             return customers_service.create_customer(actor=rep, name=name, owner_id=owner_id).id
 
+        client_id = customer("Acme client")
+        contact = contacts_service.create_contact(
+            actor=rep, customer_id=client_id, name="Li Wei", phones=[{"number": "+8613800138000"}]
+        )
+        contact2 = contacts_service.create_contact(actor=rep, customer_id=client_id, name="Wang")
+        contact_del = contacts_service.create_contact(actor=rep, customer_id=client_id, name="Zhao")
+        contacts_service.set_photo(actor=rep, contact_id=contact.id, data=PNG)
+        relation = contacts_service.add_relation(
+            actor=rep, contact_id=contact.id, other_id=contact2.id, kind="colleague of"
+        )
+
         return {
             "owner": a.owner.id,
             "tenant_a": a.tenant_id,
@@ -541,7 +633,11 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
-            "customer": customer("Acme client"),
+            "customer": client_id,
+            "contact": contact.id,
+            "contact2": contact2.id,
+            "contact_del": contact_del.id,
+            "relation": relation.id,
             "pool_web": customer("Acme pool web", None),
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),

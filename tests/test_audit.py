@@ -13,6 +13,7 @@ from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.contacts import service as contacts_service
 from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.roles import service as roles_service
@@ -32,6 +33,7 @@ SERVICE_MODULES = [
     "saas.mail.service",
     "saas.dashboard.service",
     "saas.customers.service",
+    "saas.contacts.service",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -111,6 +113,16 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    # contacts: reads and access checks
+    "get_contact",
+    "editable_customer",
+    "editable_contact",
+    "may_edit_customer",
+    "list_contacts",
+    "contacts_of",
+    "count_contacts",
+    "photo",
+    "relations_of",
 }
 
 
@@ -159,6 +171,58 @@ def _scenarios(company, member, owner, other):
             ),
             "customers.updated",
             "customers",
+        ),
+        "create_contact": (
+            lambda: contacts_service.create_contact(
+                actor=owner, customer_id=_own_customer(owner), name="Li", emails=["li@a.example"]
+            ),
+            "contact_emails.created",
+            "contact_emails",
+        ),
+        "add_inline": (
+            lambda: contacts_service.add_inline(
+                actor=owner,
+                customer=customers_service.create_customer(actor=owner, name="With contacts"),
+                contacts=[{"name": "Li", "phones": [{"number": "+8613800138000"}]}],
+            ),
+            "contact_phones.created",
+            "contact_phones",
+        ),
+        "update_contact": (
+            lambda: contacts_service.update_contact(
+                actor=owner, contact_id=_contact(owner), position="CEO"
+            ),
+            "contacts.updated",
+            "contacts",
+        ),
+        "make_primary": (
+            lambda: contacts_service.make_primary(actor=owner, contact_id=_contact(owner, 2)),
+            "contacts.updated",
+            "contacts",
+        ),
+        "delete_contact": (
+            lambda: contacts_service.delete_contact(actor=owner, contact_id=_contact(owner)),
+            "contacts.deleted",
+            "contacts",
+        ),
+        "set_photo": (
+            lambda: contacts_service.set_photo(
+                actor=owner, contact_id=_contact(owner), data=_png()
+            ),
+            "contacts.updated",
+            "contacts",
+        ),
+        "add_relation": (
+            lambda: contacts_service.add_relation(
+                actor=owner, contact_id=_contact(owner), other_id=_contact(owner), kind="spouse of"
+            ),
+            "contact_relations.created",
+            "contact_relations",
+        ),
+        "delete_relation": (
+            lambda: contacts_service.delete_relation(actor=owner, relation_id=_relation(owner)),
+            "contact_relations.deleted",
+            "contact_relations",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
         "end_session": (
@@ -380,6 +444,26 @@ def _pool_customer(owner):
 
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
+
+
+def _contact(owner, count=1):
+    """The last of ``count`` new contacts of a new customer of ``owner``."""
+    customer_id = _own_customer(owner)
+    for i in range(count):
+        contact = contacts_service.create_contact(
+            actor=owner, customer_id=customer_id, name=f"C{i}"
+        )
+    return contact.id
+
+
+def _relation(owner):
+    contact = _contact(owner, 2)
+    other = contacts_service.create_contact(
+        actor=owner, customer_id=contacts_service.get_contact(owner, contact).customer_id, name="O"
+    )
+    return contacts_service.add_relation(
+        actor=owner, contact_id=contact, other_id=other.id, kind="former colleague of"
+    ).id
 
 
 def _with_session(user):

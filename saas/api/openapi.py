@@ -36,6 +36,8 @@ class Operation:
     errors: dict[int, str] = field(default_factory=dict)
     many: bool = False
     query: type[BaseModel] | None = None
+    #: Media type of a non-JSON success body (the handler returns a ``Response``), e.g. text/vcard.
+    produces: str | None = None
 
 
 class ApiRegistry:
@@ -61,14 +63,17 @@ class ApiRegistry:
         many: bool = False,
         decorators: list[Callable] | None = None,
         query: type[BaseModel] | None = None,
+        produces: str | None = None,
     ) -> Callable:
         """Register ``fn(body?, query?, **path) -> model | list | (model, status)`` at ``rule``.
 
-        ``query`` validates the query string (documented as query parameters).
+        ``query`` validates the query string (documented as query parameters). With
+        ``produces`` (a media type) the handler returns the finished ``Response`` itself.
         """
         op = Operation(
             rule, method, summary, body, response, status, auth, errors or {}, many, query
         )
+        op.produces = produces
         self.operations.append(op)
 
         def decorator(fn: Callable) -> Callable:
@@ -97,6 +102,8 @@ class ApiRegistry:
                         where = ".".join(str(p) for p in first["loc"]) or "query"
                         raise ValidationFailed(f"{where}: {first['msg']}", code="invalid") from exc
                 result = fn(*args, **path)
+                if op.produces is not None:
+                    return result
                 code = op.status
                 if isinstance(result, tuple):
                     result, code = result
@@ -168,6 +175,8 @@ class ApiRegistry:
                 if op.many:
                     schema = {"type": "array", "items": schema}
                 ok["content"] = {"application/json": {"schema": schema}}
+            elif op.produces is not None:
+                ok["content"] = {op.produces: {"schema": {"type": "string"}}}
             responses: dict[str, Any] = {str(op.status): ok}
             errors = {422: "Invalid request", **op.errors}
             if op.auth:
