@@ -800,3 +800,65 @@ def test_the_tab_hides_writing_from_a_read_only_caller(app, client, team):
     token = csrf(client, f"/customers/{cid}/contacts")
     resp = client.post(f"/contacts/{contact_id}/delete", data={"csrf_token": token})
     assert resp.status_code == 403
+
+
+# --- the new-customer form's primary contact --------------------------------------------------
+
+
+def test_new_customer_form_saves_its_primary_contact_all_or_nothing(app, client, team):
+    _, p = team
+    login(client, p["ann"].email)
+    token = csrf(client, "/customers/new")
+    data = {
+        "csrf_token": token,
+        "name": "Beijing Trading",
+        "kind": "company",
+        "stage": "potential",
+        "country": "CN",
+        "contact-name": "王芳",
+        "contact-position": "经理",
+        "contact-phone": "138 0013",
+        "contact-phone_type": "work",
+        "contact-email": "wf@example.cn",
+    }
+    bad = client.post("/customers/new", data=data)
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert "138 0013 is not a valid phone number" in html and "nothing was saved" in html
+    assert 'value="王芳"' in html  # the input is kept
+    assert _as(app, p["ann"], lambda a: db.session.scalars(select(Customer.id)).all()) == []
+    bad_email = client.post(
+        "/customers/new", data=data | {"contact-phone": "", "contact-email": "x@"}
+    )
+    assert bad_email.status_code == 422 and "is not a valid email address" in bad_email.get_data(
+        as_text=True
+    )
+    ok = client.post("/customers/new", data=data | {"contact-phone": "138 0013 8000"})
+    assert ok.status_code == 303
+
+    def saved(actor):
+        customer = db.session.scalars(select(Customer)).one()
+        (contact,) = service.contacts_of(customer)
+        return (
+            customer.number,
+            contact.name,
+            contact.is_primary,
+            [(ph.e164, ph.type) for ph in contact.phones],
+            [e.email for e in contact.emails],
+        )
+
+    assert _as(app, p["ann"], saved) == (
+        1,
+        "王芳",
+        True,
+        [("+8613800138000", "work")],
+        ["wf@example.cn"],
+    )
+    # a blank sub-form adds no contact
+    client.post(
+        "/customers/new",
+        data={k: v for k, v in data.items() if not k.startswith("contact")}
+        | {"name": "No contact"},
+    )
+    counts = _as(app, p["ann"], lambda a: len(db.session.scalars(select(Contact.id)).all()))
+    assert counts == 1

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from saas.contacts.models import ACCOUNT_LABELS, EMAIL_LABELS, PHONE_LABELS
-from saas.forms import options
+from saas.forms import CalendarDateField, options
 
 #: Empty rows offered below the filled ones (to add a phone, an email, an account).
 SPARE_ROWS = 1
@@ -60,7 +60,7 @@ class ContactForm(FlaskForm):
     phones = FieldList(FormField(PhoneRow), min_entries=1)
     emails = FieldList(FormField(EmailRow), min_entries=1)
     accounts = FieldList(FormField(AccountRow), min_entries=1)
-    birthday = StringField(_l("Birthday"), validators=[Optional(), Length(max=20)])
+    birthday = CalendarDateField(_l("Birthday"), validators=[Optional()])
     interests = TextAreaField(_l("Hobbies and interests"), validators=[Length(max=10_000)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=10_000)])
     #: Checked: make it primary (unchecking changes nothing: make another one primary instead).

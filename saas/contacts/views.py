@@ -12,7 +12,6 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import jdatetime
 from flask import Response, flash, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +20,7 @@ from flask_login import current_user, login_required
 from saas import htmx
 from saas.auth.models import User
 from saas.contacts import bp, service
-from saas.contacts.forms import ContactForm, PhotoForm, RelationForm
+from saas.contacts.forms import ContactForm, PhotoForm, PrimaryContactForm, RelationForm
 from saas.contacts.models import RELATION_SUGGESTIONS, Contact
 from saas.contacts.normalize import format_phone, tel_uri
 from saas.contacts.vcard import to_vcard
@@ -100,15 +99,26 @@ def _done(customer: Customer, message: str, event: str) -> Response:
     return resp
 
 
+# --- the new-customer form's primary contact ------------------------------------------------
+
+
+def add_primary_contact(subform: PrimaryContactForm, actor: User, customer: Customer) -> None:
+    """Create the sub-form's contact with the customer just created (same transaction): a bad
+    value lands on its field and the whole form is refused (the customer is not saved)."""
+    values = subform.values()
+    if values is None:
+        return
+    try:
+        service.add_inline(actor=actor, customer=customer, contacts=[values])
+    except service.ContactInvalid as exc:
+        if not subform.place(exc.path, exc.message):
+            raise
+        raise ValidationFailed(
+            _("Check the primary contact: nothing was saved."), code="contact_form"
+        ) from None
+
+
 # --- the contact form -------------------------------------------------------------------------
-
-
-def _birthday_text(contact: Contact) -> str:
-    if contact.birthday is None:
-        return ""
-    if current_user.calendar == "jalali":
-        return jdatetime.date.fromgregorian(date=contact.birthday).strftime("%Y/%m/%d")
-    return contact.birthday.isoformat()
 
 
 def _prepare(form: ContactForm, contact: Contact | None) -> None:
@@ -116,7 +126,7 @@ def _prepare(form: ContactForm, contact: Contact | None) -> None:
     if not form.is_submitted() and contact is not None:
         form.name.data = contact.name
         form.position.data = contact.position or ""
-        form.birthday.data = _birthday_text(contact)
+        form.birthday.data = contact.birthday
         form.interests.data = contact.interests or ""
         form.notes.data = contact.notes or ""
         form.primary.data = contact.is_primary

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from saas.contacts.forms import PrimaryContactForm
 
 
 class CustomerForm(FlaskForm):
@@ -21,3 +23,5 @@ class CustomerForm(FlaskForm):
     comments = TextAreaField(_l("Comments"), validators=[Length(max=10_000)])
     #: Put the new customer in the pool instead of keeping it.
     to_pool = BooleanField(_l("Put it in the pool for anyone to claim"))
+    #: The primary contact, saved with the customer (blank: none).
+    contact = FormField(PrimaryContactForm)

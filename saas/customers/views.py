@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import permission_required
+from saas.contacts.views import add_primary_contact
 from saas.customers import bp, service
 from saas.customers.forms import CustomerForm
 from saas.customers.models import KIND_LABELS, STAGE_LABELS, Customer
@@ -64,9 +65,8 @@ def new() -> Any:
         view = "pool" if customer.owner_id is None else "mine"
         return htmx.redirect(url_for("customers.index", view=view))
 
-    return submit(
-        form,
-        lambda: service.create_customer(
+    def create() -> Customer:
+        customer = service.create_customer(
             actor=current_user,
             name=form.name.data,
             kind=form.kind.data,
@@ -77,7 +77,13 @@ def new() -> Any:
             website=form.website.data,
             comments=form.comments.data,
             owner_id=None if form.to_pool.data else service.ME,
-        ),
+        )
+        add_primary_contact(form.contact.form, current_user, customer)  # same transaction
+        return customer
+
+    return submit(
+        form,
+        create,
         success=created,
         template="customers/new.html",
         fragment="customers/_form.html",
