@@ -369,6 +369,12 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/customers/{customer}", LOGIN, 200, 200, GONE, GONE, 200, GONE,
                    probe="customer"),
     },
+    "customers.show_tab": {
+        "GET": row("/customers/{customer}/details", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+        "GET contacts": row("/customers/{customer}/contacts", LOGIN, 200, 200, GONE, GONE, 200,
+                            GONE, probe="customer"),
+    },
     "customers.claim": {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
@@ -376,10 +382,6 @@ MATRIX: dict[str, dict[str, Case]] = {
     # Contacts follow their customer ({customer}, the target's): seen by its owner and view_all
     # holders (404 for the rest), changed only where the customer may be changed (the viewer
     # reads but gets 403 writing).
-    "customers.tab": {
-        "GET": row("/customers/{customer}/contacts", LOGIN, 200, 200, GONE, GONE, 200,
-                            GONE, probe="customer"),
-    },
     "contacts.new": {
         "GET": row("/customers/{customer}/contacts/new", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
                    probe="customer"),

@@ -123,6 +123,10 @@ READ_ONLY = {
     "count_contacts",
     "photo",
     "relations_of",
+    "may_edit",
+    "get_editable",
+    # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
+    "touch",
 }
 
 

@@ -97,10 +97,7 @@ def _invalid(exc: ServiceError, *path: Any) -> ContactInvalid:
 
 def editable_customer(actor: User, customer_id: int) -> Customer:
     """The customer ``actor`` may change: 404 when they may not see it, 403 read-only."""
-    customer = customers.get_customer(actor, customer_id)
-    if not customers.may_edit(actor, customer):
-        raise PermissionDenied()
-    return customer
+    return customers.get_editable(actor, customer_id)
 
 
 def _lock(customer: Customer) -> None:

@@ -71,7 +71,7 @@ def tel_filter(e164: str) -> str:
 
 
 def _tab_url(customer_id: int) -> str:
-    return url_for("customers.tab", customer_id=customer_id, tab="contacts")
+    return url_for("customers.show_tab", customer_id=customer_id, tab_name="contacts")
 
 
 def _panel(customer: Customer, status: int = 200, **extra: Any) -> Response:
