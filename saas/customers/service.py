@@ -328,4 +328,3 @@ def list_customers(
         cursor=cursor,
         limit=max(1, min(limit, 200)),
     )
-
