@@ -278,6 +278,32 @@ def test_the_first_contact_is_primary_and_there_is_always_exactly_one(app, team)
     assert _primary_ids(app, p["ann"], cid) == [again]
 
 
+def test_concurrent_first_contacts_leave_exactly_one_primary(app, team):
+    import threading
+
+    _, p = team
+    cid = _customer(app, p["ann"])
+    racers = [p["ann"], p["owner"]] * 4
+    barrier = threading.Barrier(len(racers))
+    errors: list = []
+
+    def go(i, member):
+        barrier.wait()
+        try:
+            _contact(app, member, cid, name=f"Racer {i}", primary=i % 3 == 0)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(i, m)) for i, m in enumerate(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(_as(app, p["ann"], lambda a: service.list_contacts(a, cid))) == len(racers)
+    assert len(_primary_ids(app, p["ann"], cid)) == 1
+
+
 def test_updating_replaces_lists_and_keeps_unchanged_rows(app, team):
     _, p = team
     cid = _customer(app, p["ann"])
@@ -755,7 +781,10 @@ def test_the_contacts_tab_adds_edits_and_deletes_in_place(app, client, team):
         headers=hx,
     )
     assert bad.status_code == 422
-    assert "is not a valid phone number" in bad.get_data(as_text=True)
+    html = bad.get_data(as_text=True)
+    assert "is not a valid phone number" in html
+    phone_input = re.search(r'<input[^>]*name="phones-0-number"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in phone_input and "phones-0-number-error" in phone_input
     ok = client.post(
         f"/customers/{cid}/contacts/new",
         data={

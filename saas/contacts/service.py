@@ -9,8 +9,8 @@ commits), is audited by the models' ``__audit__`` hooks and counts as follow-up 
 Primary rule: a customer with contacts has exactly one primary contact. The first contact is
 primary; making another primary demotes the old one (flushed first, so the partial unique index
 never sees two); deleting the primary promotes the oldest remaining one. The customer's row is
-locked (``SELECT … FOR UPDATE`` on PostgreSQL) before the rule is applied, so two concurrent
-"first contacts" queue instead of both becoming primary.
+updated (``touch``, flushed) before the rule is applied: that UPDATE holds the row lock, so two
+concurrent "first contacts" queue instead of both becoming primary.
 
 Invalid input raises ``ContactInvalid`` (422) carrying ``path``, the place of the bad value
 (``("phones", 1, "number")``); the API prefixes it to the message (``contacts.1.phones.0.number:
@@ -100,11 +100,12 @@ def editable_customer(actor: User, customer_id: int) -> Customer:
     return customers.get_editable(actor, customer_id)
 
 
-def _lock(customer: Customer) -> None:
-    """Hold the customer's row until the transaction ends (PostgreSQL; SQLite writes serialise)."""
-    db.session.execute(
-        select(Customer.id).where(Customer.id == customer.id).with_for_update()
-    ).all()
+def _lock(customer: Customer, actor: User) -> None:
+    """Mark the follow-up now and flush it: the UPDATE of the customer's row holds its lock
+    (PostgreSQL row lock, SQLite write lock) until the transaction ends, so concurrent changes
+    of one customer's contacts queue and each sees the primary the previous one left."""
+    customers.touch(customer, actor)
+    db.session.flush()
 
 
 def _load(contact_id: Any) -> Contact:
@@ -375,7 +376,7 @@ def _add(actor: User, customer: Customer, values: Mapping[str, Any]) -> Contact:
         raise ContactInvalid(
             _("%(what)s is required.", what=_("Name")), code="name", path=("name",)
         )
-    _lock(customer)
+    _lock(customer, actor)
     first = _primary_of(customer) is None
     contact = Contact(
         customer_id=customer.id,
@@ -448,7 +449,7 @@ def update_contact(*, actor: User, contact_id: int, **values: Any) -> Contact:
             code="primary",
             path=("primary",),
         )
-    _lock(customer)
+    _lock(customer, actor)
     _apply(contact, clean)
     contact.updated_by_id = actor.id
     if clean.get("primary"):
@@ -467,7 +468,7 @@ def delete_contact(*, actor: User, contact_id: int) -> Customer:
     """Delete a contact (its phones, emails, relations and photo go with it); when it was the
     primary, the oldest remaining contact becomes primary. Returns its customer."""
     contact, customer = editable_contact(actor, contact_id)
-    _lock(customer)
+    _lock(customer, actor)
     was_primary = contact.is_primary
     for relation in db.session.scalars(
         select(ContactRelation).where(
