@@ -36,8 +36,10 @@ class Operation:
     errors: dict[int, str] = field(default_factory=dict)
     many: bool = False
     query: type[BaseModel] | None = None
-    #: Media type of a non-JSON success body (the handler returns a ``Response``), e.g. text/vcard.
-    produces: str | None = None
+    #: multipart/form-data file fields: name → description (all required).
+    files: dict[str, str] | None = None
+    #: The endpoint answers a file of this media type (the function returns a Response).
+    raw: str | None = None
 
 
 class ApiRegistry:
@@ -63,17 +65,30 @@ class ApiRegistry:
         many: bool = False,
         decorators: list[Callable] | None = None,
         query: type[BaseModel] | None = None,
-        produces: str | None = None,
+        files: dict[str, str] | None = None,
+        raw: str | None = None,
     ) -> Callable:
-        """Register ``fn(body?, query?, **path) -> model | list | (model, status)`` at ``rule``.
+        """Register ``fn(body?, query?, files?, **path) -> model | list | (model, status)`` at
+        ``rule``.
 
-        ``query`` validates the query string (documented as query parameters). With
-        ``produces`` (a media type) the handler returns the finished ``Response`` itself.
+        ``query`` validates the query string (documented as query parameters). ``files`` makes
+        the request multipart/form-data: ``fn`` gets ``{name: FileStorage}`` (a missing file is
+        422). ``raw`` documents a file answer of that media type; ``fn`` returns the Response.
         """
         op = Operation(
-            rule, method, summary, body, response, status, auth, errors or {}, many, query
+            rule,
+            method,
+            summary,
+            body,
+            response,
+            status,
+            auth,
+            errors or {},
+            many,
+            query,
+            files,
+            raw,
         )
-        op.produces = produces
         self.operations.append(op)
 
         def decorator(fn: Callable) -> Callable:
@@ -101,8 +116,17 @@ class ApiRegistry:
                         first = exc.errors()[0]
                         where = ".".join(str(p) for p in first["loc"]) or "query"
                         raise ValidationFailed(f"{where}: {first['msg']}", code="invalid") from exc
+                if op.files is not None:
+                    uploads = {name: request.files.get(name) for name in op.files}
+                    for name, upload in uploads.items():
+                        if upload is None:
+                            raise ValidationFailed(
+                                f"{name}: a file is required (multipart/form-data)",
+                                code="invalid",
+                            )
+                    args.append(uploads)
                 result = fn(*args, **path)
-                if op.produces is not None:
+                if op.raw is not None:
                     return result
                 code = op.status
                 if isinstance(result, tuple):
@@ -169,14 +193,34 @@ class ApiRegistry:
                     "required": True,
                     "content": {"application/json": {"schema": ref(op.body)}},
                 }
+            if op.files is not None:
+                item["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": sorted(op.files),
+                                "properties": {
+                                    name: {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "description": description,
+                                    }
+                                    for name, description in op.files.items()
+                                },
+                            }
+                        }
+                    },
+                }
             ok: dict[str, Any] = {"description": "OK"}
+            if op.raw is not None:
+                ok["content"] = {op.raw: {"schema": {"type": "string", "format": "binary"}}}
             if op.response is not None:
                 schema: dict[str, Any] = ref(op.response)
                 if op.many:
                     schema = {"type": "array", "items": schema}
                 ok["content"] = {"application/json": {"schema": schema}}
-            elif op.produces is not None:
-                ok["content"] = {op.produces: {"schema": {"type": "string"}}}
             responses: dict[str, Any] = {str(op.status): ok}
             errors = {422: "Invalid request", **op.errors}
             if op.auth:

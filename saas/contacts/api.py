@@ -288,7 +288,7 @@ def delete_contact(contact_id: int) -> None:
     "/contacts/<int:contact_id>.vcf",
     "GET",
     summary="A contact as a vCard 3.0 file (UTF-8, attachment)",
-    produces="text/vcard",
+    raw="text/vcard",
     errors={404: "No such contact (or its customer is not yours to see)"},
 )
 def contact_vcard(contact_id: int) -> Response:
