@@ -29,7 +29,7 @@ def _customer(app, company, name):
 
 
 @pytest.mark.parametrize("language", ["en", "fa"])
-def test_add_a_contact_in_place(app, new_page, screenshot, language):
+def test_add_a_contact_in_place(app, new_page, screenshot, console, language):
     from playwright.sync_api import expect
 
     company = make_company(app, plan="team")
@@ -37,18 +37,20 @@ def test_add_a_contact_in_place(app, new_page, screenshot, language):
         db.session.get(User, company.owner.id).language = language
         db.session.commit()
     customer_id = _customer(app, company, "شرکت آریا" if language == "fa" else "Aria Trading")
-    page = new_page("fa-IR" if language == "fa" else "en-US")
+    page = new_page()
     page.goto("/login")
-    page.locator("input[name=email]").fill(company.owner.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url("**/dashboard")
+    page.get_by_label("Email").fill(company.owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard")  # from here on in the owner's language
     page.goto(f"/customers/{customer_id}/contacts")
     page.evaluate("window.__sameDocument = true")
 
     page.locator("#contacts a.button-primary").click()
     form = page.locator("#contact-new")
     expect(form).to_be_visible()
+    # the bad phone is answered 422 (the form with the error on its field): expected
+    console.allow(r"status of 422|Response Status Error Code 422")
     form.locator("input[name=name]").fill("محمدرضا شجریان")
     form.locator("input[name='phones-0-number']").fill("0912 123")
     form.locator("button[type=submit]").click()
