@@ -7,6 +7,7 @@ from saas.billing.models import PlanChange
 from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
+from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -27,6 +28,9 @@ __all__ = [
     "MailMessage",
     "Plan",
     "PlanChange",
+    "PoolEvent",
+    "PoolSettings",
+    "PoolWarning",
     "Role",
     "Tenant",
     "TenantScoped",

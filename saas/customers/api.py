@@ -128,7 +128,7 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
     body=CustomerCreate,
     response=CustomerDetail,
     status=201,
-    errors={403: "Forbidden"},
+    errors={403: "Forbidden", 409: "The owner owns the most customers allowed (owning_limit)"},
 )
 def create_customer(body: CustomerCreate) -> CustomerDetail:
     fields = body.model_dump(exclude={"owner_id", "contacts"})
@@ -160,7 +160,8 @@ def get_customer(customer_id: int) -> CustomerDetail:
     errors={
         403: "Forbidden",
         404: "No such customer",
-        409: "Not in the pool any more: the message names who holds it",
+        409: "Not in the pool any more: the message names who holds it (already_claimed, "
+        "already_yours); or a pool limit refuses it: cooldown, claim_limit, owning_limit",
     },
 )
 def claim_customer(customer_id: int) -> Customer:
@@ -192,7 +193,7 @@ def return_customer(body: ReturnRequest, customer_id: int) -> Customer:
     errors={
         403: "Forbidden",
         404: "No such customer (or not yours to see)",
-        409: "Changed meanwhile",
+        409: "Changed meanwhile, or the user owns the most customers allowed (owning_limit)",
     },
 )
 def assign_customer(body: AssignRequest, customer_id: int) -> Customer:
