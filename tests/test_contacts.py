@@ -891,3 +891,35 @@ def test_new_customer_form_saves_its_primary_contact_all_or_nothing(app, client,
     )
     counts = _as(app, p["ann"], lambda a: len(db.session.scalars(select(Contact.id)).all()))
     assert counts == 1
+
+
+# --- anti-poaching: a pool customer's phones and emails stay masked until revealed ------------
+
+
+def test_masked_pool_contacts_hide_phones_and_emails_until_revealed(app, client, team):
+    from saas.customers import pool
+
+    _, p = team
+    _as(app, p["owner"], lambda a: pool.update_settings(actor=a, mask_pool_contacts=True))
+    cid = _customer(app, p["owner"], name="Pooled", owner_id=None)
+    contact_id = _contact(
+        app, p["owner"], cid, phones=[{"number": "138 0013 8000"}], emails=["wf@example.cn"]
+    )
+    ann = _bearer(app, p["ann"])
+    body = _api(client, ann, "GET", f"/api/v1/contacts/{contact_id}").json
+    assert body["masked"] and "8000" not in body["phones"][0]["e164"]
+    assert (
+        body["phones"][0]["e164"].endswith("00") and body["emails"][0]["email"] == "w•••@example.cn"
+    )
+    vcf = _api(client, ann, "GET", f"/api/v1/contacts/{contact_id}.vcf").get_data(as_text=True)
+    assert "TEL" not in vcf and "EMAIL" not in vcf and "Li Wei" in vcf
+    listed = _api(client, ann, "GET", f"/api/v1/customers/{cid}").json["contacts"]
+    assert listed[0]["masked"]
+    login(client, p["ann"].email)
+    html = client.get(f"/customers/{cid}/contacts").get_data(as_text=True)
+    assert "tel:" not in html and "mailto:" not in html and "Reveal" in html
+    assert _api(client, ann, "POST", f"/api/v1/customers/{cid}/reveal").status_code == 200
+    body = _api(client, ann, "GET", f"/api/v1/contacts/{contact_id}").json
+    assert not body["masked"] and body["phones"][0]["e164"] == "+8613800138000"
+    html = client.get(f"/customers/{cid}/contacts").get_data(as_text=True)
+    assert 'href="tel:+8613800138000"' in html

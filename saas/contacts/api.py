@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from saas.api import api
 from saas.contacts import service
 from saas.contacts.models import Contact
-from saas.contacts.normalize import format_phone
+from saas.contacts.normalize import format_phone, mask_email, mask_phone
 from saas.contacts.views import vcard_response
+from saas.customers.models import Customer
 from saas.errors import ValidationFailed
+from saas.extensions import db
 
 PhoneKind = Literal["mobile", "work", "home", "fax"]
 EmailKind = Literal["work", "home", "other"]
@@ -152,31 +154,47 @@ class ContactOut(BaseModel):
     interests: str | None
     notes: str | None
     has_photo: bool
+    masked: bool = Field(
+        description="Phones and emails hidden (a pool customer not revealed: POST …/reveal)"
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, contact: Contact, country: str | None = None) -> ContactOut:
-        if country is None:
-            country = current_user.tenant.default_country
+    def of(cls, contact: Contact, masked: bool | None = None) -> ContactOut:
+        country = current_user.tenant.default_country
+        if masked is None:
+            customer = db.session.get(Customer, contact.customer_id)
+            masked = customer is not None and service.masked(current_user, customer)
+        phones = [
+            PhoneOut(number=p.raw, e164=p.e164, type=p.type, display=format_phone(p.e164, country))
+            if not masked
+            else PhoneOut(
+                number=mask_phone(p.e164),
+                e164=mask_phone(p.e164),
+                type=p.type,
+                display=mask_phone(p.e164),
+            )
+            for p in contact.phones
+        ]
+        emails = [
+            EmailOut(email=mask_email(e.email) if masked else e.email, type=e.type)
+            for e in contact.emails
+        ]
         return cls(
             id=contact.id,
             customer_id=contact.customer_id,
             name=contact.name,
             position=contact.position,
             is_primary=contact.is_primary,
-            phones=[
-                PhoneOut(
-                    number=p.raw, e164=p.e164, type=p.type, display=format_phone(p.e164, country)
-                )
-                for p in contact.phones
-            ],
-            emails=[EmailOut(email=e.email, type=e.type) for e in contact.emails],
+            phones=phones,
+            emails=emails,
             accounts=[AccountOut(kind=k, handle=h) for k, _label, h in contact.account_items],
             birthday=contact.birthday,
             interests=contact.interests,
             notes=contact.notes,
             has_photo=contact.photo_key is not None,
+            masked=masked,
             created_at=contact.created_at,
             updated_at=contact.updated_at,
         )
@@ -211,7 +229,10 @@ def _call(fn: Callable[..., T], **kwargs: Any) -> T:
     errors={404: "No such customer (or not yours to see)"},
 )
 def list_contacts(customer_id: int) -> list[ContactOut]:
-    return [ContactOut.of(c) for c in service.list_contacts(current_user, customer_id)]
+    contacts = service.list_contacts(current_user, customer_id)
+    customer = db.session.get(Customer, customer_id)
+    masked = customer is not None and service.masked(current_user, customer)
+    return [ContactOut.of(c, masked) for c in contacts]
 
 
 @api.route(
@@ -292,4 +313,4 @@ def delete_contact(contact_id: int) -> None:
     errors={404: "No such contact (or its customer is not yours to see)"},
 )
 def contact_vcard(contact_id: int) -> Response:
-    return vcard_response(service.get_contact(current_user, contact_id))
+    return vcard_response(service.get_contact(current_user, contact_id), current_user)

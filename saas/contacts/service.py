@@ -133,6 +133,14 @@ def may_edit_customer(actor: User, customer: Customer) -> bool:
     return customers.may_edit(actor, customer)
 
 
+def masked(actor: User, customer: Customer) -> bool:
+    """Whether the phones and emails of ``customer``'s contacts are hidden from ``actor`` (the
+    pool's anti-poaching setting, until the actor reveals the customer: ``customers.pool``)."""
+    from saas.customers import pool
+
+    return pool.masked(actor, customer)
+
+
 def list_contacts(actor: User, customer_id: int) -> list[Contact]:
     """The contacts of a customer ``actor`` may see: the primary first, then oldest first."""
     customer = customers.get_customer(actor, customer_id)

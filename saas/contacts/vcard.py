@@ -44,9 +44,14 @@ MESSENGERS = frozenset({"wechat", "whatsapp", "telegram", "qq", "viber", "skype"
 
 
 def to_vcard(
-    contact: Contact, *, organization: str | None = None, photo: bytes | None = None
+    contact: Contact,
+    *,
+    organization: str | None = None,
+    photo: bytes | None = None,
+    reachable: bool = True,
 ) -> str:
-    """The contact as one vCard 3.0 (CRLF line ends, folded as the RFC says)."""
+    """The contact as one vCard 3.0 (CRLF line ends, folded as the RFC says); without phones
+    and emails when not ``reachable`` (a masked pool customer)."""
     card = vobject.vCard()
     card.add("fn").value = contact.name
     card.add("n").value = vobject.vcard.Name(given=contact.name)
@@ -54,11 +59,11 @@ def to_vcard(
         card.add("title").value = contact.position
     if organization:
         card.add("org").value = [organization]
-    for phone in contact.phones:
+    for phone in contact.phones if reachable else ():
         tel = card.add("tel")
         tel.value = phone.e164
         tel.type_param = TEL_TYPES.get(phone.type, "VOICE")
-    for email in contact.emails:
+    for email in contact.emails if reachable else ():
         line = card.add("email")
         line.value = email.email
         line.type_paramlist = [

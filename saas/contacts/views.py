@@ -22,7 +22,7 @@ from saas.auth.models import User
 from saas.contacts import bp, service
 from saas.contacts.forms import ContactForm, PhotoForm, PrimaryContactForm, RelationForm
 from saas.contacts.models import RELATION_SUGGESTIONS, Contact
-from saas.contacts.normalize import format_phone, tel_uri
+from saas.contacts.normalize import format_phone, mask_email, mask_phone, tel_uri
 from saas.contacts.vcard import to_vcard
 from saas.customers import service as customers
 from saas.customers.card import CardTab, register_tab
@@ -44,6 +44,7 @@ def tab_context(actor: User, customer: Customer) -> dict[str, Any]:
         "may_edit": customers.may_edit(actor, customer),
         "relations": {c.id: service.relations_of(actor, c) for c in contacts},
         "suggestions": [str(s) for s in RELATION_SUGGESTIONS],
+        "masked": service.masked(actor, customer),
     }
 
 
@@ -68,6 +69,16 @@ def phone_filter(e164: str) -> str:
 @bp.app_template_filter("tel")
 def tel_filter(e164: str) -> str:
     return tel_uri(e164)
+
+
+@bp.app_template_filter("mask_phone")
+def mask_phone_filter(e164: str) -> str:
+    return mask_phone(e164)
+
+
+@bp.app_template_filter("mask_email")
+def mask_email_filter(email: str) -> str:
+    return mask_email(email)
 
 
 def _tab_url(customer_id: int) -> str:
@@ -237,11 +248,18 @@ def primary(contact_id: int) -> Any:
 # --- vCard, photo -----------------------------------------------------------------------------
 
 
-def vcard_response(contact: Contact) -> Response:
-    """``<name>.vcf`` as an attachment (text/vcard; the name RFC 5987-encoded when not ASCII)."""
+def vcard_response(contact: Contact, actor: User) -> Response:
+    """``<name>.vcf`` as an attachment (text/vcard; the name RFC 5987-encoded when not ASCII);
+    without phones and emails while they are masked from ``actor``."""
     customer = db.session.get(Customer, contact.customer_id)
     photo = get_storage().get(contact.tenant_id, contact.photo_key) if contact.photo_key else None
-    text = to_vcard(contact, organization=customer.name if customer else None, photo=photo)
+    hidden = customer is not None and service.masked(actor, customer)
+    text = to_vcard(
+        contact,
+        organization=customer.name if customer else None,
+        photo=photo,
+        reachable=not hidden,
+    )
     safe = "".join(ch for ch in contact.name if ch.isprintable() and ch not in '/\\"') or "contact"
     resp = send_file(
         io.BytesIO(text.encode("utf-8")),
@@ -257,7 +275,7 @@ def vcard_response(contact: Contact) -> Response:
 @bp.get("/contacts/<int:contact_id>.vcf")
 @login_required
 def vcard(contact_id: int) -> Any:
-    return vcard_response(service.get_contact(current_user, contact_id))
+    return vcard_response(service.get_contact(current_user, contact_id), current_user)
 
 
 @bp.get("/contacts/<int:contact_id>/photo.png")

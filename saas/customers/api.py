@@ -46,9 +46,10 @@ class CustomerDetail(CustomerOut):
 
     @classmethod
     def of(cls, customer: Customer) -> CustomerDetail:
+        masked = contacts_service.masked(current_user, customer)
         return cls(
             **CustomerOut.model_validate(customer).model_dump(),
-            contacts=[ContactOut.of(c) for c in contacts_service.contacts_of(customer)],
+            contacts=[ContactOut.of(c, masked) for c in contacts_service.contacts_of(customer)],
         )
 
 
