@@ -127,6 +127,7 @@ READ_ONLY = {
     "count_contacts",
     "photo",
     "relations_of",
+    "masked",
     # notes: reads and checks
     "clean_text",
     "list_notes",
