@@ -82,6 +82,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.contacts.api
     import saas.contacts.views
     import saas.customers.api
+    import saas.customers.duplicates_api
+    import saas.customers.duplicates_views
     import saas.customers.notes_api
     import saas.customers.notes_views
     import saas.customers.pool_api

@@ -436,6 +436,10 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/contacts/{contact_del}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
                     probe="contact_del"),
     },
+    # The duplicate check: customers.create or customers.edit (the viewer has neither).
+    "customers.duplicate_panel": {
+        "GET": row("/customers/duplicates?name=Acme", LOGIN, 200, 200, 200, 200, NOPE, 200),
+    },
     # Pool rules (settings.manage; B's owner sets B's own rules) and revealing a masked pool
     # customer (anyone who sees it; nothing is recorded while nothing is masked).
     "settings.pool_rules": {
@@ -530,6 +534,9 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.delete_contact": {
         "DELETE": row("/api/v1/contacts/{contact}", 401, 204, 204, GONE, GONE, NOPE, GONE,
                       probe="contact"),
+    },
+    "api.find_duplicates": {
+        "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
     },
     "api.get_pool_rules": {
         "GET": row("/api/v1/pool-rules", 401, 200, 200, NOPE, NOPE, NOPE, 200),

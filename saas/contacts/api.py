@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from saas.api import api
 from saas.contacts import service
 from saas.contacts.models import Contact
-from saas.contacts.normalize import format_phone, mask_email, mask_phone
+from saas.contacts.normalize import format_phone
 from saas.contacts.views import vcard_response
 from saas.customers.models import Customer
+from saas.customers.pool import mask_email, mask_phone
 from saas.errors import ValidationFailed
 from saas.extensions import db
 

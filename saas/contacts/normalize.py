@@ -97,19 +97,3 @@ def check_email(raw: str | None) -> str:
 def email_key(email: str) -> str:
     """What two spellings of one address share: NFKC, case-folded."""
     return unicodedata.normalize("NFKC", email.strip()).casefold()
-
-
-def mask_phone(e164: str) -> str:
-    """A phone with all but its country code and last two digits hidden (``+86•••••••••00``)."""
-    try:
-        code = str(phonenumbers.parse(e164, None).country_code)
-    except phonenumbers.NumberParseException:
-        code = ""
-    rest = e164[1 + len(code) :]
-    return f"+{code}{'•' * max(len(rest) - 2, 0)}{rest[-2:]}"
-
-
-def mask_email(email: str) -> str:
-    """An email with its local part hidden but the first letter (``w•••@example.cn``)."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"

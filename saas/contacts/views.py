@@ -22,7 +22,7 @@ from saas.auth.models import User
 from saas.contacts import bp, service
 from saas.contacts.forms import ContactForm, PhotoForm, PrimaryContactForm, RelationForm
 from saas.contacts.models import RELATION_SUGGESTIONS, Contact
-from saas.contacts.normalize import format_phone, mask_email, mask_phone, tel_uri
+from saas.contacts.normalize import format_phone, tel_uri
 from saas.contacts.vcard import to_vcard
 from saas.customers import service as customers
 from saas.customers.card import CardTab, register_tab
@@ -69,16 +69,6 @@ def phone_filter(e164: str) -> str:
 @bp.app_template_filter("tel")
 def tel_filter(e164: str) -> str:
     return tel_uri(e164)
-
-
-@bp.app_template_filter("mask_phone")
-def mask_phone_filter(e164: str) -> str:
-    return mask_phone(e164)
-
-
-@bp.app_template_filter("mask_email")
-def mask_email_filter(email: str) -> str:
-    return mask_email(email)
 
 
 def _tab_url(customer_id: int) -> str:

@@ -191,6 +191,9 @@ def create_customer(
         owner_id = _active_user(owner_id, "owner_id").id
     if owner_id is not None:
         pool.check_owning(actor if owner_id == actor.id else db.session.get(User, owner_id))
+    from saas.customers.duplicates import enforce
+
+    enforce(actor, name=clean)
     customer = Customer(
         number=next_number(),
         name=clean,

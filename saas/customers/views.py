@@ -88,7 +88,7 @@ def new() -> Any:
         success=created,
         template="customers/new.html",
         fragment="customers/_form.html",
-        fields={"required": "name", "too_long": "name"},
+        fields={"required": "name", "too_long": "name", "duplicate": "name"},
     )
 
 

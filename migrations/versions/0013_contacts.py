@@ -1,7 +1,7 @@
 """contacts: people of a customer, their typed phones (E.164) and emails, relationships
 
-Revision ID: 0012_contacts
-Revises: 0011_pool_rules
+Revision ID: 0013_contacts
+Revises: 0012_duplicates
 Create Date: 2026-11-29 20:39:32
 
 ``contact_phones.e164`` and ``contact_emails.email_key`` are the duplicate check's match keys,
@@ -17,8 +17,8 @@ from saas.tenancy import rls
 TABLES = ("contacts", "contact_emails", "contact_phones", "contact_relations")
 
 
-revision = "0012_contacts"
-down_revision = "0011_pool_rules"
+revision = "0013_contacts"
+down_revision = "0012_duplicates"
 branch_labels = None
 depends_on = None
 
