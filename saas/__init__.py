@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     redis_conn.init_app(app)
 
-    from saas import web
+    from saas import navigation, web
     from saas.extensions import (
         babel,
         compress,
@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database.install(app, db.engine)
 
     web.init_app(app)
+    navigation.init_app(app)
 
     from saas import access_log
 

@@ -436,6 +436,14 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/contacts/{contact_del}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
                     probe="contact_del"),
     },
+    # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
+    # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
+    # "claim" is not among its actions (422).
+    "customers.batch_action": {
+        "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
+            "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
+            "to": "pool"}),
+    },
     # The duplicate check: customers.create or customers.edit (the viewer has neither).
     "customers.duplicate_panel": {
         "GET": row("/customers/duplicates?name=Acme", LOGIN, 200, 200, 200, 200, NOPE, 200),
@@ -534,6 +542,10 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.delete_contact": {
         "DELETE": row("/api/v1/contacts/{contact}", 401, 204, 204, GONE, GONE, NOPE, GONE,
                       probe="contact"),
+    },
+    "api.batch_customers": {
+        "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
+                    json={"action": "claim", "ids": ["{pool_batch}"]}),
     },
     "api.find_duplicates": {
         "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
@@ -762,6 +774,7 @@ def build_world(app) -> World:
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
             "cust_assign": customer("Acme client to assign"),
+            "pool_batch": customer("Acme pool batch", None),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

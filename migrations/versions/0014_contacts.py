@@ -1,7 +1,7 @@
 """contacts: people of a customer, their typed phones (E.164) and emails, relationships
 
-Revision ID: 0013_contacts
-Revises: 0012_duplicates
+Revision ID: 0014_contacts
+Revises: 0013_customer_name_prefix
 Create Date: 2026-11-29 20:39:32
 
 ``contact_phones.e164`` and ``contact_emails.email_key`` are the duplicate check's match keys,
@@ -17,8 +17,8 @@ from saas.tenancy import rls
 TABLES = ("contacts", "contact_emails", "contact_phones", "contact_relations")
 
 
-revision = "0013_contacts"
-down_revision = "0012_duplicates"
+revision = "0014_contacts"
+down_revision = "0013_customer_name_prefix"
 branch_labels = None
 depends_on = None
 
