@@ -40,6 +40,7 @@ from saas.access import PERMISSIONS
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import lists as customer_lists
 from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.mail.models import MailMessage
@@ -71,6 +72,7 @@ class Redirect:
 
 LOGIN = Redirect("/login")
 DASH = Redirect("/dashboard")
+LISTS = Redirect("/settings/lists/level")
 Expect = int | Redirect
 
 
@@ -112,6 +114,11 @@ def _billing(c: Ctx) -> dict[str, str]:
     # The owner "changes" to the current plan (a no-op: seats stay as they are); everybody
     # else tries a real downgrade, which must not happen.
     return {"plan": "business" if c.actor == "owner" else "free"}
+
+
+def _entry_rename(c: Ctx) -> dict[str, Any]:
+    entry = c.ids["list_entry"]
+    return {f"e{entry}-name": f"Renamed by {c.actor}", f"e{entry}-colour": "green"}
 
 
 def _logo(c: Ctx) -> dict[str, Any]:
@@ -339,6 +346,31 @@ MATRIX: dict[str, dict[str, Case]] = {
     "settings.delete_logo": {
         "POST": row("/settings/company/logo/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303),
     },
+    # Settings → Lists: settings.manage; another tenant's entry id is simply not found.
+    "settings.lists_index": {
+        "GET": row("/settings/lists", LOGIN, LISTS, LISTS, NOPE, NOPE, NOPE, LISTS),
+    },
+    "settings.lists_page": {
+        "GET": row("/settings/lists/level", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+        "GET unknown list": row("/settings/lists/planets", LOGIN, 404, 404, NOPE, NOPE, NOPE,
+                                404),
+    },
+    "settings.add_list_entry": {
+        "POST": row("/settings/lists/tag", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "new-name": "Tag of {actor}", "new-colour": "blue"}),
+    },
+    "settings.update_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, data=_entry_rename, probe="list_entry"),
+    },
+    "settings.move_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}/move", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"direction": "down"}, probe="list_entry"),
+    },
+    "settings.archive_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}/archive", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"archived": "1"}, probe="list_entry"),
+    },
     "billing.index": {"GET": row("/billing", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200)},
     "billing.preview_plan": {
         "GET": row("/billing/plan/team", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200),
@@ -546,6 +578,7 @@ def build_world(app) -> World:
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
             "cust_assign": customer("Acme client to assign"),
+            "list_entry": customer_lists.entries("source")[0].id,
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

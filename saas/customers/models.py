@@ -10,6 +10,7 @@ from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.auth.models import User
+from saas.customers.attributes import ListEntry
 from saas.extensions import db
 from saas.tenancy.models import TenantScoped, tenant_args, tenant_fk
 from saas.utils import utcnow
@@ -49,6 +50,10 @@ class Customer(TenantScoped, db.Model):
         tenant_fk("owner_id", "users"),
         tenant_fk("created_by_id", "users"),
         tenant_fk("updated_by_id", "users"),
+        tenant_fk("level_id", "customer_list_entries"),
+        tenant_fk("industry_id", "customer_list_entries"),
+        tenant_fk("source_id", "customer_list_entries"),
+        tenant_fk("stage_id", "customer_list_entries"),
         # "Mine" / a rep's customers / the pool (owner_id IS NULL), newest first
         Index("ix_customers_tenant_owner_id", "tenant_id", "owner_id", "id"),
         # the duplicate check: one indexed equality lookup
@@ -63,7 +68,13 @@ class Customer(TenantScoped, db.Model):
     #: ``normalize.name_key(name)``: what the duplicate check compares.
     name_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16), default=CustomerKind.COMPANY)
+    #: The category of ``stage_id``'s entry (potential/active/ended): what pool rules read.
     stage: Mapped[str] = mapped_column(String(16), default=CustomerStage.POTENTIAL)
+    #: Entries of the tenant's lists (``customers.lists``); tags are ``customer_tags`` rows.
+    level_id: Mapped[int | None]
+    industry_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    stage_id: Mapped[int | None]
     #: ISO 3166 alpha-2.
     country: Mapped[str | None] = mapped_column(String(2))
     city: Mapped[str | None] = mapped_column(String(200))
@@ -87,6 +98,19 @@ class Customer(TenantScoped, db.Model):
 
     owner: Mapped[User | None] = relationship(
         primaryjoin="foreign(Customer.owner_id) == User.id", viewonly=True
+    )
+
+    level: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.level_id) == ListEntry.id", viewonly=True
+    )
+    industry: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.industry_id) == ListEntry.id", viewonly=True
+    )
+    source: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.source_id) == ListEntry.id", viewonly=True
+    )
+    stage_entry: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.stage_id) == ListEntry.id", viewonly=True
     )
 
     @property

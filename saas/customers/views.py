@@ -12,9 +12,8 @@ from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import permission_required
-from saas.customers import bp, service
-from saas.customers.forms import CustomerForm
-from saas.customers.models import KIND_LABELS, STAGE_LABELS, Customer
+from saas.customers import attribute_forms, bp, service
+from saas.customers.models import KIND_LABELS, Customer
 from saas.formatting import number as format_number
 from saas.forms import options, submit
 from saas.settings.service import countries
@@ -50,9 +49,8 @@ def index() -> Any:
 @login_required
 @permission_required("customers.create")
 def new() -> Any:
-    form = CustomerForm()
+    form = attribute_forms.customer_form()
     form.kind.choices = options((k.value, label) for k, label in KIND_LABELS.items())
-    form.stage.choices = options((k.value, label) for k, label in STAGE_LABELS.items())
     form.country.choices = options([("", "—"), *countries(str(get_locale()))])
     if not form.is_submitted():
         form.country.data = current_user.tenant.default_country or ""
@@ -70,18 +68,18 @@ def new() -> Any:
             actor=current_user,
             name=form.name.data,
             kind=form.kind.data,
-            stage=form.stage.data,
             country=form.country.data or None,
             city=form.city.data,
             address=form.address.data,
             website=form.website.data,
             comments=form.comments.data,
             owner_id=None if form.to_pool.data else service.ME,
+            **attribute_forms.values(form),
         ),
         success=created,
         template="customers/new.html",
         fragment="customers/_form.html",
-        fields={"required": "name", "too_long": "name"},
+        fields={"required": "name", "too_long": "name", "tag": "tags"},
     )
 
 
