@@ -1,4 +1,6 @@
-"""Flask commands: ``serve`` (the whole product), ``worker``, ``scheduler``, ``create-tenant``."""
+"""Flask commands: ``serve`` (the whole product), ``worker``, ``scheduler``, ``create-tenant``,
+``set-password``, ``demo`` (saas/demo).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(create_tenant)
     app.cli.add_command(set_password)
+
+    from saas.demo import demo
+
+    app.cli.add_command(demo)
 
 
 @click.command()

@@ -15,6 +15,7 @@ every page:
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -76,6 +77,11 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(get_timezone())
 
 
+def user_calendar() -> str:
+    """The calendar the current user reads and types dates in: ``gregorian`` or ``jalali``."""
+    return _calendar()
+
+
 def _calendar() -> str:
     if has_request_context() and current_user and current_user.is_authenticated:
         return getattr(current_user, "calendar", "gregorian") or "gregorian"
@@ -112,6 +118,39 @@ def user_date(value: date | datetime | str | None, with_time: bool = False) -> s
     else:
         text = format_date(value, "medium", locale=formatting_locale())
     return native_digits(text)
+
+
+#: Persian (U+06F0…) and Arabic-Indic (U+0660…) digits to Latin ones.
+LATIN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_DATE_PARTS = re.compile(
+    r"^\s*(\d{1,4})\s*[-/.\u066b\u060c\s]\s*(\d{1,2})\s*[-/.\u066b\u060c\s]\s*(\d{1,2})\s*$"
+)
+
+
+def parse_user_date(text: str, calendar: str | None = None) -> date:
+    """A date typed in ``calendar`` (default: the user's) as the Gregorian ``date`` it names.
+
+    Takes year/month/day with ``/``, ``-`` or ``.`` between (``1403/05/12``, ``2024-08-02``),
+    in Latin, Persian or Arabic-Indic digits. ``ValueError`` for anything else
+    or for a day the calendar has not (1403/12/31 is not a day; 1403/12/30 is).
+    """
+    match = _DATE_PARTS.match((text or "").translate(LATIN_DIGITS))
+    if not match:
+        raise ValueError(text)
+    year, month, day = (int(part) for part in match.groups())
+    if year < 100:
+        raise ValueError(text)
+    if (calendar or _calendar()) == "jalali":
+        return jdatetime.date(year, month, day).togregorian()
+    return date(year, month, day)
+
+
+def calendar_date(value: date, calendar: str | None = None) -> str:
+    """``value`` the way a date field shows it for typing: ``1403/05/12`` (Jalali, in the
+    user's digits) or ISO ``2024-08-02`` (what ``<input type=date>`` takes)."""
+    if (calendar or _calendar()) == "jalali":
+        return native_digits(jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d"))
+    return value.isoformat()
 
 
 def user_datetime(value: date | datetime | str | None) -> str:

@@ -22,14 +22,19 @@ that URL).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from flask import Response
-from wtforms import Form
+from flask_babel import gettext as _
+from markupsafe import Markup
+from wtforms import Field, Form
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import html_params
 
 from saas import htmx
 from saas.errors import ServiceError
+from saas.formatting import calendar_date, parse_user_date, user_calendar
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
@@ -107,3 +112,75 @@ def zone_choices(
         for region, zones in timezone_groups(locale)
     }
     return {region: choices for region, choices in groups.items() if choices}
+
+
+#: The day every format hint shows (Jalali 1403/05/12): a day ≤ 12 would not tell month from day.
+EXAMPLE_DAY = date(2024, 8, 2)
+
+
+class CalendarDateInput:
+    """``<input type=date>`` for Gregorian users (the browser's own picker); a text input with
+    numeric keyboard and a placeholder for Jalali users, who type year/month/day."""
+
+    def __call__(self, field: CalendarDateField, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if field.calendar_name() == "jalali":
+            kwargs.update(type="text", inputmode="numeric", autocomplete="off", dir="ltr")
+            kwargs.setdefault("placeholder", calendar_date(EXAMPLE_DAY, "jalali"))
+            kwargs.setdefault("maxlength", 16)
+        else:
+            kwargs["type"] = "date"
+        if "required" not in kwargs and field.flags.required:
+            kwargs["required"] = True
+        params = html_params(name=field.name, value=field._value(), **kwargs)
+        return Markup(f"<input {params}>")  # noqa: S704 -- html_params escapes every value
+
+
+class CalendarDateField(Field):
+    """A date typed and shown in the user's calendar; ``data`` is always a Gregorian ``date``.
+
+    A user who chose the Jalali calendar types ``1403/05/12`` (also in Persian or
+    Arabic-Indic digits, ``/``, ``-`` or ``.`` between) and 2 August 2024 is stored; the field
+    shows it back as 1403/05/12 (in Persian digits for Persian readers). Gregorian users get a
+    native ``<input type=date>`` (ISO ``2024-08-02``; ``2024/08/02`` typed by hand is taken
+    too). A day that does not exist is refused with a message giving the format.
+    ``format_hint`` is shown under the input by the ``field`` macro. ``calendar`` fixes the
+    calendar (tests, settings of the company); ``None`` follows the signed-in user.
+    """
+
+    widget = CalendarDateInput()
+
+    def __init__(
+        self, label: Any = None, validators: Any = None, calendar: str | None = None, **kw: Any
+    ):
+        super().__init__(label, validators, **kw)
+        self.calendar = calendar
+
+    def calendar_name(self) -> str:
+        return self.calendar or user_calendar()
+
+    @property
+    def format_hint(self) -> str | None:
+        if self.calendar_name() != "jalali":
+            return None
+        example = calendar_date(EXAMPLE_DAY, "jalali")
+        return _("Year/month/day in the Persian calendar, e.g. %(example)s", example=example)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return calendar_date(self.data, self.calendar_name()) if self.data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = parse_user_date(text, self.calendar_name())
+        except (ValueError, OverflowError):
+            self.data = None
+            example = calendar_date(EXAMPLE_DAY, self.calendar_name())
+            raise ValueError(
+                _("Not a date. Type year/month/day, e.g. %(example)s.", example=example)
+            ) from None
