@@ -641,10 +641,10 @@ def form_fields() -> dict[str, Any]:
 
 
 def _date_field(label: str, kw: dict[str, Any]) -> Any:
-    """A plain date input (the calendar-aware field of ``saas.forms`` replaces it when it lands)."""
-    from wtforms import StringField
+    """A date typed in the user's calendar (Jalali or Gregorian), stored Gregorian."""
+    from saas.forms import CalendarDateField
 
-    return StringField(label, render_kw={"type": "date", "dir": "ltr"}, **kw)
+    return CalendarDateField(label, **kw)
 
 
 def form_values(form: Any) -> dict[str, Any]:
@@ -674,7 +674,7 @@ def fill(form: Any, customer: Customer) -> None:
         if field.type == FieldType.YES_NO:
             input_.data = "yes" if value else "no"
         elif field.type == FieldType.DATE:
-            input_.data = value.isoformat()
+            input_.data = value
         elif field.type == FieldType.MULTI_CHOICE:
             input_.data = list(value)
         else:
