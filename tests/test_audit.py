@@ -142,6 +142,10 @@ READ_ONLY = {
     "form_fields",
     "form_values",
     "fill",
+    "may_edit",
+    "get_editable",
+    # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
+    "touch",
 }
 
 

@@ -123,4 +123,6 @@ class Customer(TenantScoped, db.Model):
 
     @property
     def stage_label(self) -> str:
+        if self.stage_entry is not None:  # the tenant's name for it
+            return self.stage_entry.name
         return str(STAGE_LABELS.get(self.stage, self.stage))  # type: ignore[call-overload]
