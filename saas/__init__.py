@@ -78,6 +78,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.views
     import saas.billing.views
     import saas.customers.api
+    import saas.customers.attributes_api
+    import saas.customers.fields_views
     import saas.customers.settings_views
     import saas.customers.views
     import saas.dashboard.views

@@ -142,6 +142,7 @@ READ_ONLY = {
     "form_fields",
     "form_values",
     "fill",
+    "prefetch",
     "may_edit",
     "get_editable",
     # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited

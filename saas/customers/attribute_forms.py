@@ -71,6 +71,8 @@ def customer_form(customer: Customer | None = None, **kwargs: Any) -> CustomerFo
     if not form.is_submitted():
         form.tags.data = [str(t) for t in current_tags]
     form.list_entries = {**entries, "tags": {e.id: e for e in tags}}  # type: ignore[attr-defined]
+    if customer is not None and not form.is_submitted():
+        custom.fill(form, customer)
     return form
 
 
@@ -86,7 +88,11 @@ def _entry_id(value: Any) -> int | str | None:
 
 
 def values(form: CustomerForm) -> dict[str, Any]:
-    """The form's list choices and custom fields as ``create_customer`` keyword arguments."""
+    """The form's list choices and custom fields as ``create_customer`` keyword arguments.
+
+    An edit passes the same to ``lists.apply(customer, actor=, **values without custom_fields)``
+    and ``fields.apply(customer, values["custom_fields"], actor)``.
+    """
     from saas.customers import fields as custom
 
     out: dict[str, Any] = {name: _entry_id(getattr(form, name).data) for name in SINGLE}

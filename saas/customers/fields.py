@@ -443,6 +443,7 @@ def store(customer: Customer, parsed: Mapping[int, list[dict[str, Any]]]) -> Non
         return
     if customer.id is None:
         db.session.flush()
+    customer.__dict__.pop("_field_rows", None)
     before = _summary(customer, parsed)
     try:
         with db.session.begin_nested():
@@ -497,7 +498,27 @@ def apply(
     return customer
 
 
+def prefetch(customers: Any) -> None:
+    """Load the values of a page of customers in one query (an API page reads them all)."""
+    ids = [c.id for c in customers if c.id is not None]
+    found: dict[int, dict[int, list[CustomerFieldValue]]] = {i: {} for i in ids}
+    if ids:
+        rows = db.session.scalars(
+            select(CustomerFieldValue)
+            .where(CustomerFieldValue.customer_id.in_(ids))
+            .order_by(CustomerFieldValue.id)
+        )
+        for row in rows:
+            found[row.customer_id].setdefault(row.field_id, []).append(row)
+    for customer in customers:
+        if customer.id in found:
+            customer.__dict__["_field_rows"] = found[customer.id]
+
+
 def _rows_of(customer: Customer) -> dict[int, list[CustomerFieldValue]]:
+    cached = customer.__dict__.get("_field_rows")
+    if cached is not None:
+        return cached
     out: dict[int, list[CustomerFieldValue]] = {}
     if customer.id is None:
         return out

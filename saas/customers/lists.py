@@ -166,7 +166,10 @@ def get_entry(entry_id: Any, kind: str | None = None) -> ListEntry:
 
 
 def tags_of(customer: Customer) -> list[ListEntry]:
-    """The customer's tags, in the tag list's order."""
+    """The customer's tags, in the tag list's order (``prefetch`` loads a page's at once)."""
+    cached = customer.__dict__.get("_tags")
+    if cached is not None:
+        return list(cached)
     return list(
         db.session.scalars(
             select(ListEntry)
@@ -175,6 +178,24 @@ def tags_of(customer: Customer) -> list[ListEntry]:
             .order_by(ListEntry.position, ListEntry.id)
         )
     )
+
+
+def prefetch(customers: Sequence[Customer]) -> None:
+    """Load the tags of a page of customers in one query (an API page reads them all)."""
+    ids = [c.id for c in customers if c.id is not None]
+    found: dict[int, list[ListEntry]] = {i: [] for i in ids}
+    if ids:
+        rows = db.session.execute(
+            select(CustomerTag.customer_id, ListEntry)
+            .join(ListEntry, CustomerTag.tag_id == ListEntry.id)
+            .where(CustomerTag.customer_id.in_(ids))
+            .order_by(ListEntry.position, ListEntry.id)
+        )
+        for customer_id, entry in rows:
+            found[customer_id].append(entry)
+    for customer in customers:
+        if customer.id in found:
+            customer.__dict__["_tags"] = found[customer.id]
 
 
 def stage_label(customer: Customer) -> str:
@@ -324,6 +345,7 @@ def _set_tags(customer: Customer, tag_entries: Sequence[ListEntry]) -> None:
         )
     for tag_id in sorted(wanted - have):
         db.session.add(CustomerTag(customer_id=customer.id, tag_id=tag_id))
+    customer.__dict__.pop("_tags", None)
     if wanted != have:
         db.session.flush()
         old = ", ".join(t.name for t in before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, String, Text, UniqueConstraint
@@ -101,17 +102,31 @@ class Customer(TenantScoped, db.Model):
     )
 
     level: Mapped[ListEntry | None] = relationship(
-        primaryjoin="foreign(Customer.level_id) == ListEntry.id", viewonly=True
+        primaryjoin="foreign(Customer.level_id) == ListEntry.id", viewonly=True, lazy="selectin"
     )
     industry: Mapped[ListEntry | None] = relationship(
-        primaryjoin="foreign(Customer.industry_id) == ListEntry.id", viewonly=True
+        primaryjoin="foreign(Customer.industry_id) == ListEntry.id", viewonly=True, lazy="selectin"
     )
     source: Mapped[ListEntry | None] = relationship(
-        primaryjoin="foreign(Customer.source_id) == ListEntry.id", viewonly=True
+        primaryjoin="foreign(Customer.source_id) == ListEntry.id", viewonly=True, lazy="selectin"
     )
     stage_entry: Mapped[ListEntry | None] = relationship(
-        primaryjoin="foreign(Customer.stage_id) == ListEntry.id", viewonly=True
+        primaryjoin="foreign(Customer.stage_id) == ListEntry.id", viewonly=True, lazy="selectin"
     )
+
+    @property
+    def tags(self) -> list[ListEntry]:
+        """The tags, in the tag list's order (``customers.lists``)."""
+        from saas.customers.lists import tags_of
+
+        return tags_of(self)
+
+    @property
+    def custom_fields(self) -> dict[str, Any]:
+        """``{key: JSON value}`` of the live custom fields (``customers.fields``)."""
+        from saas.customers.fields import values_of
+
+        return values_of(self)
 
     @property
     def in_pool(self) -> bool:
