@@ -73,6 +73,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     access_log.install_werkzeug_filter()  # no reset/invitation token in `flask run`'s log
 
     # Views register their routes on the blueprints when imported.
+    import saas.attachments.api
+    import saas.attachments.views
     import saas.audit.views
     import saas.auth.api
     import saas.auth.views
@@ -81,6 +83,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.customers.attributes_api
     import saas.customers.fields_views
     import saas.customers.settings_views
+    import saas.customers.notes_api
+    import saas.customers.notes_views
+    import saas.customers.pool_api
+    import saas.customers.pool_views
     import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views

@@ -1,10 +1,13 @@
 """Imports every feature's models, for Alembic and the shell."""
 
+from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
+from saas.customers.notes import CustomerNote
+from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -17,12 +20,17 @@ __all__ = [
     "Customer",
     "CustomerFieldValue",
     "CustomerTag",
+    "CustomerAttachment",
+    "CustomerNote",
     "Invitation",
     "JobRecord",
     "ListEntry",
     "MailMessage",
     "Plan",
     "PlanChange",
+    "PoolEvent",
+    "PoolSettings",
+    "PoolWarning",
     "Role",
     "Tenant",
     "TenantScoped",
