@@ -122,6 +122,8 @@ def _billing(c: Ctx) -> dict[str, str]:
 def _entry_rename(c: Ctx) -> dict[str, Any]:
     entry = c.ids["list_entry"]
     return {f"e{entry}-name": f"Renamed by {c.actor}", f"e{entry}-colour": "green"}
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
