@@ -147,6 +147,8 @@ READ_ONLY = {
     "form_values",
     "fill",
     "prefetch",
+    "view_query",
+    "count_view",
     # notes: reads and checks
     "clean_text",
     "list_notes",

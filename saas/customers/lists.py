@@ -2,7 +2,7 @@
 reasons (Settings → Lists), and how a customer takes its entries.
 
 Every tenant starts with default entries (``create_defaults``: new tenants at signup, existing
-ones in revision 0012), named in the owner's language when the catalog has them. Entries are
+ones in revision 0014), named in the owner's language when the catalog has them. Entries are
 never deleted: an archived entry stays on the customers that carry it and is not offered any
 more. A stage entry has a category (potential/active/ended) that is copied to
 ``customers.stage``, which pool rules read ("won" = active).
@@ -92,7 +92,7 @@ DEFAULTS: tuple[tuple[str, str, str, str | None], ...] = (
 
 
 def default_rows(gettext: Callable[[str], str]) -> list[dict[str, Any]]:
-    """The default entries as column values, named through ``gettext`` (also used by 0012)."""
+    """The default entries as column values, named through ``gettext`` (also used by 0014)."""
     rows = []
     positions: dict[str, int] = {}
     for kind, msgid, colour, category in DEFAULTS:

@@ -1,8 +1,8 @@
 """lists: tenant-editable customer lists (levels, stages, industries, sources, tags, return
 reasons), tags on customers, custom fields and their typed values
 
-Revision ID: 0012_lists
-Revises: 0011_pool_rules
+Revision ID: 0014_lists
+Revises: 0013_customer_name_prefix
 Create Date: 2026-11-29 20:40:00
 
 Every existing tenant gets the default entries (``saas.customers.lists.DEFAULTS``), named in its
@@ -18,8 +18,8 @@ from babel.support import Translations
 
 from saas.tenancy import rls
 
-revision = "0012_lists"
-down_revision = "0011_pool_rules"
+revision = "0014_lists"
+down_revision = "0013_customer_name_prefix"
 branch_labels = None
 depends_on = None
 
