@@ -1,6 +1,6 @@
 """contacts: people of a customer, their typed phones (E.164) and emails, relationships
 
-Revision ID: 0014_contacts
+Revision ID: 0015_contacts
 Revises: 0013_customer_name_prefix
 Create Date: 2026-11-29 20:39:32
 
@@ -17,8 +17,8 @@ from saas.tenancy import rls
 TABLES = ("contacts", "contact_emails", "contact_phones", "contact_relations")
 
 
-revision = "0014_contacts"
-down_revision = "0013_customer_name_prefix"
+revision = "0015_contacts"
+down_revision = "0014_lists"
 branch_labels = None
 depends_on = None
 
