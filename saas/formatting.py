@@ -120,6 +120,13 @@ def user_date(value: date | datetime | str | None, with_time: bool = False) -> s
     return native_digits(text)
 
 
+def country_name(code: str | None) -> str:
+    """An ISO 3166 alpha-2 code as the country's name in the user's language."""
+    if not code:
+        return ""
+    return Locale.parse(_language()).territories.get(code.upper(), code)
+
+
 #: Persian (U+06F0…) and Arabic-Indic (U+0660…) digits to Latin ones.
 LATIN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _DATE_PARTS = re.compile(
@@ -191,3 +198,4 @@ def init_app(app: object) -> None:
     env.filters["number"] = number
     env.filters["money"] = money
     env.filters["isolate"] = isolate
+    env.filters["country_name"] = country_name

@@ -364,6 +364,10 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/customers/{customer}", LOGIN, 200, 200, GONE, GONE, 200, GONE,
                    probe="customer"),
     },
+    "customers.show_tab": {
+        "GET": row("/customers/{customer}/details", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
     "customers.claim": {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),

@@ -111,6 +111,10 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    "may_edit",
+    "get_editable",
+    # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
+    "touch",
 }
 
 

@@ -86,6 +86,31 @@ def may_see(actor: User, customer: Customer) -> bool:
     return actor.can("customers.view_team") and is_manager_of(actor, customer.owner_id)
 
 
+def may_edit(actor: User, customer: Customer) -> bool:
+    """Whether ``actor`` may change ``customer`` (its fields, contacts, notes, attachments).
+
+    Needs ``customers.edit`` and a customer ``actor`` may see that is theirs, held by someone
+    below them in the reporting line, in the pool (with pool access), or any customer for those
+    who see all and may assign (admins).
+    """
+    if not may_see(actor, customer) or not actor.can("customers.edit"):
+        return False
+    if customer.owner_id == actor.id:
+        return True
+    if customer.owner_id is None:
+        return actor.can("customers.pool") or actor.can("customers.assign")
+    if actor.can("customers.view_all") and actor.can("customers.assign"):
+        return True
+    return actor.can("customers.view_team") and is_manager_of(actor, customer.owner_id)
+
+
+def touch(customer: Customer, actor: User) -> None:
+    """Record that ``actor`` worked on ``customer`` (an edit, a note, a contact, a file):
+    the follow-up the pool rules count."""
+    customer.updated_at = utcnow()
+    customer.updated_by_id = actor.id
+
+
 def _load(customer_id: int) -> Customer:
     """A live customer of the current tenant, whoever owns it; ``NotFound`` otherwise."""
     customer = db.session.get(Customer, customer_id) if isinstance(customer_id, int) else None
@@ -99,6 +124,14 @@ def get_customer(actor: User, customer_id: int) -> Customer:
     customer = _load(customer_id)
     if not may_see(actor, customer):
         raise NotFound()
+    return customer
+
+
+def get_editable(actor: User, customer_id: int) -> Customer:
+    """The customer ``actor`` may change: 404 when not visible, 403 when only visible."""
+    customer = get_customer(actor, customer_id)
+    if not may_edit(actor, customer):
+        raise PermissionDenied()
     return customer
 
 

@@ -1,10 +1,11 @@
-"""The Customers page: tabs Pool · Mine · All, keyset pages, a new-customer form, claim in place."""
+"""The Customers page (tabs Pool · Mine · All, keyset pages, a new-customer form, claim in
+place) and the customer card (header + the tabs of ``card.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +13,7 @@ from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import permission_required
-from saas.customers import bp, service
+from saas.customers import bp, card, service
 from saas.customers.forms import CustomerForm
 from saas.customers.models import KIND_LABELS, STAGE_LABELS, Customer
 from saas.formatting import number as format_number
@@ -91,6 +92,8 @@ def new() -> Any:
 def claim(customer_id: int) -> Any:
     customer = service.claim(actor=current_user, customer_id=customer_id)
     flash(_("%(name)s is yours now.", name=customer.name), "success")
+    if request.form.get("back") == "card":
+        return htmx.redirect(url_for("customers.show", customer_id=customer.id))
     if not htmx.is_fragment_request():
         return htmx.redirect(url_for("customers.index", view="pool"))
     return htmx.respond(
@@ -98,8 +101,31 @@ def claim(customer_id: int) -> Any:
     )
 
 
+def _card(customer: Customer, tab: card.CardTab) -> Any:
+    context = tab.context(current_user, customer) if tab.context else {}
+    return htmx.render(
+        "customers/show.html",
+        "customers/card/_panel.html",
+        customer=customer,
+        actor=current_user,
+        tab=tab,
+        tabs=card.tabs_for(current_user, customer),
+        **context,
+    )
+
+
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def show(customer_id: int) -> Any:
     customer = service.get_customer(current_user, customer_id)
-    return htmx.render("customers/show.html", customer=customer)
+    return _card(customer, card.get_tab(current_user, customer, "details"))  # type: ignore[arg-type]
+
+
+@bp.get("/customers/<int:customer_id>/<tab_name>")
+@login_required
+def show_tab(customer_id: int, tab_name: str) -> Any:
+    customer = service.get_customer(current_user, customer_id)
+    tab = card.get_tab(current_user, customer, tab_name)
+    if tab is None:
+        abort(404)
+    return _card(customer, tab)
