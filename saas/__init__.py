@@ -73,11 +73,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     access_log.install_werkzeug_filter()  # no reset/invitation token in `flask run`'s log
 
     # Views register their routes on the blueprints when imported.
+    import saas.attachments.api
+    import saas.attachments.views
     import saas.audit.views
     import saas.auth.api
     import saas.auth.views
     import saas.billing.views
     import saas.customers.api
+    import saas.customers.notes_api
+    import saas.customers.notes_views
     import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views

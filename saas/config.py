@@ -100,6 +100,8 @@ def from_env() -> dict:
         #: host, which whoever sends the request chooses: set it in production.
         "BASE_URL": env("BASE_URL") or None,
         "TENANTS_DIR": env("TENANTS_DIR", str(ROOT / "tenants")),
+        #: Largest attachment of any plan, in MB (a plan's own limit may be lower).
+        "ATTACHMENT_MAX_MB": int(env("ATTACHMENT_MAX_MB", "100")),
         # Instance-wide SMTP; a tenant's own SMTP settings take precedence.
         "SMTP_HOST": env("SMTP_HOST") or None,
         "SMTP_PORT": int(env("SMTP_PORT", "587")),

@@ -25,6 +25,7 @@ from babel import Locale, localedata
 from babel.core import get_global
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
+from babel.units import format_unit
 from flask import has_request_context
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
@@ -190,6 +191,26 @@ def isolate(value: object) -> Markup:
     return Markup("<bdi>{}</bdi>").format(value)
 
 
+_SIZE_UNITS = ("digital-byte", "digital-kilobyte", "digital-megabyte", "digital-gigabyte")
+
+
+def filesize(value: int | None) -> str:
+    """A size in bytes as the reader writes it ("512 byte", "1.5 MB"; Persian digits in Persian)."""
+    if value is None:
+        return ""
+    size, unit = float(value), 0
+    while size >= 1024 and unit < len(_SIZE_UNITS) - 1:
+        size, unit = size / 1024, unit + 1
+    text = format_unit(
+        round(size, 1) if unit else int(size),
+        _SIZE_UNITS[unit],
+        length="short",
+        format="#,##0.#",
+        locale=_language(),
+    )
+    return native_digits(text)
+
+
 def init_app(app: object) -> None:
     """Register the filters on ``app``'s Jinja environment."""
     env = app.jinja_env  # type: ignore[attr-defined]
@@ -198,4 +219,5 @@ def init_app(app: object) -> None:
     env.filters["number"] = number
     env.filters["money"] = money
     env.filters["isolate"] = isolate
+    env.filters["filesize"] = filesize
     env.filters["country_name"] = country_name

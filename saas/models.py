@@ -1,9 +1,11 @@
 """Imports every feature's models, for Alembic and the shell."""
 
+from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
 from saas.customers.models import Customer
+from saas.customers.notes import CustomerNote
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -13,6 +15,8 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Customer",
+    "CustomerAttachment",
+    "CustomerNote",
     "Invitation",
     "JobRecord",
     "MailMessage",

@@ -37,9 +37,11 @@ from werkzeug.test import TestResponse
 
 from saas import progress
 from saas.access import PERMISSIONS
+from saas.attachments import service as attachments
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import notes
 from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.mail.models import MailMessage
@@ -112,6 +114,13 @@ def _billing(c: Ctx) -> dict[str, str]:
     # The owner "changes" to the current plan (a no-op: seats stay as they are); everybody
     # else tries a real downgrade, which must not happen.
     return {"plan": "business" if c.actor == "owner" else "free"}
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _upload(c: Ctx) -> dict[str, Any]:
+    return {"file": (io.BytesIO(PDF), "Offer for {actor}.pdf")}
 
 
 def _logo(c: Ctx) -> dict[str, Any]:
@@ -372,6 +381,40 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Notes and the history tab: reading needs sight of the customer, writing may_edit (the
+    # viewer sees all, changes nothing); a note is changed by its author or an administrator
+    # (customers.delete): the target wrote {note} and {note_del}.
+    "customers.history_more": {
+        "GET": row("/customers/{customer}/history/more", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "customers.add_note": {
+        "POST": row("/customers/{customer}/notes", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="customer", data={"text": "Note by {actor}"}),
+    },
+    "customers.edit_note": {
+        "GET": row("/notes/{note}/edit", LOGIN, 200, 200, GONE, GONE, NOPE, GONE, probe="note"),
+        "POST": row("/notes/{note}/edit", LOGIN, 303, 303, GONE, GONE, NOPE, GONE, probe="note",
+                    data={"text": "Edited by {actor}"}),
+    },
+    "customers.delete_note": {
+        "POST": row("/notes/{note_del_web}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="note_del_web"),
+    },
+    # Files: read with sight of the customer, written with may_edit; the target uploaded
+    # {attachment} and the ones to delete.
+    "customers.upload_attachment": {
+        "POST": row("/customers/{customer}/attachments", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="customer", data=_upload),
+    },
+    "customers.download_attachment": {
+        "GET": row("/attachments/{attachment}", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="attachment"),
+    },
+    "customers.delete_attachment": {
+        "POST": row("/attachments/{att_del_web}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="att_del_web"),
+    },
     # --- API: bearer tokens only --------------------------------------------------------------
     "api.list_customers": {
         "GET": row("/api/v1/customers", 401, 200, 200, 200, 200, 200, 200),
@@ -397,6 +440,38 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.list_notes": {
+        "GET": row("/api/v1/customers/{customer}/notes", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.add_note": {
+        "POST": row("/api/v1/customers/{customer}/notes", 401, 201, 201, GONE, GONE, NOPE, GONE,
+                    probe="customer", json={"text": "API note by {actor}"}),
+    },
+    "api.edit_note": {
+        "PATCH": row("/api/v1/notes/{note}", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                     probe="note", json={"text": "API edit by {actor}"}),
+    },
+    "api.delete_note": {
+        "DELETE": row("/api/v1/notes/{note_del_api}", 401, 204, 204, GONE, GONE, NOPE, GONE,
+                      probe="note_del_api"),
+    },
+    "api.list_attachments": {
+        "GET": row("/api/v1/customers/{customer}/attachments", 401, 200, 200, GONE, GONE, 200,
+                   GONE, probe="customer"),
+    },
+    "api.upload_attachment": {
+        "POST": row("/api/v1/customers/{customer}/attachments", 401, 201, 201, GONE, GONE, NOPE,
+                    GONE, probe="customer", data=_upload),
+    },
+    "api.download_attachment": {
+        "GET": row("/api/v1/attachments/{attachment}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="attachment"),
+    },
+    "api.delete_attachment": {
+        "DELETE": row("/api/v1/attachments/{att_del_api}", 401, 204, 204, GONE, GONE, NOPE, GONE,
+                      probe="att_del_api"),
     },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
@@ -526,6 +601,16 @@ def build_world(app) -> World:
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
             return customers_service.create_customer(actor=rep, name=name, owner_id=owner_id).id
 
+        cust = customer("Acme client")
+
+        def note(text: str) -> int:
+            return notes.add_note(actor=rep, customer_id=cust, text=text).id
+
+        def attach(name: str) -> int:
+            return attachments.upload_attachment(
+                actor=rep, customer_id=cust, filename=name, data=PDF
+            ).id
+
         return {
             "owner": a.owner.id,
             "tenant_a": a.tenant_id,
@@ -545,7 +630,13 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
-            "customer": customer("Acme client"),
+            "customer": cust,
+            "note": note("Acme note"),
+            "note_del_web": note("Acme note to delete on the web"),
+            "note_del_api": note("Acme note to delete through the API"),
+            "attachment": attach("acme-offer.pdf"),
+            "att_del_web": attach("acme-old-web.pdf"),
+            "att_del_api": attach("acme-old-api.pdf"),
             "pool_web": customer("Acme pool web", None),
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
@@ -687,6 +778,9 @@ class Caller:
                 kwargs["headers"]["Authorization"] = f"Bearer {self.bearer}"
             if case.json is not None:
                 kwargs["json"] = _fill(case.json, fmt, json=True)
+            elif case.data is not None:  # multipart (an upload)
+                data = case.data(Ctx(self.actor, ids)) if callable(case.data) else case.data
+                kwargs["data"] = _fill(dict(data), fmt)
         elif method != "GET":
             data = case.data(Ctx(self.actor, ids)) if callable(case.data) else case.data
             data = _fill(dict(data or {}), fmt)

@@ -9,10 +9,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from saas.attachments import service as attachments
 from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import notes
 from saas.customers import service as customers_service
 from saas.extensions import db
 from saas.roles import service as roles_service
@@ -32,6 +34,8 @@ SERVICE_MODULES = [
     "saas.mail.service",
     "saas.dashboard.service",
     "saas.customers.service",
+    "saas.customers.notes",
+    "saas.attachments.service",
 ]
 
 #: Functions that change nothing (or only bookkeeping excluded from the audit on purpose).
@@ -111,6 +115,16 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    # notes: reads and checks
+    "clean_text",
+    "list_notes",
+    "get_note",
+    "may_change",
+    # attachments: reads and limits
+    "used_bytes",
+    "limits",
+    "list_attachments",
+    "get_attachment",
     "may_edit",
     "get_editable",
     # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
@@ -163,6 +177,38 @@ def _scenarios(company, member, owner, other):
             ),
             "customers.updated",
             "customers",
+        ),
+        "add_note": (
+            lambda: notes.add_note(actor=owner, customer_id=_own_customer(owner), text="Hi"),
+            "customer_notes.created",
+            "customer_notes",
+        ),
+        "edit_note": (
+            lambda: notes.edit_note(actor=owner, note_id=_note(owner), text="Changed"),
+            "customer_notes.updated",
+            "customer_notes",
+        ),
+        "delete_note": (
+            lambda: notes.delete_note(actor=owner, note_id=_note(owner)),
+            "customer_notes.updated",
+            "customer_notes",
+        ),
+        "upload_attachment": (
+            lambda: attachments.upload_attachment(
+                actor=owner, customer_id=_own_customer(owner), filename="a.pdf", data=b"%PDF-1.4"
+            ),
+            "customer_attachments.created",
+            "customer_attachments",
+        ),
+        "download_attachment": (
+            lambda: attachments.download_attachment(actor=owner, attachment_id=_file(owner)),
+            "customer_attachments.downloaded",
+            "customer_attachments",
+        ),
+        "delete_attachment": (
+            lambda: attachments.delete_attachment(actor=owner, attachment_id=_file(owner)),
+            "customer_attachments.updated",
+            "customer_attachments",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
         "end_session": (
@@ -384,6 +430,18 @@ def _pool_customer(owner):
 
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
+
+
+def _file(owner):
+    customer_id = _own_customer(owner)
+    data = b"%PDF-1.4"
+    return attachments.upload_attachment(
+        actor=owner, customer_id=customer_id, filename="a.pdf", data=data
+    ).id
+
+
+def _note(owner):
+    return notes.add_note(actor=owner, customer_id=_own_customer(owner), text="First").id
 
 
 def _with_session(user):

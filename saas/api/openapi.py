@@ -36,6 +36,10 @@ class Operation:
     errors: dict[int, str] = field(default_factory=dict)
     many: bool = False
     query: type[BaseModel] | None = None
+    #: multipart/form-data file fields: name → description (all required).
+    files: dict[str, str] | None = None
+    #: The endpoint answers a file of this media type (the function returns a Response).
+    raw: str | None = None
 
 
 class ApiRegistry:
@@ -61,13 +65,29 @@ class ApiRegistry:
         many: bool = False,
         decorators: list[Callable] | None = None,
         query: type[BaseModel] | None = None,
+        files: dict[str, str] | None = None,
+        raw: str | None = None,
     ) -> Callable:
-        """Register ``fn(body?, query?, **path) -> model | list | (model, status)`` at ``rule``.
+        """Register ``fn(body?, query?, files?, **path) -> model | list | (model, status)`` at
+        ``rule``.
 
-        ``query`` validates the query string (documented as query parameters).
+        ``query`` validates the query string (documented as query parameters). ``files`` makes
+        the request multipart/form-data: ``fn`` gets ``{name: FileStorage}`` (a missing file is
+        422). ``raw`` documents a file answer of that media type; ``fn`` returns the Response.
         """
         op = Operation(
-            rule, method, summary, body, response, status, auth, errors or {}, many, query
+            rule,
+            method,
+            summary,
+            body,
+            response,
+            status,
+            auth,
+            errors or {},
+            many,
+            query,
+            files,
+            raw,
         )
         self.operations.append(op)
 
@@ -96,7 +116,18 @@ class ApiRegistry:
                         first = exc.errors()[0]
                         where = ".".join(str(p) for p in first["loc"]) or "query"
                         raise ValidationFailed(f"{where}: {first['msg']}", code="invalid") from exc
+                if op.files is not None:
+                    uploads = {name: request.files.get(name) for name in op.files}
+                    for name, upload in uploads.items():
+                        if upload is None:
+                            raise ValidationFailed(
+                                f"{name}: a file is required (multipart/form-data)",
+                                code="invalid",
+                            )
+                    args.append(uploads)
                 result = fn(*args, **path)
+                if op.raw is not None:
+                    return result
                 code = op.status
                 if isinstance(result, tuple):
                     result, code = result
@@ -162,7 +193,29 @@ class ApiRegistry:
                     "required": True,
                     "content": {"application/json": {"schema": ref(op.body)}},
                 }
+            if op.files is not None:
+                item["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": sorted(op.files),
+                                "properties": {
+                                    name: {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "description": description,
+                                    }
+                                    for name, description in op.files.items()
+                                },
+                            }
+                        }
+                    },
+                }
             ok: dict[str, Any] = {"description": "OK"}
+            if op.raw is not None:
+                ok["content"] = {op.raw: {"schema": {"type": "string", "format": "binary"}}}
             if op.response is not None:
                 schema: dict[str, Any] = ref(op.response)
                 if op.many:

@@ -30,6 +30,10 @@ class Plan(db.Model):
     price_monthly: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     position: Mapped[int] = mapped_column(default=0)
+    #: Largest attachment, in MB (also capped by the installation's ATTACHMENT_MAX_MB).
+    attachment_max_mb: Mapped[int] = mapped_column(default=5, server_default="5")
+    #: Total size of a company's attachments, in MB; NULL = unlimited.
+    storage_mb: Mapped[int | None]
 
     @property
     def label(self) -> str:

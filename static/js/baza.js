@@ -33,3 +33,13 @@ document.addEventListener("click", (event) => {
     if (button.dataset.copied) button.textContent = button.dataset.copied;
   });
 });
+
+// A textarea with data-ctrl-enter="submit": Ctrl+Enter (⌘+Enter on a Mac) submits its form
+// (the note box of a customer's history).
+document.addEventListener("keydown", (event) => {
+  const el = event.target;
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  if (!el.matches || !el.matches("textarea[data-ctrl-enter='submit']") || !el.form) return;
+  event.preventDefault();
+  el.form.requestSubmit();
+});
