@@ -19,6 +19,7 @@ from typing import Any
 from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -309,13 +310,17 @@ def list_customers(
     """One keyset page (newest first) of a list: ``mine``, ``pool`` or ``all`` (live rows).
 
     Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine
-    and the pool, ``(tenant_id, deleted_at, id)`` for all.
+    and the pool; "all" is ordered by No. (unique per tenant), so only ``(tenant_id, number)``
+    can serve it — ordered by ``id``, PostgreSQL preferred walking the primary key backwards
+    through other tenants' newer rows (docs/PERFORMANCE.md). Owners are loaded in one query.
     """
     if view not in VIEWS:
         raise ValidationFailed(_("Choose one of the offered values."), code="view")
     if (perm := VIEWS[view]) is not None:
         authorize(actor, perm)
-    query = select(Customer).where(Customer.deleted_at.is_(None))
+    query = (
+        select(Customer).options(selectinload(Customer.owner)).where(Customer.deleted_at.is_(None))
+    )
     if view == "mine":
         query = query.where(Customer.owner_id == actor.id)
     elif view == "pool":
@@ -323,8 +328,9 @@ def list_customers(
     return paginate(
         query,
         name=f"customers:{view}",
-        key=Customer.id,
+        key=Customer.number if view == "all" else Customer.id,
         id_col=Customer.id,
+        unique_key=True,
         cursor=cursor,
         limit=max(1, min(limit, 200)),
     )
