@@ -6,7 +6,8 @@ another. Each tenant has a "home" (China, Iran, Albania, Russia, the UK in turn)
 language, the company's time zone and country, and most of its customers come from there, the
 rest from the other four. Per tenant: the owner, an admin, managers (reporting to the owner)
 and reps (reporting to the managers), all with the same password; customers spread over the
-reps (about 5,000 each at a million), managers, and the pool (a fifth).
+reps (about 5,000 each at a million), managers, and the pool (a fifth); notes by the owner on
+about a third of the owned customers. Contacts and shares: not yet (added when their tables land).
 
 The company and its owner are created by ``auth.service.signup`` (audited, as the signup page
 does); everything else is bulk-inserted by ``demo.sql`` as the tables' owner, bypassing the ORM
