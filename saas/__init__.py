@@ -82,6 +82,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.customers.api
     import saas.customers.notes_api
     import saas.customers.notes_views
+    import saas.customers.pool_api
+    import saas.customers.pool_views
     import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views

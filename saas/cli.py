@@ -108,6 +108,7 @@ def scheduler() -> None:
     """Run the RQ cron scheduler (exactly one per installation)."""
     from rq.cron import CronScheduler
 
+    from saas.customers.pool_tasks import apply_pool_rules
     from saas.mail.tasks import requeue_stuck_mail
     from saas.progress.tasks import sweep_stale_jobs
     from saas.redis_conn import get_redis
@@ -115,6 +116,7 @@ def scheduler() -> None:
     cron = CronScheduler(connection=get_redis())
     cron.register(requeue_stuck_mail, "default", interval=300)
     cron.register(sweep_stale_jobs, "default", interval=600)
+    cron.register(apply_pool_rules, "default", cron="10 2 * * *")  # nightly, 02:10 UTC
     cron.start()
 
 

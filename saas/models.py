@@ -6,6 +6,7 @@ from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSess
 from saas.billing.models import PlanChange
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
+from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -22,6 +23,9 @@ __all__ = [
     "MailMessage",
     "Plan",
     "PlanChange",
+    "PoolEvent",
+    "PoolSettings",
+    "PoolWarning",
     "Role",
     "Tenant",
     "TenantScoped",

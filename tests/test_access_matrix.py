@@ -381,6 +381,17 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Pool rules (settings.manage; B's owner sets B's own rules) and revealing a masked pool
+    # customer (anyone who sees it; nothing is recorded while nothing is masked).
+    "settings.pool_rules": {
+        "GET": row("/settings/pool", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+        "POST": row("/settings/pool", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "followup_days": "30", "warn_days": "3", "max_owned": "500"}),
+    },
+    "customers.reveal": {
+        "POST": row("/customers/{pool_web}/reveal", LOGIN, 303, 303, 303, 303, 303, GONE,
+                    probe="pool_web"),
+    },
     # Notes and the history tab: reading needs sight of the customer, writing may_edit (the
     # viewer sees all, changes nothing); a note is changed by its author or an administrator
     # (customers.delete): the target wrote {note} and {note_del}.
@@ -440,6 +451,17 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.get_pool_rules": {
+        "GET": row("/api/v1/pool-rules", 401, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "api.put_pool_rules": {
+        "PUT": row("/api/v1/pool-rules", 401, 200, 200, NOPE, NOPE, NOPE, 200,
+                   json={"followup_days": 30, "max_claims_per_day": 5}),
+    },
+    "api.reveal_customer": {
+        "POST": row("/api/v1/customers/{pool_api}/reveal", 401, 200, 200, 200, 200, 200, GONE,
+                    probe="pool_api"),
     },
     "api.list_notes": {
         "GET": row("/api/v1/customers/{customer}/notes", 401, 200, 200, GONE, GONE, 200, GONE,

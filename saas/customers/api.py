@@ -108,7 +108,7 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
     body=CustomerCreate,
     response=CustomerOut,
     status=201,
-    errors={403: "Forbidden"},
+    errors={403: "Forbidden", 409: "The owner owns the most customers allowed (owning_limit)"},
 )
 def create_customer(body: CustomerCreate) -> Customer:
     fields = body.model_dump(exclude={"owner_id"})
@@ -135,7 +135,8 @@ def get_customer(customer_id: int) -> Customer:
     errors={
         403: "Forbidden",
         404: "No such customer",
-        409: "Not in the pool any more: the message names who holds it",
+        409: "Not in the pool any more: the message names who holds it (already_claimed, "
+        "already_yours); or a pool limit refuses it: cooldown, claim_limit, owning_limit",
     },
 )
 def claim_customer(customer_id: int) -> Customer:
@@ -167,7 +168,7 @@ def return_customer(body: ReturnRequest, customer_id: int) -> Customer:
     errors={
         403: "Forbidden",
         404: "No such customer (or not yours to see)",
-        409: "Changed meanwhile",
+        409: "Changed meanwhile, or the user owns the most customers allowed (owning_limit)",
     },
 )
 def assign_customer(body: AssignRequest, customer_id: int) -> Customer:

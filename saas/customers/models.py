@@ -43,7 +43,14 @@ class Customer(TenantScoped, db.Model):
 
     __tablename__ = "customers"
     __audit__ = True
-    __audit_exclude__ = ("name_key", "updated_at", "updated_by_id", "created_at", "created_by_id")
+    __audit_exclude__ = (
+        "name_key",
+        "last_followup_at",
+        "updated_at",
+        "updated_by_id",
+        "created_at",
+        "created_by_id",
+    )
     __table_args__ = tenant_args(
         UniqueConstraint("tenant_id", "number"),
         tenant_fk("owner_id", "users"),
@@ -55,6 +62,10 @@ class Customer(TenantScoped, db.Model):
         Index("ix_customers_tenant_name_key", "tenant_id", "name_key"),
         # "All" (live rows) and the trash, newest first
         Index("ix_customers_tenant_deleted_id", "tenant_id", "deleted_at", "id"),
+        # the pool rules' nightly job: owned customers without follow-up since a date
+        Index("ix_customers_tenant_followup", "tenant_id", "last_followup_at"),
+        # … and owned customers claimed before a date and not won yet
+        Index("ix_customers_tenant_claimed", "tenant_id", "claimed_at"),
     )
 
     #: Per-tenant serial (No.), from ``tenants.customer_seq``: gap-free, never reused.
@@ -82,6 +93,8 @@ class Customer(TenantScoped, db.Model):
     updated_by_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Last follow-up (any change or note, a claim): the pool rules count days from it.
+    last_followup_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Set: in the trash.
     deleted_at: Mapped[datetime | None]
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from saas.access import authorize
 from saas.auth.models import User
+from saas.customers import pool
 from saas.customers.models import Customer, CustomerKind, CustomerStage
 from saas.customers.normalize import name_key
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -107,9 +108,11 @@ def may_edit(actor: User, customer: Customer) -> bool:
 
 def touch(customer: Customer, actor: User) -> None:
     """Record that ``actor`` worked on ``customer`` (an edit, a note, a contact, a file):
-    the follow-up the pool rules count."""
-    customer.updated_at = utcnow()
+    the follow-up the pool rules count (``last_followup_at``)."""
+    now = utcnow()
+    customer.updated_at = now
     customer.updated_by_id = actor.id
+    pool.followed_up(customer, now)
 
 
 def _load(customer_id: int) -> Customer:
@@ -187,6 +190,8 @@ def create_customer(
     elif owner_id is not None and owner_id != actor.id:
         authorize(actor, "customers.assign")
         owner_id = _active_user(owner_id, "owner_id").id
+    if owner_id is not None:
+        pool.check_owning(actor if owner_id == actor.id else db.session.get(User, owner_id))
     customer = Customer(
         number=next_number(),
         name=clean,
@@ -241,9 +246,18 @@ def claim(*, actor: User, customer_id: int) -> Customer:
     claim of a customer someone already holds, the actor included) get 409 naming the holder."""
     authorize(actor, "customers.pool")
     customer = _load(customer_id)
-    won = _set_owner(customer, None, owner_id=actor.id, claimed_at=utcnow(), updated_by_id=actor.id)
+    now = utcnow()
+    won = _set_owner(
+        customer,
+        None,
+        owner_id=actor.id,
+        claimed_at=now,
+        last_followup_at=now,
+        updated_by_id=actor.id,
+    )
     if not won:
         raise _holder_conflict(actor, customer)
+    pool.claimed(actor, customer, now=now)  # the limits; a refusal rolls the claim back
     db.session.refresh(customer)
     return customer
 
@@ -262,6 +276,7 @@ def return_to_pool(*, actor: User, customer_id: int, reason: str) -> Customer:
     if not allowed:
         raise PermissionDenied()
     reason = clean_name(reason, _("Reason"))
+    previous = customer.owner_id
     done = _set_owner(
         customer,
         customer.owner_id,
@@ -272,6 +287,7 @@ def return_to_pool(*, actor: User, customer_id: int, reason: str) -> Customer:
     )
     if not done:
         raise _holder_conflict(actor, customer)
+    pool.released(customer.id, previous)
     db.session.refresh(customer)
     return customer
 
@@ -283,10 +299,19 @@ def assign(*, actor: User, customer_id: int, user_id: int) -> Customer:
     target = _active_user(user_id, "user_id")
     if customer.owner_id == target.id:
         return customer
-    done = _set_owner(customer, customer.owner_id, owner_id=target.id, updated_by_id=actor.id)
+    previous = customer.owner_id
+    done = _set_owner(
+        customer,
+        previous,
+        owner_id=target.id,
+        last_followup_at=utcnow(),
+        updated_by_id=actor.id,
+    )
     if not done:
         db.session.refresh(customer)
         raise Conflict(_("This customer changed meanwhile; try again."), code="changed")
+    pool.check_owning(target, exclude=customer.id)  # a refusal rolls the assignment back
+    pool.released(customer.id, previous)
     db.session.refresh(customer)
     return customer
 

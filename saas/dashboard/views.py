@@ -7,6 +7,7 @@ from typing import Any
 from flask import render_template
 from flask_login import current_user, login_required
 
+from saas.customers.pool import upcoming_returns
 from saas.dashboard import bp
 from saas.dashboard.service import next_steps
 from saas.mail.search import mail_health
@@ -23,4 +24,5 @@ def index() -> Any:
         seats_used=seats.seats_used(),
         steps=next_steps(current_user),
         mail_health=mail_health() if current_user.can("outbox.view") else None,
+        pool_returns=upcoming_returns(current_user),
     )

@@ -1,0 +1,48 @@
+"""Settings → Pool rules, and the reveal action of a pool customer's masked contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from saas import htmx
+from saas.access import permission_required
+from saas.customers import bp, pool
+from saas.customers.pool import NUMBERS
+from saas.customers.pool_forms import PoolRulesForm
+from saas.forms import submit
+from saas.settings import bp as settings_bp
+
+
+@settings_bp.route("/pool", methods=["GET", "POST"])
+@login_required
+@permission_required("settings.manage")
+def pool_rules() -> Any:
+    form = PoolRulesForm()
+    if not form.is_submitted():
+        for name, value in pool.current_rules().items():
+            getattr(form, name).data = value
+
+    def save() -> None:
+        pool.update_settings(
+            actor=current_user,
+            mask_pool_contacts=bool(form.mask_pool_contacts.data),
+            **{name: getattr(form, name).data for name in NUMBERS},
+        )
+
+    def saved(_result: Any) -> Any:
+        flash(_("Pool rules saved."), "success")
+        return htmx.redirect(url_for("settings.pool_rules"))
+
+    return submit(form, save, success=saved, template="settings/pool.html")
+
+
+@bp.post("/customers/<int:customer_id>/reveal")
+@login_required
+def reveal(customer_id: int) -> Any:
+    """Show a pool customer's masked phones and emails (audited); back to the card."""
+    pool.reveal(actor=current_user, customer_id=customer_id)
+    return htmx.redirect(url_for("customers.show", customer_id=customer_id))
