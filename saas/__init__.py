@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     redis_conn.init_app(app)
 
-    from saas import web
+    from saas import navigation, web
     from saas.extensions import (
         babel,
         compress,
@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database.install(app, db.engine)
 
     web.init_app(app)
+    navigation.init_app(app)
 
     from saas import access_log
 
@@ -80,6 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.views
     import saas.billing.views
     import saas.customers.api
+    import saas.customers.duplicates_api
+    import saas.customers.duplicates_views
     import saas.customers.notes_api
     import saas.customers.notes_views
     import saas.customers.pool_api

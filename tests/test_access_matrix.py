@@ -381,6 +381,18 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
     },
+    # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
+    # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
+    # "claim" is not among its actions (422).
+    "customers.batch_action": {
+        "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
+            "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
+            "to": "pool"}),
+    },
+    # The duplicate check: customers.create or customers.edit (the viewer has neither).
+    "customers.duplicate_panel": {
+        "GET": row("/customers/duplicates?name=Acme", LOGIN, 200, 200, 200, 200, NOPE, 200),
+    },
     # Pool rules (settings.manage; B's owner sets B's own rules) and revealing a masked pool
     # customer (anyone who sees it; nothing is recorded while nothing is masked).
     "settings.pool_rules": {
@@ -451,6 +463,13 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.batch_customers": {
+        "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
+                    json={"action": "claim", "ids": ["{pool_batch}"]}),
+    },
+    "api.find_duplicates": {
+        "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
     },
     "api.get_pool_rules": {
         "GET": row("/api/v1/pool-rules", 401, 200, 200, NOPE, NOPE, NOPE, 200),
@@ -663,6 +682,7 @@ def build_world(app) -> World:
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
             "cust_assign": customer("Acme client to assign"),
+            "pool_batch": customer("Acme pool batch", None),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

@@ -115,6 +115,8 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    "view_query",
+    "count_view",
     # notes: reads and checks
     "clean_text",
     "list_notes",

@@ -177,7 +177,7 @@ def test_claims_per_day_cap_is_refused_with_its_reason_and_rolls_the_claim_back(
     _claim(app, ann, ids[1])
     error = _refusal(app, ann, lambda a: service.claim(actor=a, customer_id=ids[2]))
     assert (error.status, error.code) == (409, "claim_limit")
-    assert "2 customers today" in error.message
+    assert "limit of claims per day (2)" in error.message
     assert _customer(app, company, ids[2])["owner_id"] is None  # still in the pool
     # yesterday's claims do not count
     _in(app, company, lambda: db.session.execute(
@@ -194,11 +194,11 @@ def test_owning_cap_refuses_claim_assign_and_create(app, team):
     _rules(app, company, max_owned=1)
     error = _refusal(app, ann, lambda a: service.claim(actor=a, customer_id=pooled))
     assert (error.status, error.code) == (409, "owning_limit")
-    assert "You already own 1 customers" in error.message
+    assert "limit of customers one person may own (1)" in error.message
     error = _refusal(
         app, company.owner, lambda a: service.assign(actor=a, customer_id=bobs, user_id=ann.id)
     )
-    assert error.code == "owning_limit" and "Sales Person already owns 1" in error.message
+    assert error.code == "owning_limit" and error.message.startswith("Sales Person has reached")
     assert _customer(app, company, bobs)["owner_id"] == bob.id
     error = _refusal(app, ann, lambda a: service.create_customer(actor=a, name="Third"))
     assert error.code == "owning_limit"
@@ -526,3 +526,41 @@ def test_api_contract(app, team, client):
     claim = spec["paths"]["/api/v1/customers/{customer_id}/claim"]["post"]["responses"]
     assert "claim_limit" in claim["409"]["description"]
     assert "422" in spec["paths"]["/api/v1/pool-rules"]["put"]["responses"]
+
+
+def test_the_card_offers_reveal_while_masked_and_the_masks_hide_all_but_a_little(app, team, client):
+    company, ann, _ = team
+    cid = _create(app, company.owner, "Acme", owner_id=None)
+    _rules(app, company, mask_pool_contacts=True)
+    login(client, ann.email)
+    card = client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert "Reveal phones and emails" in card
+    from tests.conftest import csrf
+
+    resp = client.post(
+        f"/customers/{cid}/reveal", data={"csrf_token": csrf(client, f"/customers/{cid}")}
+    )
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/customers/{cid}")
+    assert "Reveal phones and emails" not in client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert pool.mask_phone("+86 138 0013 8012") == "+86 *** **** **12"
+    assert pool.mask_phone("0912 345 6789") == "**** *** **89"
+    assert pool.mask_email("ann@acme.example.com") == "a***@acme.example.com"
+    assert pool.mask_email("") == ""
+
+
+def test_a_refused_claim_on_the_customers_page_says_why(app, team, client):
+    company, ann, _ = team
+    first = _create(app, company.owner, "One", owner_id=None)
+    second = _create(app, company.owner, "Two", owner_id=None)
+    _rules(app, company, max_claims_per_day=1)
+    login(client, ann.email)
+    from tests.conftest import csrf
+
+    token = csrf(client, "/customers?view=pool")
+    assert client.post(f"/customers/{first}/claim", data={"csrf_token": token}).status_code == 303
+    resp = client.post(
+        f"/customers/{second}/claim", data={"csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert resp.status_code == 409
+    assert "limit of claims per day (1)" in resp.get_data(as_text=True)
+    assert _customer(app, company, second)["owner_id"] is None

@@ -201,6 +201,7 @@ def test_rls_refuses_inserting_into_another_tenant(app):
 #: that runs the query as another tenant. Search (FTS5, pg_trgm) goes in ``saas/<feature>/sql.py``.
 ALLOWED_RAW_SQL: dict[str, str] = {
     "saas/tenancy/rls.py": "row-level security DDL, roles and per-transaction set_config",
+    "saas/customers/sql.py": "pg_trgm similarity operator for duplicate-check candidates",
     "saas/demo/sql.py": "demo data bulk-loaded as the owner (COPY), bypassing ORM hooks on purpose",
 }
 

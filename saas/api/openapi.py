@@ -40,6 +40,7 @@ class Operation:
     files: dict[str, str] | None = None
     #: The endpoint answers a file of this media type (the function returns a Response).
     raw: str | None = None
+    also: dict[int, str] = field(default_factory=dict)
 
 
 class ApiRegistry:
@@ -67,6 +68,7 @@ class ApiRegistry:
         query: type[BaseModel] | None = None,
         files: dict[str, str] | None = None,
         raw: str | None = None,
+        also: dict[int, str] | None = None,
     ) -> Callable:
         """Register ``fn(body?, query?, files?, **path) -> model | list | (model, status)`` at
         ``rule``.
@@ -74,6 +76,7 @@ class ApiRegistry:
         ``query`` validates the query string (documented as query parameters). ``files`` makes
         the request multipart/form-data: ``fn`` gets ``{name: FileStorage}`` (a missing file is
         422). ``raw`` documents a file answer of that media type; ``fn`` returns the Response.
+        ``also``: other success statuses answered with the same ``response`` (202 for work queued).
         """
         op = Operation(
             rule,
@@ -88,6 +91,7 @@ class ApiRegistry:
             query,
             files,
             raw,
+            also or {},
         )
         self.operations.append(op)
 
@@ -222,6 +226,8 @@ class ApiRegistry:
                     schema = {"type": "array", "items": schema}
                 ok["content"] = {"application/json": {"schema": schema}}
             responses: dict[str, Any] = {str(op.status): ok}
+            for other, description in op.also.items():
+                responses[str(other)] = {**ok, "description": description}
             errors = {422: "Invalid request", **op.errors}
             if op.auth:
                 errors[401] = "Missing or invalid bearer token"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
-from saas.customers import service
+from saas.customers import batch, service
 from saas.customers.models import Customer
+from saas.progress.models import JobRecord
 
 # --- schemas ---------------------------------------------------------------------------------
 
@@ -50,6 +51,9 @@ class CustomerListQuery(BaseModel):
     )
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=500)
+    q: str | None = Field(
+        default=None, max_length=200, description="Quick search: a No., or a name's beginning"
+    )
 
 
 class CustomerCreate(BaseModel):
@@ -81,6 +85,42 @@ class AssignRequest(BaseModel):
     user_id: int = Field(description="An active user of the company")
 
 
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    action: str = Field(
+        max_length=32,
+        description="claim, return, assign; with sharing: share, lock, unlock, reclaim, delete",
+    )
+    ids: list[int] = Field(min_length=1, max_length=10_000, description="Customer ids")
+    reason: str | None = Field(default=None, max_length=1000, description="return: why")
+    user_id: int | None = Field(default=None, description="assign: to whom")
+    user_ids: list[int] | None = Field(default=None, max_length=100, description="share: with")
+    access: Literal["read", "write"] | None = Field(default=None, description="share: access")
+    until: str | None = Field(
+        default=None, max_length=10, description="share: last day (YYYY-MM-DD), null: no end"
+    )
+    to: Literal["pool", "me"] | None = Field(default=None, description="reclaim: where to")
+
+
+class BatchRefusal(BaseModel):
+    code: str = Field(description="not_found (another tenant's, deleted, unknown), forbidden, …")
+    message: str
+    count: int
+    ids: list[int]
+
+
+class BatchOut(BaseModel):
+    action: str
+    total: int = Field(description="Distinct ids asked for")
+    done: list[int] = Field(default_factory=list, description="Ids the action was done for")
+    refused: list[BatchRefusal] = Field(default_factory=list, description="Grouped by reason")
+    summary: list[str] = Field(default_factory=list, description="What happened, in sentences")
+    job_id: int | None = Field(
+        default=None, description="202: the background job; poll /api/v1/jobs/{job_id}"
+    )
+
+
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -94,7 +134,7 @@ class AssignRequest(BaseModel):
 )
 def list_customers(query: CustomerListQuery) -> CustomerPage:
     page = service.list_customers(
-        actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit
+        actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
     )
     return CustomerPage(
         items=[CustomerOut.model_validate(c) for c in page.items], next_cursor=page.next
@@ -173,3 +213,20 @@ def return_customer(body: ReturnRequest, customer_id: int) -> Customer:
 )
 def assign_customer(body: AssignRequest, customer_id: int) -> Customer:
     return service.assign(actor=current_user, customer_id=customer_id, user_id=body.user_id)
+
+
+@api.route(
+    "/customers/batch",
+    "POST",
+    summary="One action on many customers: what was done and what was refused, and why",
+    body=BatchRequest,
+    response=BatchOut,
+    also={202: "More than 200 ids: queued as a job (job_id); its result has the same fields"},
+    errors={403: "The action needs a permission the caller lacks"},
+)
+def batch_customers(body: BatchRequest) -> Any:
+    params = body.model_dump(exclude={"action", "ids"}, exclude_none=True)
+    result = batch.start(actor=current_user, action=body.action, ids=body.ids, params=params)
+    if isinstance(result, JobRecord):
+        return BatchOut(action=body.action, total=result.total or 0, job_id=result.id), 202
+    return BatchOut.model_validate(result)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from saas.forms import CalendarDateField
 
 
 class CustomerForm(FlaskForm):
@@ -21,3 +30,26 @@ class CustomerForm(FlaskForm):
     comments = TextAreaField(_l("Comments"), validators=[Length(max=10_000)])
     #: Put the new customer in the pool instead of keeping it.
     to_pool = BooleanField(_l("Put it in the pool for anyone to claim"))
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+class BatchForm(FlaskForm):
+    """A batch action on the ticked rows (``ids``: the row checkboxes, ``form=batch-form``).
+    The service checks every id; the form only parses them (an unknown id is "not found")."""
+
+    action = SelectField(_l("With the selected customers"))
+    ids = SelectMultipleField(_l("Customers"), coerce=_int_or_none, validate_choice=False)
+    reason = StringField(_l("Reason for returning"), validators=[Length(max=200)])
+    user_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
+    user_ids = SelectMultipleField(_l("Share with"), coerce=_int_or_none, validate_choice=False)
+    access = SelectField(_l("Access"))
+    until = CalendarDateField(_l("Shared until"), validators=[Optional()])
+    to = SelectField(_l("Reclaim"))
+    view = HiddenField()
+    q = HiddenField()

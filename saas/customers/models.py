@@ -58,8 +58,21 @@ class Customer(TenantScoped, db.Model):
         tenant_fk("updated_by_id", "users"),
         # "Mine" / a rep's customers / the pool (owner_id IS NULL), newest first
         Index("ix_customers_tenant_owner_id", "tenant_id", "owner_id", "id"),
-        # the duplicate check: one indexed equality lookup
-        Index("ix_customers_tenant_name_key", "tenant_id", "name_key"),
+        # the duplicate check (one equality lookup) and the quick search's name prefix
+        # (LIKE 'key%': pattern ops make it a range scan on PostgreSQL in any collation)
+        Index(
+            "ix_customers_tenant_name_key",
+            "tenant_id",
+            "name_key",
+            postgresql_ops={"name_key": "varchar_pattern_ops"},
+        ),
+        # the duplicate check's similar names (PostgreSQL: pg_trgm, revision 0012)
+        Index(
+            "ix_customers_name_key_trgm",
+            "name_key",
+            postgresql_using="gin",
+            postgresql_ops={"name_key": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
         # "All" (live rows) and the trash, newest first
         Index("ix_customers_tenant_deleted_id", "tenant_id", "deleted_at", "id"),
         # the pool rules' nightly job: owned customers without follow-up since a date

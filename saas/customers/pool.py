@@ -30,7 +30,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -119,9 +119,10 @@ def update_settings(
             )
         if clean["warn_days"] >= min(periods):
             raise ValidationFailed(
-                _(
-                    "Warn fewer days ahead than the shortest return period (%(n)s days).",
-                    n=min(periods),
+                ngettext(
+                    "Warn fewer days ahead than the shortest return period (%(num)s day).",
+                    "Warn fewer days ahead than the shortest return period (%(num)s days).",
+                    min(periods),
                 ),
                 code="warn_days",
             )
@@ -166,12 +167,13 @@ def check_owning(user: User, *, exclude: int | None = None) -> None:
     if (db.session.scalar(query) or 0) >= row.max_owned:
         if _is_actor(user):
             message = _(
-                "You already own %(n)s customers, the most the company's pool rules allow.",
+                "You have reached the pool rules' limit of customers one person may own (%(n)s).",
                 n=row.max_owned,
             )
         else:
             message = _(
-                "%(name)s already owns %(n)s customers, the most the company's pool rules allow.",
+                "%(name)s has reached the pool rules' limit of customers one person may own "
+                "(%(n)s).",
                 name=user.name,
                 n=row.max_owned,
             )
@@ -193,8 +195,8 @@ def check_lock(user: User, *, exclude: int | None = None) -> None:
     if (db.session.scalar(query) or 0) >= row.max_locked:
         raise PoolLimitReached(
             _(
-                "%(name)s already has %(n)s locked customers, the most the company's pool rules "
-                "allow.",
+                "%(name)s has reached the pool rules' limit of locked customers per person "
+                "(%(n)s).",
                 name=user.name,
                 n=row.max_locked,
             ),
@@ -264,8 +266,8 @@ def check_claim(actor: User, customer: Customer, *, now: datetime | None = None)
         if (claims or 0) >= row.max_claims_per_day:
             raise PoolLimitReached(
                 _(
-                    "You have claimed %(n)s customers today, the most the company's pool rules "
-                    "allow per day.",
+                    "You have reached the pool rules' limit of claims per day (%(n)s); claim "
+                    "again tomorrow.",
                     n=row.max_claims_per_day,
                 ),
                 code="claim_limit",
@@ -371,8 +373,14 @@ def _reason(due: Due, owner: User | None) -> str:
     """The return reason, written in the losing owner's language."""
     with force_locale(owner.language if owner else "en"):
         if due.rule == "followup":
-            return _("No follow-up for %(n)s days", n=due.days)
-        return _("Not won %(n)s days after being claimed", n=due.days)
+            return ngettext(
+                "No follow-up for %(num)s day", "No follow-up for %(num)s days", due.days
+            )
+        return ngettext(
+            "Not won %(num)s day after being claimed",
+            "Not won %(num)s days after being claimed",
+            due.days,
+        )
 
 
 def _return(due: Due, now: datetime) -> bool:
@@ -577,3 +585,28 @@ def reveal(*, actor: User, customer_id: int) -> Customer:
         record_event("customers.revealed", customer)
         db.session.flush()
     return customer
+
+
+def mask_phone(number: str | None) -> str:
+    """A phone with all but its last two digits hidden: ``+86 *** **** **12``."""
+    if not number:
+        return ""
+    digits = sum(ch.isdigit() for ch in number)
+    seen = 0
+    out = []
+    for i, ch in enumerate(number):
+        if ch.isdigit():
+            seen += 1
+            keep = seen > digits - 2 or (number.startswith("+") and i <= 2)
+            out.append(ch if keep else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def mask_email(address: str | None) -> str:
+    """An email with its local part hidden but the first letter: ``a***@example.com``."""
+    if not address:
+        return ""
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else "***"

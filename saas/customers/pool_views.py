@@ -40,6 +40,18 @@ def pool_rules() -> Any:
     return submit(form, save, success=saved, template="settings/pool.html")
 
 
+@bp.app_template_global("pool_masked")
+def pool_masked(customer: Any) -> bool:
+    """For templates: whether the logged-in user sees ``customer``'s phones and emails masked
+    (``pool.masked``); contact templates show ``number|mask_phone`` / ``email|mask_email``
+    and the card offers "Reveal" while it is true."""
+    return bool(current_user.is_authenticated and pool.masked(current_user, customer))
+
+
+bp.add_app_template_filter(pool.mask_phone, "mask_phone")
+bp.add_app_template_filter(pool.mask_email, "mask_email")
+
+
 @bp.post("/customers/<int:customer_id>/reveal")
 @login_required
 def reveal(customer_id: int) -> Any:

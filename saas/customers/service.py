@@ -14,11 +14,12 @@ another tenant's id.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from babel import Locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.orm import selectinload
 
 from saas.access import authorize
@@ -28,6 +29,7 @@ from saas.customers.models import Customer, CustomerKind, CustomerStage
 from saas.customers.normalize import name_key
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
+from saas.formatting import LATIN_DIGITS
 from saas.pagination import PAGE, Page, paginate
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
@@ -192,6 +194,9 @@ def create_customer(
         owner_id = _active_user(owner_id, "owner_id").id
     if owner_id is not None:
         pool.check_owning(actor if owner_id == actor.id else db.session.get(User, owner_id))
+    from saas.customers.duplicates import enforce
+
+    enforce(actor, name=clean)
     customer = Customer(
         number=next_number(),
         name=clean,
@@ -329,30 +334,73 @@ def views_for(actor: User) -> list[str]:
     return [v for v, perm in VIEWS.items() if perm is None or actor.can(perm)]
 
 
+#: Tab counts stop here ("10,000+"): counting reads at most this many index entries per tab.
+COUNT_CAP = 10_000
+
+_NUMBER_QUERY = re.compile(r"^\s*(?:no\.?|#|№)?\s*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def view_query(actor: User, view: str, q: str | None = None) -> Select:
+    """The live customers of list ``view`` for ``actor`` (authorized), narrowed by quick search
+    ``q``: an exact No. (``123``, ``No. 123``, ``#123``, Persian digits too) through the unique
+    ``(tenant_id, number)`` index, else a name prefix on the indexed ``name_key`` (``LIKE
+    'key%'``: a range scan of ``ix_customers_tenant_name_key``)."""
+    if view not in VIEWS:
+        raise ValidationFailed(_("Choose one of the offered values."), code="view")
+    if (perm := VIEWS[view]) is not None:
+        authorize(actor, perm)
+    query = select(Customer).where(Customer.deleted_at.is_(None))
+    if view == "mine":
+        query = query.where(Customer.owner_id == actor.id)
+    elif view == "pool":
+        query = query.where(Customer.owner_id.is_(None))
+    q = single_line(q)[:200]
+    if q:
+        digits = _NUMBER_QUERY.match(q.translate(LATIN_DIGITS))
+        if digits:
+            query = query.where(Customer.number == int(digits.group(1)))
+        else:
+            key = name_key(q)[:200]
+            # name_key keeps letters and digits only: no LIKE wildcard can be in it
+            if not key:
+                return query.where(false())
+            query = query.where(Customer.name_key.like(f"{key}%"))
+            if db.session.get_bind().dialect.name == "sqlite":
+                # SQLite's LIKE ignores ASCII case, so its index cannot serve it: add the range
+                query = query.where(
+                    Customer.name_key >= key, Customer.name_key < key + "\U0010ffff"
+                )
+    return query
+
+
+def count_view(actor: User, view: str, q: str | None = None, cap: int = COUNT_CAP) -> int:
+    """How many customers list ``view`` holds, counting at most ``cap + 1``: a result above
+    ``cap`` reads "10,000+". ``SELECT count(*) FROM (… LIMIT cap + 1)`` stops the index scan
+    there, so a tab of a million rows costs as much as one of ten thousand."""
+    inner = view_query(actor, view, q).with_only_columns(Customer.id).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
 def list_customers(
-    *, actor: User, view: str = "mine", cursor: str | None = None, limit: int = PAGE
+    *,
+    actor: User,
+    view: str = "mine",
+    cursor: str | None = None,
+    limit: int = PAGE,
+    q: str | None = None,
 ) -> Page[Customer]:
-    """One keyset page (newest first) of a list: ``mine``, ``pool`` or ``all`` (live rows).
+    """One keyset page (newest first) of a list: ``mine``, ``pool`` or ``all`` (live rows),
+    narrowed by quick search ``q`` (see ``view_query``).
 
     Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine
     and the pool; "all" is ordered by No. (unique per tenant), so only ``(tenant_id, number)``
     can serve it — ordered by ``id``, PostgreSQL preferred walking the primary key backwards
     through other tenants' newer rows (docs/PERFORMANCE.md). Owners are loaded in one query.
     """
-    if view not in VIEWS:
-        raise ValidationFailed(_("Choose one of the offered values."), code="view")
-    if (perm := VIEWS[view]) is not None:
-        authorize(actor, perm)
-    query = (
-        select(Customer).options(selectinload(Customer.owner)).where(Customer.deleted_at.is_(None))
-    )
-    if view == "mine":
-        query = query.where(Customer.owner_id == actor.id)
-    elif view == "pool":
-        query = query.where(Customer.owner_id.is_(None))
+    query = view_query(actor, view, q).options(selectinload(Customer.owner))
     return paginate(
         query,
-        name=f"customers:{view}",
+        name=f"customers:{view}:{name_key(single_line(q))[:50]}",
         key=Customer.number if view == "all" else Customer.id,
         id_col=Customer.id,
         unique_key=True,

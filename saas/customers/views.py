@@ -1,5 +1,6 @@
-"""The Customers page (tabs Pool · Mine · All, keyset pages, a new-customer form, claim in
-place) and the customer card (header + the tabs of ``card.py``)."""
+"""The Customers page (tabs with counts, quick search, keyset pages, batch actions on a
+selection, a new-customer form, claim in place) and the customer card (header + the tabs of
+``card.py``)."""
 
 from __future__ import annotations
 
@@ -10,40 +11,149 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from saas import htmx
 from saas.access import permission_required
-from saas.customers import bp, card, service
-from saas.customers.forms import CustomerForm
+from saas.auth.models import User
+from saas.customers import batch, bp, card, service
+from saas.customers.forms import BatchForm, CustomerForm
 from saas.customers.models import KIND_LABELS, STAGE_LABELS, Customer
+from saas.extensions import db
 from saas.formatting import number as format_number
 from saas.forms import options, submit
+from saas.progress.models import JobRecord
 from saas.settings.service import countries
 
-#: Tab labels and their order.
-VIEW_LABELS = {"pool": _l("Pool"), "mine": _l("My customers"), "all": _l("All")}
-TAB_ORDER = ("pool", "mine", "all")
+#: Tab labels and their order; a view of ``service.VIEWS`` not named here comes last.
+VIEW_LABELS = {
+    "pool": _l("Pool"),
+    "mine": _l("My customers"),
+    "shared": _l("Shared with me"),
+    "subordinates": _l("Subordinates'"),
+    "all": _l("All"),
+}
+TAB_ORDER = ("pool", "mine", "shared", "subordinates", "all")
 
 
-def _tabs() -> list[tuple[str, str]]:
-    allowed = set(service.views_for(current_user))
-    return [(v, str(VIEW_LABELS[v])) for v in TAB_ORDER if v in allowed]
+def _tab_order(view: str) -> int:
+    return TAB_ORDER.index(view) if view in TAB_ORDER else len(TAB_ORDER)
+
+
+def _tabs(q: str | None) -> list[dict[str, Any]]:
+    """The tabs ``current_user`` may open, each with its (capped) count."""
+    tabs = []
+    for view in sorted(service.views_for(current_user), key=_tab_order):
+        count = service.count_view(current_user, view, q)
+        tabs.append(
+            {
+                "view": view,
+                "label": str(VIEW_LABELS.get(view, view)),
+                "count": count,
+                "count_text": _("%(n)s+", n=format_number(service.COUNT_CAP))
+                if count > service.COUNT_CAP
+                else format_number(count),
+            }
+        )
+    return tabs
+
+
+def _default_view() -> str:
+    allowed = service.views_for(current_user)
+    return "mine" if "mine" in allowed else allowed[0]
+
+
+def _colleagues() -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
+    )
+
+
+def _batch_form(view: str, q: str) -> BatchForm:
+    form = BatchForm()
+    actions = batch.actions_for(current_user)
+    form.action.choices = options((a.name, a.label) for a in actions)
+    people = [(u.id, u.name) for u in _colleagues()]
+    form.user_id.choices = options([("", "—"), *people])
+    form.user_ids.choices = options(people)
+    form.access.choices = options([("read", _("Read only")), ("write", _("Read and write"))])
+    form.to.choices = options([("pool", _("To the pool")), ("me", _("To me"))])
+    if not form.is_submitted():
+        form.view.data, form.q.data = view, q
+    return form
+
+
+def _list_page(status: int = 200, form: BatchForm | None = None) -> Response:
+    """The Customers page (or the ``#customers`` fragment) of the current query string, or of
+    the batch form's view and search when it is re-shown with its errors."""
+    view = (form.view.data if form else None) or request.args.get("view") or _default_view()
+    if form is not None and view not in service.views_for(current_user):
+        view = _default_view()  # a batch form re-shown: never a 403 for its hidden view
+    q = ((form.q.data if form else None) or request.args.get("q") or "").strip()[:200]
+    cursor = None if form else (request.args.get("cursor") or None)
+    page = service.list_customers(actor=current_user, view=view, cursor=cursor, q=q)
+    form = form or _batch_form(view, q)
+    company_empty = False
+    if not page.items and not q and view in ("mine", "all"):
+        company_empty = not db.session.scalar(
+            select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
+        )
+    return htmx.render(
+        "customers/index.html",
+        "customers/_list.html",
+        status=status,
+        tabs=_tabs(q),
+        view=view,
+        q=q,
+        customers=page.items,
+        listing=page,
+        batch_form=form,
+        batch_actions=batch.actions_for(current_user),
+        company_empty=company_empty,
+        batch_limit=batch.SYNC_LIMIT,
+    )
 
 
 @bp.get("/customers")
 @login_required
 def index() -> Any:
-    view = request.args.get("view") or "mine"
-    page = service.list_customers(
-        actor=current_user, view=view, cursor=request.args.get("cursor") or None
-    )
-    return htmx.render(
-        "customers/index.html",
-        "customers/_list.html",
-        tabs=_tabs(),
-        view=view,
-        customers=page.items,
-        listing=page,
+    return _list_page()
+
+
+@bp.post("/customers/batch")
+@login_required
+def batch_action() -> Any:
+    """A batch action on the ticked customers: done in the request (summary flashed, back to the
+    list) or, for a large selection, as a job with a progress bar."""
+    form = _batch_form("", "")
+
+    def done(result: Any) -> Response:
+        if isinstance(result, JobRecord):
+            return htmx.redirect(url_for("jobs.show", job_id=result.id))
+        refused = bool(result["refused"])
+        for line in result["summary"]:
+            flash(line, "info" if refused else "success")
+        back = {"view": form.view.data or None, "q": form.q.data or None}
+        return htmx.redirect(url_for("customers.index", **back))
+
+    return submit(
+        form,
+        lambda: batch.start(
+            actor=current_user,
+            action=form.action.data,
+            ids=form.ids.data or [],
+            params={
+                "reason": form.reason.data,
+                "user_id": form.user_id.data,
+                "user_ids": form.user_ids.data or [],
+                "access": form.access.data,
+                "until": form.until.data,
+                "to": form.to.data,
+            },
+        ),
+        success=done,
+        template=lambda status: _list_page(status, form),
+        fields={"required": "reason", "too_long": "reason", "too_many": "ids"},
     )
 
 
@@ -82,7 +192,7 @@ def new() -> Any:
         success=created,
         template="customers/new.html",
         fragment="customers/_form.html",
-        fields={"required": "name", "too_long": "name"},
+        fields={"required": "name", "too_long": "name", "duplicate": "name"},
     )
 
 

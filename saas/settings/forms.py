@@ -15,6 +15,9 @@ class CompanyForm(FlaskForm):
     default_currency = SelectField(_l("Default currency"))
     default_country = SelectField(_l("Default country (for phone numbers)"))
     timezone = SelectField(_l("Time zone"))
+    #: ``customers.duplicates.Policy``: warn about duplicate customers, or refuse exact ones.
+    #: Checked by ``duplicates.set_policy``; a post without it keeps the policy.
+    duplicate_policy = SelectField(_l("Duplicate customers"), validate_choice=False)
 
 
 class LogoForm(FlaskForm):

@@ -24,6 +24,7 @@ from saas import crypto, htmx, locales, ratelimit
 from saas.access import permission_required
 from saas.auth import service as auth_service
 from saas.auth import tokens as api_tokens
+from saas.customers import duplicates
 from saas.errors import ValidationFailed
 from saas.extensions import limiter
 from saas.forms import options, submit, zone_choices
@@ -61,12 +62,14 @@ def _company_forms() -> tuple[CompanyForm, LogoForm, SmtpForm]:
     company.default_currency.choices = options(currencies)
     company.default_country.choices = options([("", "—"), *service.countries(locale)])
     company.timezone.choices = zone_choices(locale, _zone_country(), keep=[tenant.timezone])
+    company.duplicate_policy.choices = options(duplicates.POLICY_LABELS.items())
     smtp = SmtpForm(prefix="smtp")
     if not company.is_submitted():
         company.name.data = tenant.name
         company.default_currency.data = tenant.default_currency
         company.default_country.data = tenant.default_country or ""
         company.timezone.data = tenant.timezone
+        company.duplicate_policy.data = tenant.duplicate_policy
     if not smtp.is_submitted():
         smtp.host.data = tenant.smtp_host
         smtp.port.data = tenant.smtp_port
@@ -113,18 +116,28 @@ def _saved(message: str) -> Any:
 @permission_required("settings.manage")
 def save_company() -> Any:
     company, logo, smtp = _company_forms()
-    return submit(
-        company,
-        lambda: service.update_company(
+
+    def save() -> None:
+        service.update_company(
             actor=current_user,
             name=company.name.data,
             default_currency=company.default_currency.data,
             default_country=company.default_country.data or None,
             timezone=company.timezone.data,
-        ),
+        )
+        if company.duplicate_policy.data:
+            duplicates.set_policy(actor=current_user, policy=company.duplicate_policy.data)
+
+    return submit(
+        company,
+        save,
         success=_saved(_("Company settings saved.")),
         template=_company_page(company, logo, smtp),
-        fields={"currency": "default_currency", "country": "default_country"},
+        fields={
+            "currency": "default_currency",
+            "country": "default_country",
+            "policy": "duplicate_policy",
+        },
     )
 
 

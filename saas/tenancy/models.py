@@ -70,6 +70,8 @@ class Tenant(db.Model):
     seat_lock: Mapped[int] = mapped_column(default=0)
     #: The last customer number given out (``customers.service.next_number``).
     customer_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: What an exact duplicate customer does: ``warn`` or ``block`` (``customers.duplicates``).
+    duplicate_policy: Mapped[str] = mapped_column(String(8), default="warn", server_default="warn")
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 

@@ -34,6 +34,81 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// The app menu at phone widths: a real button (aria-expanded) folds and unfolds the navigation.
+// Without this file the menu is simply shown (the button stays hidden). Escape closes it and
+// gives focus back to the button.
+for (const toggle of document.querySelectorAll(".nav-toggle[aria-controls]")) {
+  const menu = document.getElementById(toggle.getAttribute("aria-controls"));
+  const bar = toggle.closest(".topbar");
+  if (!menu || !bar) continue;
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("open", open);
+  };
+  toggle.hidden = false;
+  bar.classList.add("nav-folds");
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+}
+
+// Customers page: "select all on this page", the count of ticked rows, and only the fields of
+// the chosen batch action. Without this file every field shows and rows are ticked one by one.
+const batchBoxes = () => Array.from(document.querySelectorAll('input[name="ids"][form="batch-form"]'));
+
+function batchUpdate() {
+  const form = document.getElementById("batch-form");
+  if (!form) return;
+  const boxes = batchBoxes();
+  const ticked = boxes.filter((b) => b.checked).length;
+  const counter = form.querySelector("[data-batch-count]");
+  if (counter) {
+    counter.hidden = false;
+    const n = ticked.toLocaleString(document.documentElement.lang || undefined);
+    counter.textContent = ticked ? counter.dataset.template.replace("{n}", n) : counter.dataset.none;
+  }
+  const all = document.querySelector("input[data-select-all]");
+  if (all) {
+    all.checked = ticked > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+}
+
+function batchShowParams() {
+  const form = document.getElementById("batch-form");
+  if (!form) return;
+  const action = form.querySelector("[data-batch-action]");
+  for (const block of form.querySelectorAll(".batch-params[data-for]")) {
+    block.hidden = !action || block.dataset.for !== action.value;
+  }
+}
+
+function enableBatch() {
+  const all = document.querySelector("input[data-select-all]");
+  if (all) all.hidden = false;
+  batchShowParams();
+  batchUpdate();
+}
+
+document.addEventListener("change", (event) => {
+  const el = event.target;
+  if (!el.matches) return;
+  if (el.matches("input[data-select-all]")) {
+    batchBoxes().forEach((b) => { b.checked = el.checked; });
+    batchUpdate();
+  } else if (el.matches('input[name="ids"]')) {
+    batchUpdate();
+  } else if (el.matches("[data-batch-action]")) {
+    batchShowParams();
+  }
+});
+document.addEventListener("DOMContentLoaded", enableBatch);
+document.addEventListener("htmx:load", enableBatch);
+
 // A textarea with data-ctrl-enter="submit": Ctrl+Enter (⌘+Enter on a Mac) submits its form
 // (the note box of a customer's history).
 document.addEventListener("keydown", (event) => {

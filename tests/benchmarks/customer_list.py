@@ -264,7 +264,7 @@ def scenarios(app, tenant_id: int, raw: Raw) -> list[Scenario]:
         numbers.replace(" ORDER", " AND number < %s ORDER"), (tenant_id, boundary_no)
     )[0][0]
     with app.app_context():
-        cursor = make_cursor("customers:all", boundary_no, boundary_id, "next")
+        cursor = make_cursor("customers:all:", boundary_no, boundary_id, "next")
     owners = raw.run(
         "SELECT c.owner_id, count(*) FROM customers c JOIN users u ON u.id = c.owner_id "
         "JOIN roles r ON r.id = u.role_id WHERE c.tenant_id = %s AND c.deleted_at IS NULL "

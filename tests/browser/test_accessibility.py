@@ -18,6 +18,8 @@ AXE = "/static/vendor/axe.min.js"
 PUBLIC = ["/", "/login", "/signup", "/password/forgot"]
 SIGNED_IN = [
     "/dashboard",
+    "/customers",
+    "/customers/new",
     "/users",
     "/users/invite",
     "/roles",
@@ -154,5 +156,9 @@ def test_top_bar_survives_long_names_labels_and_a_logo(app, new_page, name, loca
         if max_rows:  # at desktop width the bar stays compact: brand + nav on at most 2 rows
             link = page.locator(".mainnav a").first.bounding_box()
             assert bar["height"] <= max_rows * (link["height"] + 24), bar
+        else:  # on a phone the menu folds: one row of brand + Menu button, not three
+            assert page.locator(".nav-toggle").is_visible()
+            assert not page.locator(".mainnav").is_visible()
+            assert bar["height"] <= 80, bar
         # the full name is still there for people who need it
         assert page.locator(".topbar .brand").get_attribute("title") == name
