@@ -81,12 +81,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.views
     import saas.billing.views
     import saas.customers.api
+    import saas.customers.attributes_api
     import saas.customers.duplicates_api
     import saas.customers.duplicates_views
+    import saas.customers.fields_views
     import saas.customers.notes_api
     import saas.customers.notes_views
     import saas.customers.pool_api
     import saas.customers.pool_views
+    import saas.customers.settings_views
     import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views

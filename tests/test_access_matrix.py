@@ -41,6 +41,8 @@ from saas.attachments import service as attachments
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import fields as custom_fields
+from saas.customers import lists as customer_lists
 from saas.customers import notes
 from saas.customers import service as customers_service
 from saas.extensions import db
@@ -73,6 +75,7 @@ class Redirect:
 
 LOGIN = Redirect("/login")
 DASH = Redirect("/dashboard")
+LISTS = Redirect("/settings/lists/level")
 Expect = int | Redirect
 
 
@@ -114,6 +117,11 @@ def _billing(c: Ctx) -> dict[str, str]:
     # The owner "changes" to the current plan (a no-op: seats stay as they are); everybody
     # else tries a real downgrade, which must not happen.
     return {"plan": "business" if c.actor == "owner" else "free"}
+
+
+def _entry_rename(c: Ctx) -> dict[str, Any]:
+    entry = c.ids["list_entry"]
+    return {f"e{entry}-name": f"Renamed by {c.actor}", f"e{entry}-colour": "green"}
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -205,6 +213,34 @@ MATRIX: dict[str, dict[str, Case]] = {
     "auth.set_language": {
         "POST": row("/language", 303, 303, 303, 303, 303, 303, 303,
                     data={"lang": "en", "next": "/"}),
+    },
+    # Lists and custom fields: everyone reads them, settings.manage changes them.
+    "api.list_entries": {
+        "GET": row("/api/v1/lists/level", 401, 200, 200, 200, 200, 200, 200),
+        "GET unknown list": row("/api/v1/lists/planets", 401, 404, 404, 404, 404, 404, 404),
+    },
+    "api.add_list_entry": {
+        "POST": row("/api/v1/lists/tag", 401, 201, 201, NOPE, NOPE, NOPE, 201,
+                    json={"name": "API tag of {actor}", "colour": "teal"}),
+    },
+    "api.update_list_entry": {
+        "PATCH": row("/api/v1/lists/source/{list_entry}", 401, 200, 200, NOPE, NOPE, NOPE, GONE,
+                     json={"name": "Patched by {actor}", "position": 2}, probe="list_entry"),
+    },
+    "api.list_custom_fields": {
+        "GET": row("/api/v1/custom-fields", 401, 200, 200, 200, 200, 200, 200),
+    },
+    "api.create_custom_field": {
+        "POST": row("/api/v1/custom-fields", 401, 201, 201, NOPE, NOPE, NOPE, 201,
+                    json={"label": "API field of {actor}", "type": "number"}),
+    },
+    "api.update_custom_field": {
+        "PATCH": row("/api/v1/custom-fields/{custom_field}", 401, 200, 200, NOPE, NOPE, NOPE,
+                     GONE, json={"label": "Patched by {actor}"}, probe="custom_field"),
+    },
+    "api.delete_custom_field": {
+        "DELETE": row("/api/v1/custom-fields/{custom_field}", 401, 204, 204, NOPE, NOPE, NOPE,
+                      GONE, probe="custom_field"),
     },
     "api.openapi": {"GET": row("/api/v1/openapi.json", 200, 200, 200, 200, 200, 200, 200)},
     "api.create_token": {
@@ -347,6 +383,53 @@ MATRIX: dict[str, dict[str, Case]] = {
     },
     "settings.delete_logo": {
         "POST": row("/settings/company/logo/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303),
+    },
+    # Settings → Lists: settings.manage; another tenant's entry id is simply not found.
+    "settings.lists_index": {
+        "GET": row("/settings/lists", LOGIN, LISTS, LISTS, NOPE, NOPE, NOPE, LISTS),
+    },
+    "settings.lists_page": {
+        "GET": row("/settings/lists/level", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+        "GET unknown list": row("/settings/lists/planets", LOGIN, 404, 404, NOPE, NOPE, NOPE,
+                                404),
+    },
+    "settings.add_list_entry": {
+        "POST": row("/settings/lists/tag", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "new-name": "Tag of {actor}", "new-colour": "blue"}),
+    },
+    "settings.update_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, data=_entry_rename, probe="list_entry"),
+    },
+    "settings.move_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}/move", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"direction": "down"}, probe="list_entry"),
+    },
+    "settings.archive_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}/archive", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"archived": "1"}, probe="list_entry"),
+    },
+    # Settings → Custom fields: settings.manage; another tenant's field id is not found.
+    "settings.custom_fields": {
+        "GET": row("/settings/custom-fields", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "settings.add_custom_field": {
+        "POST": row("/settings/custom-fields", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "label": "Field of {actor}", "type": "text"}),
+    },
+    "settings.edit_custom_field": {
+        "GET": row("/settings/custom-fields/{custom_field}", LOGIN, 200, 200, NOPE, NOPE, NOPE,
+                   GONE, probe="custom_field"),
+        "POST": row("/settings/custom-fields/{custom_field}", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, data={"label": "Renamed by {actor}"}, probe="custom_field"),
+    },
+    "settings.move_custom_field": {
+        "POST": row("/settings/custom-fields/{custom_field}/move", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"direction": "up"}, probe="custom_field"),
+    },
+    "settings.archive_custom_field": {
+        "POST": row("/settings/custom-fields/{custom_field}/archive", LOGIN, 303, 303, NOPE,
+                    NOPE, NOPE, GONE, data={"archived": "1"}, probe="custom_field"),
     },
     "billing.index": {"GET": row("/billing", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200)},
     "billing.preview_plan": {
@@ -682,6 +765,10 @@ def build_world(app) -> World:
             "pool_api": customer("Acme pool api", None),
             "cust_return": customer("Acme client to return"),
             "cust_assign": customer("Acme client to assign"),
+            "list_entry": customer_lists.entries("source")[0].id,
+            "custom_field": custom_fields.create_field(
+                actor=owner, label="Acme contract", type="text"
+            ).id,
             "pool_batch": customer("Acme pool batch", None),
         }
 

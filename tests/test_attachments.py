@@ -507,3 +507,21 @@ def test_the_openapi_document_declares_the_upload_and_the_download(client):
     download = doc["paths"]["/api/v1/attachments/{attachment_id}"]["get"]
     assert "application/octet-stream" in download["responses"]["200"]["content"]
     assert set(download["responses"]) == {"200", "401", "404", "422"}
+
+
+def test_purging_a_customer_for_good_removes_its_files_after_the_commit(app, team):
+    company, people, cid = team
+    _upload(app, people["ann"], cid, name="a.pdf")
+    _upload(app, people["ann"], cid, name="b.pdf")
+    other = _as(app, people["ann"], lambda a: customers.create_customer(actor=a, name="B").id)
+    _upload(app, people["ann"], other, name="keep.pdf")
+
+    def purge(actor):
+        assert service.purge_customer_files(cid) == 2
+        db.session.delete(db.session.get(Customer, cid))
+
+    _as(app, people["ann"], purge, commit=False)
+    assert len(_files(app, company.tenant_id)) == 3  # rolled back: nothing removed
+    _as(app, people["ann"], purge)
+    assert [p.read_bytes() for p in _files(app, company.tenant_id)] == [PDF]
+    assert _as(app, people["ann"], lambda a: db.session.scalars(select(CustomerAttachment)).all())

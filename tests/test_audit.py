@@ -14,8 +14,11 @@ from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.customers import fields as custom_fields
+from saas.customers import lists as customer_lists
 from saas.customers import notes
 from saas.customers import service as customers_service
+from saas.customers.models import Customer
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
@@ -34,6 +37,8 @@ SERVICE_MODULES = [
     "saas.mail.service",
     "saas.dashboard.service",
     "saas.customers.service",
+    "saas.customers.lists",
+    "saas.customers.fields",
     "saas.customers.notes",
     "saas.attachments.service",
 ]
@@ -115,6 +120,33 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    # lists and custom fields: reads, validation, form helpers
+    "N_",
+    "default_rows",
+    # part of signup (the company's creation is recorded as tenants.created)
+    "create_defaults",
+    "entries",
+    "offered",
+    "reasons_for",
+    "get_entry",
+    "tags_of",
+    "stage_label",
+    "resolve",
+    "default_stage",
+    "pick",
+    "list_label",
+    "fields",
+    "get_field",
+    "parse",
+    "validate",
+    "python_values",
+    "values_of",
+    "shown",
+    "type_labels",
+    "form_fields",
+    "form_values",
+    "fill",
+    "prefetch",
     "view_query",
     "count_view",
     # notes: reads and checks
@@ -127,6 +159,8 @@ READ_ONLY = {
     "limits",
     "list_attachments",
     "get_attachment",
+    # schedules file deletions for the trash purge, whose customer deletion is audited
+    "purge_customer_files",
     "may_edit",
     "get_editable",
     # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited
@@ -213,6 +247,70 @@ def _scenarios(company, member, owner, other):
             "customer_attachments",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
+        "add_entry": (
+            lambda: customer_lists.add_entry(actor=owner, kind="tag", name="Hot"),
+            "customer_list_entries.created",
+            "customer_list_entries",
+        ),
+        "update_entry": (
+            lambda: customer_lists.update_entry(
+                actor=owner, entry_id=_list_entry(), name="Renamed", colour="pink"
+            ),
+            "customer_list_entries.updated",
+            "customer_list_entries",
+        ),
+        "move_entry": (
+            lambda: customer_lists.move_entry(actor=owner, entry_id=_list_entry(), position=3),
+            "customer_list_entries.updated",
+            "customer_list_entries",
+        ),
+        "archive_entry": (
+            lambda: customer_lists.archive_entry(actor=owner, entry_id=_list_entry()),
+            "customer_list_entries.updated",
+            "customer_list_entries",
+        ),
+        # lists.apply / put: the level is a customers.updated change, tags a named event
+        "apply": (
+            lambda: customer_lists.apply(_own(owner), actor=owner, level="Small", tags=["VIP"]),
+            "customers.tags_changed",
+            "customers",
+        ),
+        "put": (
+            lambda: customer_lists.put(
+                _own(owner), customer_lists.pick(None, tags=["VIP"], level="Regular")
+            ),
+            "customers.updated",
+            "customers",
+        ),
+        "store": (
+            lambda: custom_fields.apply(_own(owner), {_custom_field(owner).key: "ACME-1"}, owner),
+            "customers.fields_changed",
+            "customers",
+        ),
+        "create_field": (
+            lambda: custom_fields.create_field(actor=owner, label="Contract", type="text"),
+            "custom_fields.created",
+            "custom_fields",
+        ),
+        "update_field": (
+            lambda: custom_fields.update_field(
+                actor=owner, field_id=_custom_field(owner).id, label="Deal no.", unique=True
+            ),
+            "custom_fields.updated",
+            "custom_fields",
+        ),
+        "move_field": (
+            lambda: custom_fields.move_field(
+                actor=owner, field_id=_custom_field(owner).id, position=1
+            ),
+            "custom_fields.updated",
+            "custom_fields",
+        ),
+        "archive_field": (
+            lambda: custom_fields.archive_field(actor=owner, field_id=_custom_field(owner).id),
+            "custom_fields.updated",
+            "custom_fields",
+        ),
         "end_session": (
             lambda: auth_service.end_session(_with_session(owner)),
             "auth.logout",
@@ -428,6 +526,19 @@ def _inv(owner):
 
 def _pool_customer(owner):
     return customers_service.create_customer(actor=owner, name="Pooled", owner_id=None).id
+
+
+def _own(owner):
+    return db.session.get(Customer, _own_customer(owner))
+
+
+def _list_entry():
+    return customer_lists.entries("source")[0].id
+
+
+def _custom_field(owner):
+    custom_fields.create_field(actor=owner, label="Before", type="text")
+    return custom_fields.create_field(actor=owner, label="Ref", type="text")
 
 
 def _own_customer(owner):

@@ -178,3 +178,20 @@ def delete_attachment(*, actor: User, attachment_id: int) -> None:
     storage.delete_after_commit(attachment.tenant_id, attachment.storage_key)
     customers.touch(customer, actor)
     db.session.flush()
+
+
+def purge_customer_files(customer_id: int) -> int:
+    """Schedule every stored file of a customer for deletion once the transaction commits.
+
+    For the trash purge, which deletes customers for good: their attachment rows go with them
+    (``ON DELETE CASCADE``), so their files must be dropped by key first. Returns how many.
+    No permission check: the caller (a scheduled job) decides; nothing is audited here, the
+    customer's own deletion is.
+    """
+    tenant_id = require_tenant_id()
+    keys = db.session.scalars(
+        select(CustomerAttachment.storage_key).where(CustomerAttachment.customer_id == customer_id)
+    ).all()
+    for key in keys:
+        storage.delete_after_commit(tenant_id, key)
+    return len(keys)

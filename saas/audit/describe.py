@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from saas import formatting
 from saas.access import BUILTIN_ROLES, PERMISSIONS, RENAMED
 from saas.auth.models import Account, Role, User
+from saas.customers.attributes import FIELD_TYPE_LABELS, LIST_LABELS, PALETTE, ListEntry
 from saas.customers.models import KIND_LABELS, STAGE_LABELS
 from saas.tenancy.models import PLAN_LABELS, Plan
 
@@ -57,6 +58,10 @@ def _account_name(account: Account) -> str:
     return account.email
 
 
+def _entry_name(entry: ListEntry) -> str:
+    return entry.name
+
+
 #: Foreign-key column → (model, name of a row). Shared by every describer.
 REFERENCES: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "role_id": (Role, _role_name),
@@ -69,6 +74,10 @@ REFERENCES: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "plan_id": (Plan, _plan_name),
     "from_plan_id": (Plan, _plan_name),
     "to_plan_id": (Plan, _plan_name),
+    "level_id": (ListEntry, _entry_name),
+    "industry_id": (ListEntry, _entry_name),
+    "source_id": (ListEntry, _entry_name),
+    "stage_id": (ListEntry, _entry_name),
 }
 
 
@@ -148,6 +157,9 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "customer_kind": lambda value: str(KIND_LABELS.get(value, value)),
     "customer_stage": lambda value: str(STAGE_LABELS.get(value, value)),
     "changed": lambda value: _("changed"),
+    "list_kind": lambda value: str(LIST_LABELS.get(value, value)),
+    "colour": lambda value: str(PALETTE.get(value, value)),
+    "field_type": lambda value: str(FIELD_TYPE_LABELS.get(value, value)),
 }
 
 
@@ -231,6 +243,54 @@ def _customer_name(customer: Any) -> str:
 
 
 REGISTRY: dict[str, Describer] = {
+    "customer_list_entries": Describer(
+        plural=_l("List entries"),
+        name=lambda entry: entry.name,
+        fields={
+            "kind": _l("List"),
+            "name": _l("Name"),
+            "colour": _l("Colour"),
+            "position": _l("Position"),
+            "category": _l("Counts as"),
+            "archived_at": _l("Archived"),
+        },
+        formats={
+            "kind": "list_kind",
+            "colour": "colour",
+            "category": "customer_stage",
+            "archived_at": "datetime",
+        },
+        sentences={
+            "created": _l("%(actor)s added %(object)s to the list %(kind)s"),
+            "updated": _l("%(actor)s changed the list entry %(object)s"),
+            "deleted": _l("%(actor)s deleted the list entry %(object)s"),
+        },
+        fallback=_l("a list entry"),
+    ),
+    "custom_fields": Describer(
+        plural=_l("Custom fields"),
+        name=lambda field: field.label,
+        fields={
+            "label": _l("Label"),
+            "type": _l("Type"),
+            "required": _l("Required"),
+            "unique": _l("Unique"),
+            "position": _l("Position"),
+            "archived_at": _l("Archived"),
+        },
+        formats={
+            "type": "field_type",
+            "required": "bool",
+            "unique": "bool",
+            "archived_at": "datetime",
+        },
+        sentences={
+            "created": _l("%(actor)s added the custom field %(object)s"),
+            "updated": _l("%(actor)s changed the custom field %(object)s"),
+            "deleted": _l("%(actor)s deleted the custom field %(object)s"),
+        },
+        fallback=_l("a custom field"),
+    ),
     "customers": Describer(
         plural=_l("Customers"),
         name=_customer_name,
@@ -245,6 +305,12 @@ REGISTRY: dict[str, Describer] = {
             "website": _l("Website"),
             "comments": _l("Comments"),
             "owner_id": _l("Owner"),
+            "level_id": _l("Level"),
+            "industry_id": _l("Industry"),
+            "source_id": _l("Source"),
+            "stage_id": _l("Stage"),
+            "tags": _l("Tags"),
+            "custom_fields": _l("Custom fields"),
             "locked": _l("Locked"),
             "claimed_at": _l("Claimed"),
             "returned_at": _l("Returned to the pool"),
@@ -462,6 +528,8 @@ EVENTS: dict[str, Any] = {
     "auth.login": _l("%(actor)s logged in"),
     "users.left": _l("%(object)s left the company"),
     "auth.password_reset_requested": _l("%(object)s asked for a password reset"),
+    "customers.tags_changed": _l("%(actor)s changed the tags of %(object)s"),
+    "customers.fields_changed": _l("%(actor)s changed custom fields of %(object)s"),
 }
 
 

@@ -9,7 +9,14 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
-from saas.customers import batch, service
+from saas.customers import batch, fields, lists, service
+from saas.customers.attributes_api import (
+    CUSTOM_RULE,
+    ENTRY_RULE,
+    CustomValue,
+    EntryChoice,
+    EntryRef,
+)
 from saas.customers.models import Customer
 from saas.progress.models import JobRecord
 
@@ -23,7 +30,13 @@ class CustomerOut(BaseModel):
     number: int = Field(description="The company's serial number of the customer (No.)")
     name: str
     kind: str
-    stage: str
+    stage: str = Field(description="The stage's category: potential, active or ended")
+    stage_entry: EntryRef | None = Field(description="The company's stage entry")
+    level: EntryRef | None
+    industry: EntryRef | None
+    source: EntryRef | None
+    tags: list[EntryRef]
+    custom_fields: dict[str, Any] = Field(description=CUSTOM_RULE)
     country: str | None
     city: str | None
     address: str | None
@@ -61,7 +74,20 @@ class CustomerCreate(BaseModel):
 
     name: str = Field(max_length=1000)
     kind: Literal["company", "person"] = "company"
-    stage: Literal["potential", "active", "ended"] = "potential"
+    stage: EntryChoice | None = Field(
+        default=None,
+        description=ENTRY_RULE + " Also a category (potential, active, ended): its first "
+        "live entry. Omitted: the first live stage.",
+    )
+    level: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    industry: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    source: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    tags: list[EntryChoice] = Field(
+        default_factory=list, max_length=50, description="Tags: " + ENTRY_RULE
+    )
+    custom_fields: dict[str, CustomValue] = Field(
+        default_factory=dict, max_length=200, description=CUSTOM_RULE
+    )
     country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
     city: str | None = Field(default=None, max_length=1000)
     address: str | None = Field(default=None, max_length=1000)
@@ -136,6 +162,8 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
     page = service.list_customers(
         actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
     )
+    lists.prefetch(page.items)  # tags and custom fields of the page: one query each
+    fields.prefetch(page.items)
     return CustomerPage(
         items=[CustomerOut.model_validate(c) for c in page.items], next_cursor=page.next
     )
@@ -148,12 +176,16 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
     body=CustomerCreate,
     response=CustomerOut,
     status=201,
-    errors={403: "Forbidden", 409: "The owner owns the most customers allowed (owning_limit)"},
+    errors={
+        403: "Forbidden",
+        409: "The owner owns the most customers allowed (owning_limit), or a unique custom "
+        "field's value belongs to another customer",
+    },
 )
 def create_customer(body: CustomerCreate) -> Customer:
-    fields = body.model_dump(exclude={"owner_id"})
+    values = body.model_dump(exclude={"owner_id"})
     owner = body.owner_id if "owner_id" in body.model_fields_set else service.ME
-    return service.create_customer(actor=current_user, owner_id=owner, **fields)
+    return service.create_customer(actor=current_user, owner_id=owner, **values)
 
 
 @api.route(

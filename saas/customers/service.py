@@ -15,6 +15,7 @@ another tenant's id.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
@@ -167,17 +168,43 @@ def create_customer(
     actor: User,
     name: str,
     kind: str = CustomerKind.COMPANY,
-    stage: str = CustomerStage.POTENTIAL,
+    stage: Any = None,
     country: str | None = None,
     city: str | None = None,
     address: str | None = None,
     website: str | None = None,
     comments: str | None = None,
     owner_id: Any = ME,
+    level: Any = None,
+    industry: Any = None,
+    source: Any = None,
+    tags: Any = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Customer:
     """A new customer numbered next; owned by ``actor`` (default), nobody (``None``: the pool)
-    or another user (needs ``customers.assign``)."""
+    or another user (needs ``customers.assign``).
+
+    ``stage``, ``level``, ``industry``, ``source``: an entry of the tenant's list, by id or
+    name (``customers.lists.resolve``; a stage may also be a category, potential/active/ended;
+    no stage: the first live one); ``tags``: ids or names; ``custom_fields``: ``{key: value}``
+    (``customers.fields``; required ones must be there). Everything is validated before
+    anything is written.
+    """
+    from saas.customers import fields, lists
+
     authorize(actor, "customers.create")
+    chosen = lists.pick(
+        None,
+        level=level,
+        industry=industry,
+        source=source,
+        stage=lists.UNSET if stage is None or stage == "" else stage,
+        tags=list(tags) if isinstance(tags, list | tuple) else tags,
+    )
+    if lists.ListKind.STAGE not in chosen:
+        chosen[lists.ListKind.STAGE] = lists.default_stage()
+    stage_entry = chosen[lists.ListKind.STAGE]
+    values = fields.validate(custom_fields or {}, partial=False)
     clean = clean_name(name, _("Name"))
     country = (single_line(country) or "").upper() or None
     if country is not None and (
@@ -202,7 +229,7 @@ def create_customer(
         name=clean,
         name_key=name_key(clean)[:200],
         kind=_choice(kind, CustomerKind, "kind"),
-        stage=_choice(stage, CustomerStage, "stage"),
+        stage=stage_entry.category if stage_entry else CustomerStage.POTENTIAL,
         country=country,
         city=_optional(city, _("City"), 200),
         address=_optional(address, _("Address"), 500),
@@ -214,7 +241,8 @@ def create_customer(
         updated_by_id=actor.id,
     )
     db.session.add(customer)
-    db.session.flush()
+    lists.put(customer, chosen)  # sets the entry columns, flushes (the INSERT), then the tags
+    fields.store(customer, values)
     return customer
 
 
