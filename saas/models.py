@@ -4,6 +4,8 @@ from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
+from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
+from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
 from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
@@ -15,11 +17,19 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "ContactRelation",
+    "CustomField",
     "Customer",
     "CustomerAttachment",
+    "CustomerFieldValue",
     "CustomerNote",
+    "CustomerTag",
     "Invitation",
     "JobRecord",
+    "ListEntry",
     "MailMessage",
     "Plan",
     "PlanChange",

@@ -41,6 +41,9 @@ from saas.attachments import service as attachments
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.contacts import service as contacts_service
+from saas.customers import fields as custom_fields
+from saas.customers import lists as customer_lists
 from saas.customers import notes
 from saas.customers import service as customers_service
 from saas.customers import sharing as customers_sharing
@@ -74,6 +77,7 @@ class Redirect:
 
 LOGIN = Redirect("/login")
 DASH = Redirect("/dashboard")
+LISTS = Redirect("/settings/lists/level")
 Expect = int | Redirect
 
 
@@ -117,6 +121,11 @@ def _billing(c: Ctx) -> dict[str, str]:
     return {"plan": "business" if c.actor == "owner" else "free"}
 
 
+def _entry_rename(c: Ctx) -> dict[str, Any]:
+    entry = c.ids["list_entry"]
+    return {f"e{entry}-name": f"Renamed by {c.actor}", f"e{entry}-colour": "green"}
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -126,6 +135,10 @@ def _upload(c: Ctx) -> dict[str, Any]:
 
 def _logo(c: Ctx) -> dict[str, Any]:
     return {"logo-logo": (io.BytesIO(PNG), "logo.png")}
+
+
+def _photo(c: Ctx) -> dict[str, Any]:
+    return {"photo": (io.BytesIO(PNG), "photo.png")}
 
 
 #: Everything an admin holds (all but billing): what a role editor may hand out.
@@ -206,6 +219,34 @@ MATRIX: dict[str, dict[str, Case]] = {
     "auth.set_language": {
         "POST": row("/language", 303, 303, 303, 303, 303, 303, 303,
                     data={"lang": "en", "next": "/"}),
+    },
+    # Lists and custom fields: everyone reads them, settings.manage changes them.
+    "api.list_entries": {
+        "GET": row("/api/v1/lists/level", 401, 200, 200, 200, 200, 200, 200),
+        "GET unknown list": row("/api/v1/lists/planets", 401, 404, 404, 404, 404, 404, 404),
+    },
+    "api.add_list_entry": {
+        "POST": row("/api/v1/lists/tag", 401, 201, 201, NOPE, NOPE, NOPE, 201,
+                    json={"name": "API tag of {actor}", "colour": "teal"}),
+    },
+    "api.update_list_entry": {
+        "PATCH": row("/api/v1/lists/source/{list_entry}", 401, 200, 200, NOPE, NOPE, NOPE, GONE,
+                     json={"name": "Patched by {actor}", "position": 2}, probe="list_entry"),
+    },
+    "api.list_custom_fields": {
+        "GET": row("/api/v1/custom-fields", 401, 200, 200, 200, 200, 200, 200),
+    },
+    "api.create_custom_field": {
+        "POST": row("/api/v1/custom-fields", 401, 201, 201, NOPE, NOPE, NOPE, 201,
+                    json={"label": "API field of {actor}", "type": "number"}),
+    },
+    "api.update_custom_field": {
+        "PATCH": row("/api/v1/custom-fields/{custom_field}", 401, 200, 200, NOPE, NOPE, NOPE,
+                     GONE, json={"label": "Patched by {actor}"}, probe="custom_field"),
+    },
+    "api.delete_custom_field": {
+        "DELETE": row("/api/v1/custom-fields/{custom_field}", 401, 204, 204, NOPE, NOPE, NOPE,
+                      GONE, probe="custom_field"),
     },
     "api.openapi": {"GET": row("/api/v1/openapi.json", 200, 200, 200, 200, 200, 200, 200)},
     "api.create_token": {
@@ -349,6 +390,53 @@ MATRIX: dict[str, dict[str, Case]] = {
     "settings.delete_logo": {
         "POST": row("/settings/company/logo/delete", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303),
     },
+    # Settings → Lists: settings.manage; another tenant's entry id is simply not found.
+    "settings.lists_index": {
+        "GET": row("/settings/lists", LOGIN, LISTS, LISTS, NOPE, NOPE, NOPE, LISTS),
+    },
+    "settings.lists_page": {
+        "GET": row("/settings/lists/level", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+        "GET unknown list": row("/settings/lists/planets", LOGIN, 404, 404, NOPE, NOPE, NOPE,
+                                404),
+    },
+    "settings.add_list_entry": {
+        "POST": row("/settings/lists/tag", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "new-name": "Tag of {actor}", "new-colour": "blue"}),
+    },
+    "settings.update_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, data=_entry_rename, probe="list_entry"),
+    },
+    "settings.move_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}/move", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"direction": "down"}, probe="list_entry"),
+    },
+    "settings.archive_list_entry": {
+        "POST": row("/settings/lists/entries/{list_entry}/archive", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"archived": "1"}, probe="list_entry"),
+    },
+    # Settings → Custom fields: settings.manage; another tenant's field id is not found.
+    "settings.custom_fields": {
+        "GET": row("/settings/custom-fields", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "settings.add_custom_field": {
+        "POST": row("/settings/custom-fields", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data={
+            "label": "Field of {actor}", "type": "text"}),
+    },
+    "settings.edit_custom_field": {
+        "GET": row("/settings/custom-fields/{custom_field}", LOGIN, 200, 200, NOPE, NOPE, NOPE,
+                   GONE, probe="custom_field"),
+        "POST": row("/settings/custom-fields/{custom_field}", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, data={"label": "Renamed by {actor}"}, probe="custom_field"),
+    },
+    "settings.move_custom_field": {
+        "POST": row("/settings/custom-fields/{custom_field}/move", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, data={"direction": "up"}, probe="custom_field"),
+    },
+    "settings.archive_custom_field": {
+        "POST": row("/settings/custom-fields/{custom_field}/archive", LOGIN, 303, 303, NOPE,
+                    NOPE, NOPE, GONE, data={"archived": "1"}, probe="custom_field"),
+    },
     "billing.index": {"GET": row("/billing", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200)},
     "billing.preview_plan": {
         "GET": row("/billing/plan/team", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200),
@@ -380,6 +468,8 @@ MATRIX: dict[str, dict[str, Case]] = {
     "customers.show_tab": {
         "GET": row("/customers/{customer}/details", LOGIN, 200, 200, GONE, GONE, 200, GONE,
                    probe="customer"),
+        "GET contacts": row("/customers/{customer}/contacts", LOGIN, 200, 200, GONE, GONE, 200,
+                            GONE, probe="customer"),
     },
     "customers.claim": {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
@@ -444,6 +534,54 @@ MATRIX: dict[str, dict[str, Case]] = {
     "customers.restore": {
         "POST": row("/customers/{cust_trashed}/restore", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
                     probe="cust_trashed"),
+    },
+    # Contacts follow their customer ({customer}, the target's): seen by its owner and view_all
+    # holders (404 for the rest), changed only where the customer may be changed (the viewer
+    # reads but gets 403 writing).
+    "contacts.new": {
+        "GET": row("/customers/{customer}/contacts/new", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="customer"),
+        "POST": row("/customers/{customer}/contacts/new", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="customer", data={"name": "Contact of {actor}",
+                                            "phones-0-number": "+8613800138000"}),
+    },
+    "contacts.edit": {
+        "GET": row("/contacts/{contact}/edit", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="contact"),
+        "POST": row("/contacts/{contact}/edit", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data={"name": "Renamed by {actor}"}),
+    },
+    "contacts.primary": {
+        "POST": row("/contacts/{contact2}/primary", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact2"),
+    },
+    "contacts.vcard": {
+        "GET": row("/contacts/{contact}.vcf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "contacts.photo": {
+        "GET": row("/contacts/{contact}/photo.png", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "contacts.upload_photo": {
+        "POST": row("/contacts/{contact}/photo", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data=_photo),
+    },
+    "contacts.delete_photo": {
+        "POST": row("/contacts/{contact}/photo/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact"),
+    },
+    "contacts.add_relation": {
+        "POST": row("/contacts/{contact}/relations", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data={"kind": "spouse of", "other_id": "{contact2}"}),
+    },
+    "contacts.delete_relation": {
+        "POST": row("/contact-relations/{relation}/delete", LOGIN, 303, 303, GONE, GONE, NOPE,
+                    GONE, probe="relation"),
+    },
+    "contacts.delete": {
+        "POST": row("/contacts/{contact_del}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact_del"),
     },
     # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
     # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
@@ -567,6 +705,30 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.unlock_customer": {
         "POST": row("/api/v1/customers/{cust_lock_api}/unlock", 401, 200, 200, GONE, GONE, NOPE,
                     GONE, probe="cust_lock_api"),
+    },
+    "api.list_contacts": {
+        "GET": row("/api/v1/customers/{customer}/contacts", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.create_contact": {
+        "POST": row("/api/v1/customers/{customer}/contacts", 401, 201, 201, GONE, GONE, NOPE,
+                    GONE, probe="customer", json={"name": "API contact of {actor}"}),
+    },
+    "api.get_contact": {
+        "GET": row("/api/v1/contacts/{contact}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "api.update_contact": {
+        "PATCH": row("/api/v1/contacts/{contact}", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                     probe="contact", json={"position": "Changed by {actor}"}),
+    },
+    "api.contact_vcard": {
+        "GET": row("/api/v1/contacts/{contact}.vcf", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "api.delete_contact": {
+        "DELETE": row("/api/v1/contacts/{contact}", 401, 204, 204, GONE, GONE, NOPE, GONE,
+                      probe="contact"),
     },
     "api.batch_customers": {
         "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
@@ -752,6 +914,16 @@ def build_world(app) -> World:
             return cid
 
         cust = customer("Acme client")
+        cust = client_id = customer("Acme client")
+        contact = contacts_service.create_contact(
+            actor=rep, customer_id=client_id, name="Li Wei", phones=[{"number": "+8613800138000"}]
+        )
+        contact2 = contacts_service.create_contact(actor=rep, customer_id=client_id, name="Wang")
+        contact_del = contacts_service.create_contact(actor=rep, customer_id=client_id, name="Zhao")
+        contacts_service.set_photo(actor=rep, contact_id=contact.id, data=PNG)
+        relation = contacts_service.add_relation(
+            actor=rep, contact_id=contact.id, other_id=contact2.id, kind="colleague of"
+        )
 
         def note(text: str) -> int:
             return notes.add_note(actor=rep, customer_id=cust, text=text).id
@@ -780,6 +952,10 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
+            "contact": contact.id,
+            "contact2": contact2.id,
+            "contact_del": contact_del.id,
+            "relation": relation.id,
             "customer": cust,
             "note": note("Acme note"),
             "note_del_web": note("Acme note to delete on the web"),
@@ -804,6 +980,10 @@ def build_world(app) -> World:
             "cust_delete_api": customer("Acme client to delete (API)"),
             "cust_trashed": trashed("Acme client in the trash"),
             "cust_trashed_api": trashed("Acme client in the trash (API)"),
+            "list_entry": customer_lists.entries("source")[0].id,
+            "custom_field": custom_fields.create_field(
+                actor=owner, label="Acme contract", type="text"
+            ).id,
             "pool_batch": customer("Acme pool batch", None),
         }
 

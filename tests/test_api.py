@@ -1,5 +1,7 @@
 """The JSON API contracts, and the OpenAPI document generated from the same schemas."""
 
+import re
+
 from sqlalchemy import select
 
 from saas.auth.models import ApiToken, User
@@ -179,7 +181,7 @@ def test_openapi_document_describes_the_validated_schemas(app, client):
     documented = {(p, m.upper()) for p, ops in paths.items() for m in ops}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
-            path = rule.rule.replace("<int:", "{").replace(">", "}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method) in documented, (path, method)
 

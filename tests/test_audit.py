@@ -14,8 +14,12 @@ from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.contacts import service as contacts_service
+from saas.customers import fields as custom_fields
+from saas.customers import lists as customer_lists
 from saas.customers import notes, sharing
 from saas.customers import service as customers_service
+from saas.customers.models import Customer
 from saas.extensions import db
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant, tenant_context
@@ -35,6 +39,9 @@ SERVICE_MODULES = [
     "saas.dashboard.service",
     "saas.customers.service",
     "saas.customers.sharing",
+    "saas.contacts.service",
+    "saas.customers.lists",
+    "saas.customers.fields",
     "saas.customers.notes",
     "saas.attachments.service",
 ]
@@ -130,6 +137,44 @@ READ_ONLY = {
     "list_trash",
     "clean_until",
     "register_purge_hook",
+    # contacts: reads and access checks
+    "get_contact",
+    "editable_customer",
+    "editable_contact",
+    "may_edit_customer",
+    "list_contacts",
+    "contacts_of",
+    "count_contacts",
+    "photo",
+    "relations_of",
+    "masked",
+    # lists and custom fields: reads, validation, form helpers
+    "N_",
+    "default_rows",
+    # part of signup (the company's creation is recorded as tenants.created)
+    "create_defaults",
+    "entries",
+    "offered",
+    "reasons_for",
+    "get_entry",
+    "tags_of",
+    "stage_label",
+    "resolve",
+    "default_stage",
+    "pick",
+    "list_label",
+    "fields",
+    "get_field",
+    "parse",
+    "validate",
+    "python_values",
+    "values_of",
+    "shown",
+    "type_labels",
+    "form_fields",
+    "form_values",
+    "fill",
+    "prefetch",
     "view_query",
     "count_view",
     # notes: reads and checks
@@ -246,6 +291,58 @@ def _scenarios(company, member, owner, other):
             "customers.deleted",
             "customers",
         ),
+        "create_contact": (
+            lambda: contacts_service.create_contact(
+                actor=owner, customer_id=_own_customer(owner), name="Li", emails=["li@a.example"]
+            ),
+            "contact_emails.created",
+            "contact_emails",
+        ),
+        "add_inline": (
+            lambda: contacts_service.add_inline(
+                actor=owner,
+                customer=customers_service.create_customer(actor=owner, name="With contacts"),
+                contacts=[{"name": "Li", "phones": [{"number": "+8613800138000"}]}],
+            ),
+            "contact_phones.created",
+            "contact_phones",
+        ),
+        "update_contact": (
+            lambda: contacts_service.update_contact(
+                actor=owner, contact_id=_contact(owner), position="CEO"
+            ),
+            "contacts.updated",
+            "contacts",
+        ),
+        "make_primary": (
+            lambda: contacts_service.make_primary(actor=owner, contact_id=_contact(owner, 2)),
+            "contacts.updated",
+            "contacts",
+        ),
+        "delete_contact": (
+            lambda: contacts_service.delete_contact(actor=owner, contact_id=_contact(owner)),
+            "contacts.deleted",
+            "contacts",
+        ),
+        "set_photo": (
+            lambda: contacts_service.set_photo(
+                actor=owner, contact_id=_contact(owner), data=_png()
+            ),
+            "contacts.updated",
+            "contacts",
+        ),
+        "add_relation": (
+            lambda: contacts_service.add_relation(
+                actor=owner, contact_id=_contact(owner), other_id=_contact(owner), kind="spouse of"
+            ),
+            "contact_relations.created",
+            "contact_relations",
+        ),
+        "delete_relation": (
+            lambda: contacts_service.delete_relation(actor=owner, relation_id=_relation(owner)),
+            "contact_relations.deleted",
+            "contact_relations",
+        ),
         "add_note": (
             lambda: notes.add_note(actor=owner, customer_id=_own_customer(owner), text="Hi"),
             "customer_notes.created",
@@ -279,6 +376,70 @@ def _scenarios(company, member, owner, other):
             "customer_attachments",
         ),
         "start_session": (lambda: auth_service.start_session(owner), "auth.login", "users"),
+        "add_entry": (
+            lambda: customer_lists.add_entry(actor=owner, kind="tag", name="Hot"),
+            "customer_list_entries.created",
+            "customer_list_entries",
+        ),
+        "update_entry": (
+            lambda: customer_lists.update_entry(
+                actor=owner, entry_id=_list_entry(), name="Renamed", colour="pink"
+            ),
+            "customer_list_entries.updated",
+            "customer_list_entries",
+        ),
+        "move_entry": (
+            lambda: customer_lists.move_entry(actor=owner, entry_id=_list_entry(), position=3),
+            "customer_list_entries.updated",
+            "customer_list_entries",
+        ),
+        "archive_entry": (
+            lambda: customer_lists.archive_entry(actor=owner, entry_id=_list_entry()),
+            "customer_list_entries.updated",
+            "customer_list_entries",
+        ),
+        # lists.apply / put: the level is a customers.updated change, tags a named event
+        "apply": (
+            lambda: customer_lists.apply(_own(owner), actor=owner, level="Small", tags=["VIP"]),
+            "customers.tags_changed",
+            "customers",
+        ),
+        "put": (
+            lambda: customer_lists.put(
+                _own(owner), customer_lists.pick(None, tags=["VIP"], level="Regular")
+            ),
+            "customers.updated",
+            "customers",
+        ),
+        "store": (
+            lambda: custom_fields.apply(_own(owner), {_custom_field(owner).key: "ACME-1"}, owner),
+            "customers.fields_changed",
+            "customers",
+        ),
+        "create_field": (
+            lambda: custom_fields.create_field(actor=owner, label="Contract", type="text"),
+            "custom_fields.created",
+            "custom_fields",
+        ),
+        "update_field": (
+            lambda: custom_fields.update_field(
+                actor=owner, field_id=_custom_field(owner).id, label="Deal no.", unique=True
+            ),
+            "custom_fields.updated",
+            "custom_fields",
+        ),
+        "move_field": (
+            lambda: custom_fields.move_field(
+                actor=owner, field_id=_custom_field(owner).id, position=1
+            ),
+            "custom_fields.updated",
+            "custom_fields",
+        ),
+        "archive_field": (
+            lambda: custom_fields.archive_field(actor=owner, field_id=_custom_field(owner).id),
+            "custom_fields.updated",
+            "custom_fields",
+        ),
         "end_session": (
             lambda: auth_service.end_session(_with_session(owner)),
             "auth.logout",
@@ -496,6 +657,19 @@ def _pool_customer(owner):
     return customers_service.create_customer(actor=owner, name="Pooled", owner_id=None).id
 
 
+def _own(owner):
+    return db.session.get(Customer, _own_customer(owner))
+
+
+def _list_entry():
+    return customer_lists.entries("source")[0].id
+
+
+def _custom_field(owner):
+    custom_fields.create_field(actor=owner, label="Before", type="text")
+    return custom_fields.create_field(actor=owner, label="Ref", type="text")
+
+
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
 
@@ -538,6 +712,26 @@ def _trashed(owner, days=0):
         .values(deleted_at=utcnow() - timedelta(days=days))
     )
     return cid
+
+
+def _contact(owner, count=1):
+    """The last of ``count`` new contacts of a new customer of ``owner``."""
+    customer_id = _own_customer(owner)
+    for i in range(count):
+        contact = contacts_service.create_contact(
+            actor=owner, customer_id=customer_id, name=f"C{i}"
+        )
+    return contact.id
+
+
+def _relation(owner):
+    contact = _contact(owner, 2)
+    other = contacts_service.create_contact(
+        actor=owner, customer_id=contacts_service.get_contact(owner, contact).customer_id, name="O"
+    )
+    return contacts_service.add_relation(
+        actor=owner, contact_id=contact, other_id=other.id, kind="former colleague of"
+    ).id
 
 
 def _file(owner):

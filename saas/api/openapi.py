@@ -174,8 +174,8 @@ class ApiRegistry:
                 "operationId": f"{op.method.lower()}_{path}",
             }
             params = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
-                for p in _path_params(op.rule)
+                {"name": p, "in": "path", "required": True, "schema": {"type": kind}}
+                for p, kind in _path_params(op.rule)
             ]
             if op.query is not None:
                 qschema = op.query.model_json_schema()
@@ -250,10 +250,14 @@ class ApiRegistry:
         }
 
 
-def _path_params(rule: str) -> list[str]:
+def _path_params(rule: str) -> list[tuple[str, str]]:
+    """(name, JSON type) of each ``<converter:name>`` in ``rule``: int → integer, else string."""
     import re
 
-    return re.findall(r"<(?:\w+:)?(\w+)>", rule)
+    return [
+        (name, "integer" if converter == "int" else "string")
+        for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule)
+    ]
 
 
 def reference(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from saas import locales
 from saas.audit import service as audit
 from saas.auth.models import Account, ApiToken, User, UserSession
+from saas.customers import lists as customer_lists
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.formatting import number
@@ -155,6 +156,7 @@ def _found_company(
     enter_tenant(tenant.id)
     audit.record_event("tenants.created", tenant, **audit.snapshot(tenant))
     roles = create_builtin_roles()
+    customer_lists.create_defaults(language)
     db.session.flush()
     if account is None:
         account = Account(email=email, password_hash=password_hash)

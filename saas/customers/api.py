@@ -10,7 +10,16 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
-from saas.customers import batch, service, sharing
+from saas.contacts import service as contacts_service
+from saas.contacts.api import ContactIn, ContactOut, located
+from saas.customers import batch, fields, lists, service, sharing
+from saas.customers.attributes_api import (
+    CUSTOM_RULE,
+    ENTRY_RULE,
+    CustomValue,
+    EntryChoice,
+    EntryRef,
+)
 from saas.customers.models import Customer, CustomerShare
 from saas.progress.models import JobRecord
 
@@ -24,7 +33,13 @@ class CustomerOut(BaseModel):
     number: int = Field(description="The company's serial number of the customer (No.)")
     name: str
     kind: str
-    stage: str
+    stage: str = Field(description="The stage's category: potential, active or ended")
+    stage_entry: EntryRef | None = Field(description="The company's stage entry")
+    level: EntryRef | None
+    industry: EntryRef | None
+    source: EntryRef | None
+    tags: list[EntryRef]
+    custom_fields: dict[str, Any] = Field(description=CUSTOM_RULE)
     country: str | None
     city: str | None
     address: str | None
@@ -37,6 +52,20 @@ class CustomerOut(BaseModel):
     return_reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class CustomerDetail(CustomerOut):
+    """One customer with its contacts (the list leaves them out: one query per page stays one)."""
+
+    contacts: list[ContactOut] = Field(description="Its contacts, the primary first")
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerDetail:
+        masked = contacts_service.masked(current_user, customer)
+        return cls(
+            **CustomerOut.model_validate(customer).model_dump(),
+            contacts=[ContactOut.of(c, masked) for c in contacts_service.contacts_of(customer)],
+        )
 
 
 class CustomerPage(BaseModel):
@@ -64,7 +93,20 @@ class CustomerCreate(BaseModel):
 
     name: str = Field(max_length=1000)
     kind: Literal["company", "person"] = "company"
-    stage: Literal["potential", "active", "ended"] = "potential"
+    stage: EntryChoice | None = Field(
+        default=None,
+        description=ENTRY_RULE + " Also a category (potential, active, ended): its first "
+        "live entry. Omitted: the first live stage.",
+    )
+    level: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    industry: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    source: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    tags: list[EntryChoice] = Field(
+        default_factory=list, max_length=50, description="Tags: " + ENTRY_RULE
+    )
+    custom_fields: dict[str, CustomValue] = Field(
+        default_factory=dict, max_length=200, description=CUSTOM_RULE
+    )
     country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
     city: str | None = Field(default=None, max_length=1000)
     address: str | None = Field(default=None, max_length=1000)
@@ -74,17 +116,33 @@ class CustomerCreate(BaseModel):
         default=None,
         description="Omitted: you. null: the pool. Another user: needs customers.assign",
     )
+    contacts: list[ContactIn] = Field(
+        default_factory=list,
+        max_length=contacts_service.MAX_CONTACTS_INLINE,
+        description="Created with the customer, all or nothing (the first is primary)",
+    )
 
 
 class CustomerPatch(BaseModel):
     """Only the fields sent change; a field sent as null is cleared (name, kind and stage
-    cannot be null)."""
+    cannot be null; null tags clear the tags; custom fields change only the keys sent)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str | None = Field(default=None, max_length=1000)
     kind: Literal["company", "person"] | None = None
-    stage: Literal["potential", "active", "ended"] | None = None
+    stage: EntryChoice | None = Field(
+        default=None, description=ENTRY_RULE + " Also a category (potential, active, ended)."
+    )
+    level: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    industry: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    source: EntryChoice | None = Field(default=None, description=ENTRY_RULE)
+    tags: list[EntryChoice] | None = Field(
+        default=None, max_length=50, description="The whole new set of tags: " + ENTRY_RULE
+    )
+    custom_fields: dict[str, CustomValue] | None = Field(
+        default=None, max_length=200, description=CUSTOM_RULE
+    )
     country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
     city: str | None = Field(default=None, max_length=1000)
     address: str | None = Field(default=None, max_length=1000)
@@ -192,6 +250,8 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
     page = service.list_customers(
         actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
     )
+    lists.prefetch(page.items)  # tags and custom fields of the page: one query each
+    fields.prefetch(page.items)
     return CustomerPage(
         items=[CustomerOut.model_validate(c) for c in page.items], next_cursor=page.next
     )
@@ -200,27 +260,36 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
 @api.route(
     "/customers",
     "POST",
-    summary="Create a customer (yours, in the pool, or another user's)",
+    summary="Create a customer (yours, in the pool, or another user's), with its contacts",
     body=CustomerCreate,
-    response=CustomerOut,
+    response=CustomerDetail,
     status=201,
-    errors={403: "Forbidden", 409: "The owner owns the most customers allowed (owning_limit)"},
+    errors={
+        403: "Forbidden",
+        409: "The owner owns the most customers allowed (owning_limit), or a unique custom "
+        "field's value belongs to another customer",
+    },
 )
-def create_customer(body: CustomerCreate) -> Customer:
-    fields = body.model_dump(exclude={"owner_id"})
+def create_customer(body: CustomerCreate) -> CustomerDetail:
+    values = body.model_dump(exclude={"owner_id", "contacts"})
     owner = body.owner_id if "owner_id" in body.model_fields_set else service.ME
-    return service.create_customer(actor=current_user, owner_id=owner, **fields)
+    customer = service.create_customer(actor=current_user, owner_id=owner, **values)
+    with located():
+        contacts_service.add_inline(
+            actor=current_user, customer=customer, contacts=[c.values() for c in body.contacts]
+        )
+    return CustomerDetail.of(customer)
 
 
 @api.route(
     "/customers/<int:customer_id>",
     "GET",
-    summary="One customer",
-    response=CustomerOut,
+    summary="One customer, with its contacts",
+    response=CustomerDetail,
     errors={404: "No such customer (or not yours to see)"},
 )
-def get_customer(customer_id: int) -> Customer:
-    return service.get_customer(current_user, customer_id)
+def get_customer(customer_id: int) -> CustomerDetail:
+    return CustomerDetail.of(service.get_customer(current_user, customer_id))
 
 
 @api.route(
@@ -280,11 +349,13 @@ def assign_customer(body: AssignRequest, customer_id: int) -> Customer:
     errors={
         403: "You may see this customer but not change it (e.g. a read-only share)",
         404: "No such customer (or not yours to see)",
+        409: "The new name is an exact duplicate and the company blocks those (duplicate), or "
+        "a unique custom field's value belongs to another customer",
     },
 )
 def update_customer(body: CustomerPatch, customer_id: int) -> Customer:
-    fields = {k: getattr(body, k) for k in body.model_fields_set}
-    return service.update_customer(current_user, customer_id, **fields)
+    values = {k: getattr(body, k) for k in body.model_fields_set}
+    return service.update_customer(current_user, customer_id, **values)
 
 
 @api.route(

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
-from saas.customers import bp, service, sharing
+from saas.customers import attribute_forms, bp, service, sharing
 from saas.customers.card import CardTab, register_tab
 from saas.customers.forms import AssignForm, CustomerForm, ReturnForm, ShareForm
 from saas.customers.models import ACCESS_LABELS, KIND_LABELS, STAGE_LABELS, Customer
@@ -70,7 +70,13 @@ def _back(customer: Customer) -> Response:
 @login_required
 def edit(customer_id: int) -> Any:
     customer = service.get_editable(current_user, customer_id)
-    form = _customer_form(customer)
+    form = attribute_forms.customer_form(customer, obj=customer)
+    form.kind.choices = options((k.value, label) for k, label in KIND_LABELS.items())
+    form.country.choices = options([("", "—"), *countries(str(get_locale()))])
+    if not form.is_submitted():
+        form.country.data = customer.country or ""
+    del form.to_pool
+    del form.contact
 
     def saved(customer: Customer) -> Response:
         flash(_("Changes saved."), "success")
@@ -81,12 +87,17 @@ def edit(customer_id: int) -> Any:
         lambda: service.update_customer(
             current_user,
             customer.id,
-            **{name: form[name].data or None for name in service.EDITABLE if name in form},
+            **{
+                name: form[name].data or None
+                for name in service.EDITABLE
+                if name in form and name not in service.ENTRY_FIELDS
+            },
+            **attribute_forms.values(form),
         ),
         success=saved,
         template="customers/edit.html",
         fragment="customers/_form.html",
-        fields={"required": "name", "too_long": "name"},
+        fields={"required": "name", "too_long": "name", "tag": "tags", "duplicate": "name"},
         context={
             "customer": customer,
             "action": url_for("customers.edit", customer_id=customer.id),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.auth.models import User
+from saas.customers.attributes import ListEntry
 from saas.extensions import db
 from saas.tenancy.models import TenantScoped, tenant_args, tenant_fk
 from saas.utils import utcnow
@@ -56,6 +58,10 @@ class Customer(TenantScoped, db.Model):
         tenant_fk("owner_id", "users"),
         tenant_fk("created_by_id", "users"),
         tenant_fk("updated_by_id", "users"),
+        tenant_fk("level_id", "customer_list_entries"),
+        tenant_fk("industry_id", "customer_list_entries"),
+        tenant_fk("source_id", "customer_list_entries"),
+        tenant_fk("stage_id", "customer_list_entries"),
         # "Mine" / a rep's customers / the pool (owner_id IS NULL), newest first
         Index("ix_customers_tenant_owner_id", "tenant_id", "owner_id", "id"),
         # the duplicate check (one equality lookup) and the quick search's name prefix
@@ -87,7 +93,13 @@ class Customer(TenantScoped, db.Model):
     #: ``normalize.name_key(name)``: what the duplicate check compares.
     name_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16), default=CustomerKind.COMPANY)
+    #: The category of ``stage_id``'s entry (potential/active/ended): what pool rules read.
     stage: Mapped[str] = mapped_column(String(16), default=CustomerStage.POTENTIAL)
+    #: Entries of the tenant's lists (``customers.lists``); tags are ``customer_tags`` rows.
+    level_id: Mapped[int | None]
+    industry_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    stage_id: Mapped[int | None]
     #: ISO 3166 alpha-2.
     country: Mapped[str | None] = mapped_column(String(2))
     city: Mapped[str | None] = mapped_column(String(200))
@@ -115,6 +127,33 @@ class Customer(TenantScoped, db.Model):
         primaryjoin="foreign(Customer.owner_id) == User.id", viewonly=True
     )
 
+    level: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.level_id) == ListEntry.id", viewonly=True, lazy="selectin"
+    )
+    industry: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.industry_id) == ListEntry.id", viewonly=True, lazy="selectin"
+    )
+    source: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.source_id) == ListEntry.id", viewonly=True, lazy="selectin"
+    )
+    stage_entry: Mapped[ListEntry | None] = relationship(
+        primaryjoin="foreign(Customer.stage_id) == ListEntry.id", viewonly=True, lazy="selectin"
+    )
+
+    @property
+    def tags(self) -> list[ListEntry]:
+        """The tags, in the tag list's order (``customers.lists``)."""
+        from saas.customers.lists import tags_of
+
+        return tags_of(self)
+
+    @property
+    def custom_fields(self) -> dict[str, Any]:
+        """``{key: JSON value}`` of the live custom fields (``customers.fields``)."""
+        from saas.customers.fields import values_of
+
+        return values_of(self)
+
     @property
     def in_pool(self) -> bool:
         return self.owner_id is None
@@ -125,6 +164,8 @@ class Customer(TenantScoped, db.Model):
 
     @property
     def stage_label(self) -> str:
+        if self.stage_entry is not None:  # the tenant's name for it
+            return self.stage_entry.name
         return str(STAGE_LABELS.get(self.stage, self.stage))  # type: ignore[call-overload]
 
 

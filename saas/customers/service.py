@@ -17,12 +17,14 @@ directs it (share, lock, see ``sharing.py``): ``in_charge`` — never a sharee.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -240,6 +242,8 @@ def _active_user(user_id: Any, field: str) -> User:
 
 #: The fields ``update_customer`` changes (ownership, lock and trash have their own operations).
 EDITABLE = ("name", "kind", "stage", "country", "city", "address", "website", "comments")
+#: Fields of ``update_customer`` that are entries of the company's lists (``lists.apply``).
+ENTRY_FIELDS = ("stage", "level", "industry", "source", "tags")
 
 
 def _clean_fields(**fields: Any) -> dict[str, Any]:
@@ -286,12 +290,34 @@ def _clean_fields(**fields: Any) -> dict[str, Any]:
 def update_customer(actor: User, customer_id: int, **fields: Any) -> Customer:
     """Change some of a customer's ``EDITABLE`` fields (validated like ``create_customer``):
     for those ``may_edit`` allows — the owner, a manager above, an admin, a write sharee.
-    Counts as a follow-up (``touch``); changing nothing writes nothing."""
+    ``stage``, ``level``, ``industry``, ``source`` and ``tags`` go through ``lists.apply``,
+    ``custom_fields`` (only the keys given) through ``fields.apply``. Counts as a follow-up
+    (``touch``); changing nothing writes nothing."""
+    from saas.customers import fields as custom
+    from saas.customers import lists
+
     customer = get_editable(actor, customer_id)
+    entries = {k: fields.pop(k) for k in ENTRY_FIELDS if k in fields}
+    if "tags" in entries and entries["tags"] is None:
+        entries["tags"] = []
+    custom_values = fields.pop("custom_fields", None)
     clean = _clean_fields(**fields)
     changed = {k: v for k, v in clean.items() if getattr(customer, k) != v}
-    if not changed:
+    if "name" in changed:
+        from saas.customers.duplicates import enforce
+
+        enforce(actor, name=changed["name"], exclude_id=customer.id)  # the duplicate policy
+    if entries:
+        lists.apply(customer, actor=actor, **entries)
+    if custom_values:
+        custom.apply(customer, custom_values, actor, partial=True)
+    if not changed and not entries and not custom_values:
         return customer
+    for key, value in changed.items():
+        setattr(customer, key, value)
+    touch(customer, actor)
+    db.session.flush()
+    return customer
     if "name" in changed:
         from saas.customers.duplicates import enforce
 
@@ -308,21 +334,46 @@ def create_customer(
     actor: User,
     name: str,
     kind: str = CustomerKind.COMPANY,
-    stage: str = CustomerStage.POTENTIAL,
+    stage: Any = None,
     country: str | None = None,
     city: str | None = None,
     address: str | None = None,
     website: str | None = None,
     comments: str | None = None,
     owner_id: Any = ME,
+    level: Any = None,
+    industry: Any = None,
+    source: Any = None,
+    tags: Any = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Customer:
     """A new customer numbered next; owned by ``actor`` (default), nobody (``None``: the pool)
-    or another user (needs ``customers.assign``)."""
+    or another user (needs ``customers.assign``).
+
+    ``stage``, ``level``, ``industry``, ``source``: an entry of the tenant's list, by id or
+    name (``customers.lists.resolve``; a stage may also be a category, potential/active/ended;
+    no stage: the first live one); ``tags``: ids or names; ``custom_fields``: ``{key: value}``
+    (``customers.fields``; required ones must be there). Everything is validated before
+    anything is written.
+    """
+    from saas.customers import fields, lists
+
     authorize(actor, "customers.create")
-    fields = _clean_fields(
+    chosen = lists.pick(
+        None,
+        level=level,
+        industry=industry,
+        source=source,
+        stage=lists.UNSET if stage is None or stage == "" else stage,
+        tags=list(tags) if isinstance(tags, list | tuple) else tags,
+    )
+    if lists.ListKind.STAGE not in chosen:
+        chosen[lists.ListKind.STAGE] = lists.default_stage()
+    stage_entry = chosen[lists.ListKind.STAGE]
+    values = fields.validate(custom_fields or {}, partial=False)
+    basic = _clean_fields(
         name=name,
         kind=kind,
-        stage=stage,
         country=country,
         city=city,
         address=address,
@@ -338,17 +389,19 @@ def create_customer(
         pool.check_owning(actor if owner_id == actor.id else db.session.get(User, owner_id))
     from saas.customers.duplicates import enforce
 
-    enforce(actor, name=fields["name"])
+    enforce(actor, name=basic["name"])
     customer = Customer(
         number=next_number(),
-        **fields,
+        **basic,
+        stage=stage_entry.category if stage_entry else CustomerStage.POTENTIAL,
         owner_id=owner_id,
         claimed_at=utcnow() if owner_id is not None else None,
         created_by_id=actor.id,
         updated_by_id=actor.id,
     )
     db.session.add(customer)
-    db.session.flush()
+    lists.put(customer, chosen)  # sets the entry columns, flushes (the INSERT), then the tags
+    fields.store(customer, values)
     return customer
 
 
@@ -539,15 +592,18 @@ def list_customers(
 
     Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine,
     the pool and subordinates (an ``IN`` list of owners), ``(tenant_id, user_id,
-    customer_id)`` of ``customer_shares`` joined to the primary key for shared,
-    ``(tenant_id, deleted_at, id)`` for all (docs/ARCHITECTURE.md "Customers").
+    customer_id)`` of ``customer_shares`` joined to the primary key for shared; "all" is
+    ordered by No. (unique per tenant), so only ``(tenant_id, number)`` can serve it — ordered
+    by ``id``, PostgreSQL preferred walking the primary key backwards through other tenants'
+    newer rows (docs/PERFORMANCE.md). Owners are loaded in one query.
     """
-    query = view_query(actor, view, q)
+    query = view_query(actor, view, q).options(selectinload(Customer.owner))
     return paginate(
         query,
         name=f"customers:{view}:{name_key(single_line(q))[:50]}",
-        key=Customer.id,
+        key=Customer.number if view == "all" else Customer.id,
         id_col=Customer.id,
+        unique_key=True,
         cursor=cursor,
         limit=max(1, min(limit, 200)),
     )

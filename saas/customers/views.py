@@ -16,9 +16,10 @@ from sqlalchemy import select
 from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
-from saas.customers import batch, bp, card, service
-from saas.customers.forms import BatchForm, CustomerForm
-from saas.customers.models import KIND_LABELS, STAGE_LABELS, Customer
+from saas.contacts.views import add_primary_contact
+from saas.customers import attribute_forms, batch, bp, card, service
+from saas.customers.forms import BatchForm
+from saas.customers.models import KIND_LABELS, Customer
 from saas.extensions import db
 from saas.formatting import number as format_number
 from saas.forms import options, submit
@@ -161,9 +162,8 @@ def batch_action() -> Any:
 @login_required
 @permission_required("customers.create")
 def new() -> Any:
-    form = CustomerForm()
+    form = attribute_forms.customer_form()
     form.kind.choices = options((k.value, label) for k, label in KIND_LABELS.items())
-    form.stage.choices = options((k.value, label) for k, label in STAGE_LABELS.items())
     form.country.choices = options([("", "—"), *countries(str(get_locale()))])
     if not form.is_submitted():
         form.country.data = current_user.tenant.default_country or ""
@@ -175,24 +175,29 @@ def new() -> Any:
         view = "pool" if customer.owner_id is None else "mine"
         return htmx.redirect(url_for("customers.index", view=view))
 
-    return submit(
-        form,
-        lambda: service.create_customer(
+    def create() -> Customer:
+        customer = service.create_customer(
             actor=current_user,
             name=form.name.data,
             kind=form.kind.data,
-            stage=form.stage.data,
             country=form.country.data or None,
             city=form.city.data,
             address=form.address.data,
             website=form.website.data,
             comments=form.comments.data,
             owner_id=None if form.to_pool.data else service.ME,
-        ),
+            **attribute_forms.values(form),
+        )
+        add_primary_contact(form.contact.form, current_user, customer)  # same transaction
+        return customer
+
+    return submit(
+        form,
+        create,
         success=created,
         template="customers/new.html",
         fragment="customers/_form.html",
-        fields={"required": "name", "too_long": "name", "duplicate": "name"},
+        fields={"required": "name", "too_long": "name", "tag": "tags", "duplicate": "name"},
     )
 
 

@@ -1,7 +1,7 @@
 """customer_shares: customers shared with users (read or write, optionally until a date)
 
-Revision ID: 0014_customer_shares
-Revises: 0013_customer_name_prefix
+Revision ID: 0016_customer_shares
+Revises: 0015_contacts
 Create Date: 2026-11-29 21:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from saas.tenancy import rls
 
-revision = "0014_customer_shares"
-down_revision = "0013_customer_name_prefix"
+revision = "0016_customer_shares"
+down_revision = "0015_contacts"
 branch_labels = None
 depends_on = None
 
