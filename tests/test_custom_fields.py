@@ -463,3 +463,46 @@ def test_openapi_declares_the_new_routes(client):
     assert set(doc["paths"]["/api/v1/custom-fields/{field_id}"]) == {"patch", "delete"}
     create = doc["components"]["schemas"]["CustomerCreate"]["properties"]
     assert {"level", "industry", "source", "stage", "tags", "custom_fields"} <= set(create)
+
+
+def test_edit_changes_list_entries_tags_and_custom_fields(app, client, company):
+    """PATCH /api/v1/customers/{id} and service.update_customer take the company's lists and
+    custom fields: only what is sent changes; a bad value changes nothing."""
+    auth = _token(client, company.owner.email)
+    made = client.post(
+        "/api/v1/customers",
+        json={"name": "Silk Road", "custom_fields": {company.keys["number"]: 5}},
+        headers=auth,
+    )
+    assert made.status_code == 201, made.json
+    cid = made.json["id"]
+    level = client.get("/api/v1/lists/level", headers=auth).json[0]
+    tag = client.get("/api/v1/lists/tag", headers=auth).json[0]
+    patched = client.patch(
+        f"/api/v1/customers/{cid}",
+        json={
+            "level": level["id"],
+            "tags": [tag["name"]],
+            "stage": "active",
+            "custom_fields": {company.keys["yes_no"]: True},
+        },
+        headers=auth,
+    )
+    assert patched.status_code == 200, patched.json
+    body = patched.json
+    assert body["level"]["id"] == level["id"] and [t["id"] for t in body["tags"]] == [tag["id"]]
+    assert body["stage"] == "active" and body["stage_entry"]["name"] == "Active"
+    # the custom field not sent keeps its value
+    assert Decimal(body["custom_fields"][company.keys["number"]]) == 5
+    assert body["custom_fields"][company.keys["yes_no"]] is True
+    bad = client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"name": "Renamed", "custom_fields": {company.keys["number"]: "many"}},
+        headers=auth,
+    )
+    assert bad.status_code == 422
+    after = client.get(f"/api/v1/customers/{cid}", headers=auth).json
+    assert after["name"] == "Silk Road"
+    assert Decimal(after["custom_fields"][company.keys["number"]]) == 5
+    cleared = client.patch(f"/api/v1/customers/{cid}", json={"tags": None}, headers=auth)
+    assert cleared.status_code == 200 and cleared.json["tags"] == []

@@ -317,6 +317,8 @@ def update_customer(actor: User, customer_id: int, **fields: Any) -> Customer:
         setattr(customer, key, value)
     touch(customer, actor)
     db.session.flush()
+    if entries:  # the entry relationships (level, stage_entry, …) follow their new ids
+        db.session.expire(customer, ["level", "industry", "source", "stage_entry"])
     return customer
     if "name" in changed:
         from saas.customers.duplicates import enforce
@@ -326,6 +328,8 @@ def update_customer(actor: User, customer_id: int, **fields: Any) -> Customer:
         setattr(customer, key, value)
     touch(customer, actor)
     db.session.flush()
+    if entries:  # the entry relationships (level, stage_entry, …) follow their new ids
+        db.session.expire(customer, ["level", "industry", "source", "stage_entry"])
     return customer
 
 
