@@ -21,7 +21,7 @@ from saas.auth.models import User
 from saas.customers import attribute_forms, bp, service, sharing
 from saas.customers.card import CardTab, register_tab
 from saas.customers.forms import AssignForm, CustomerForm, ReturnForm, ShareForm
-from saas.customers.models import ACCESS_LABELS, KIND_LABELS, STAGE_LABELS, Customer
+from saas.customers.models import ACCESS_LABELS, KIND_LABELS, Customer
 from saas.errors import ServiceError
 from saas.forms import add_error, error_status, options, submit
 from saas.settings.service import countries
@@ -30,7 +30,6 @@ from saas.settings.service import countries
 INLINE_FIELDS = {
     "name": _l("Name"),
     "kind": _l("Kind"),
-    "stage": _l("Stage"),
     "country": _l("Country"),
     "city": _l("City"),
     "address": _l("Address"),
@@ -39,14 +38,15 @@ INLINE_FIELDS = {
 }
 
 
-def _customer_form(customer: Customer | None = None) -> CustomerForm:
-    form = CustomerForm(obj=customer) if customer is not None else CustomerForm()
+def _customer_form(customer: Customer) -> CustomerForm:
+    """The edit form of ``customer``: its fields, the company's lists and custom fields."""
+    form = attribute_forms.customer_form(customer, obj=customer)
     form.kind.choices = options((k.value, label) for k, label in KIND_LABELS.items())
-    form.stage.choices = options((k.value, label) for k, label in STAGE_LABELS.items())
     form.country.choices = options([("", "—"), *countries(str(get_locale()))])
-    if customer is not None and not form.is_submitted():
+    if not form.is_submitted():
         form.country.data = customer.country or ""
     del form.to_pool
+    del form.contact
     return form
 
 
@@ -70,13 +70,7 @@ def _back(customer: Customer) -> Response:
 @login_required
 def edit(customer_id: int) -> Any:
     customer = service.get_editable(current_user, customer_id)
-    form = attribute_forms.customer_form(customer, obj=customer)
-    form.kind.choices = options((k.value, label) for k, label in KIND_LABELS.items())
-    form.country.choices = options([("", "—"), *countries(str(get_locale()))])
-    if not form.is_submitted():
-        form.country.data = customer.country or ""
-    del form.to_pool
-    del form.contact
+    form = _customer_form(customer)
 
     def saved(customer: Customer) -> Response:
         flash(_("Changes saved."), "success")
