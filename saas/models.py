@@ -7,7 +7,7 @@ from saas.billing.models import PlanChange
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
-from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
+from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -29,6 +29,7 @@ __all__ = [
     "Plan",
     "PlanChange",
     "PoolEvent",
+    "PoolLevelRule",
     "PoolSettings",
     "PoolWarning",
     "Role",
