@@ -29,8 +29,11 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# tenancy/audit overhead, then the customer lists over HTTP (1,000,000 customers on
+# BENCH_DATABASE_URL / TEST_DATABASE_URL, else 100,000 on SQLite; BENCH_ARGS e.g. --fresh --explain)
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks.customer_list $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

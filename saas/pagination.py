@@ -80,12 +80,16 @@ def paginate(
     cursor: str | None = None,
     limit: int = PAGE,
     newest_first: bool = True,
+    unique_key: bool = False,
 ) -> Page:
     """A page of ``query`` (a ``select(Model)`` with its filters, unordered) at ``cursor``.
 
     ``name`` namespaces the cursors (a cursor of one list is not valid in another); ``key`` is
     the sort column (not NULL), ``id_col`` the tie-breaker. A bad cursor gives the first page.
+    ``unique_key`` (or ``key`` being ``id_col``): the key alone orders the rows, so the boundary
+    is a plain ``key < k`` that an index range scan can use (no ``OR`` branch for ties).
     """
+    single = unique_key or key is id_col
     at = read_cursor(name, cursor)
     backwards = at is not None and at[2] == "prev"
     # walking backwards reads the rows on the other side of the boundary, in reverse order
@@ -93,11 +97,15 @@ def paginate(
     q = query
     if at is not None:
         k, i = at[0], at[1]
-        if descending:
+        if single:
+            q = q.where(key < k if descending else key > k)
+        elif descending:
             q = q.where(or_(key < k, and_(key == k, id_col < i)))
         else:
             q = q.where(or_(key > k, and_(key == k, id_col > i)))
     order = (key.desc(), id_col.desc()) if descending else (key.asc(), id_col.asc())
+    if single:
+        order = order[:1]
     rows = list(db.session.scalars(q.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -82,6 +82,16 @@ def test_demo_fills_tenants_with_consistent_derived_columns_and_is_idempotent(ap
             {"t": min(counts)},
         )
         assert lines.scalar_one() == 3
+        # notes on about a third of the owned customers, by their owner, never across tenants
+        notes = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT n.customer_id), "
+                "sum(CASE WHEN n.author_id = c.owner_id AND n.tenant_id = c.tenant_id "
+                "THEN 1 ELSE 0 END) FROM customer_notes n JOIN customers c ON c.id = n.customer_id"
+            )
+        ).one()
+        assert 0.1 * TENANTS * CUSTOMERS < notes[1] < 0.5 * TENANTS * CUSTOMERS
+        assert notes[2] == notes[0]
 
     again = _demo(app, "--tenants", str(TENANTS), "--customers", str(CUSTOMERS))
     assert "nothing to add" in again

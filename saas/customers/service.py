@@ -21,6 +21,7 @@ from typing import Any
 from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, false, func, select, update
+from sqlalchemy.orm import selectinload
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -420,14 +421,17 @@ def list_customers(
     narrowed by quick search ``q`` (see ``view_query``).
 
     Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine
-    and the pool, ``(tenant_id, deleted_at, id)`` for all.
+    and the pool; "all" is ordered by No. (unique per tenant), so only ``(tenant_id, number)``
+    can serve it — ordered by ``id``, PostgreSQL preferred walking the primary key backwards
+    through other tenants' newer rows (docs/PERFORMANCE.md). Owners are loaded in one query.
     """
-    query = view_query(actor, view, q)
+    query = view_query(actor, view, q).options(selectinload(Customer.owner))
     return paginate(
         query,
         name=f"customers:{view}:{name_key(single_line(q))[:50]}",
-        key=Customer.id,
+        key=Customer.number if view == "all" else Customer.id,
         id_col=Customer.id,
+        unique_key=True,
         cursor=cursor,
         limit=max(1, min(limit, 200)),
     )

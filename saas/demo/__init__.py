@@ -6,7 +6,8 @@ another. Each tenant has a "home" (China, Iran, Albania, Russia, the UK in turn)
 language, the company's time zone and country, and most of its customers come from there, the
 rest from the other four. Per tenant: the owner, an admin, managers (reporting to the owner)
 and reps (reporting to the managers), all with the same password; customers spread over the
-reps (about 5,000 each at a million), managers, and the pool (a fifth).
+reps (about 5,000 each at a million), managers, and the pool (a fifth); notes by the owner on
+about a third of the owned customers. Contacts and shares: not yet (added when their tables land).
 
 The company and its owner are created by ``auth.service.signup`` (audited, as the signup page
 does); everything else is bulk-inserted by ``demo.sql`` as the tables' owner, bypassing the ORM
@@ -193,6 +194,9 @@ CUSTOMER_COLUMNS = (
 )  # fmt: skip
 
 
+NOTE_COLUMNS = ("tenant_id", "customer_id", "author_id", "text", "created_at", "updated_at")
+
+
 def _defaults(table: Table, columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
     """Columns added by other features since, with their Python defaults (for COPY)."""
     names, values = [], []
@@ -223,11 +227,15 @@ def _customers(
     echo: Callable[[str], None],
 ) -> None:
     from saas.customers.models import Customer
-    from saas.demo.names import mobile  # noqa: F401  (contacts use it)
+    from saas.customers.notes import CustomerNote
+    from saas.demo.names import note_text
 
     table = Customer.__table__
     extra_cols, extra_vals = _defaults(table, CUSTOMER_COLUMNS)
     columns = CUSTOMER_COLUMNS + extra_cols
+    notes_table = CustomerNote.__table__
+    note_extra_cols, note_extra_vals = _defaults(notes_table, NOTE_COLUMNS)
+    note_columns = NOTE_COLUMNS + note_extra_cols
     with writer.tenant(tenant_id) as conn:
         have = writer.count(conn, "customers", tenant_id)
     todo = target - have
@@ -246,7 +254,7 @@ def _customers(
         size = min(batch, todo - done)
         with writer.tenant(tenant_id) as conn:
             first = writer.take_numbers(conn, tenant_id, size)
-            rows = []
+            rows, notes = [], []
             for number in range(first, first + size):
                 pools = home if rng.random() < 0.7 else rng.choice(others)
                 company = rng.random() < 0.75
@@ -288,7 +296,26 @@ def _customers(
                         *extra_vals,
                     )
                 )
+                if owner is not None and rng.random() < 0.3:  # a note or two from the owner
+                    for k in range(rng.randint(1, 2)):
+                        when = created + timedelta(days=k + rng.randint(0, 30))
+                        notes.append((number - first, owner, note_text(rng, pools.language), when))
             writer.insert(conn, table, columns, rows)
+            if notes:
+                ids = writer.ids_by_number(conn, tenant_id, first, first + size - 1)
+                note_rows = [
+                    (
+                        tenant_id,
+                        ids[i],
+                        author,
+                        body,
+                        min(when, now),
+                        min(when, now),
+                        *note_extra_vals,
+                    )
+                    for i, author, body, when in notes
+                ]
+                writer.insert(conn, notes_table, note_columns, note_rows)
         done += size
         rate = done / max(time.monotonic() - started, 1e-6)
         echo(f"demo{n}: {have + done:,} / {target:,} customers ({rate:,.0f}/s)")
