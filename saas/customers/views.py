@@ -16,7 +16,7 @@ from sqlalchemy import select
 from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
-from saas.customers import attribute_forms, batch, bp, card, service
+from saas.customers import attribute_forms, batch, bp, card, lists, service
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
 from saas.extensions import db
@@ -109,6 +109,7 @@ def _list_page(status: int = 200, form: BatchForm | None = None) -> Response:
         listing=page,
         batch_form=form,
         batch_actions=batch.actions_for(current_user),
+        return_reasons=lists.reasons_for(),
         company_empty=company_empty,
         batch_limit=batch.SYNC_LIMIT,
     )
