@@ -80,6 +80,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.auth.api
     import saas.auth.views
     import saas.billing.views
+    import saas.contacts.api
+    import saas.contacts.views
     import saas.customers.api
     import saas.customers.attributes_api
     import saas.customers.duplicates_api
@@ -101,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from saas.audit import bp as audit_bp
     from saas.auth import bp as auth_bp
     from saas.billing import bp as billing_bp
+    from saas.contacts import bp as contacts_bp
     from saas.customers import bp as customers_bp
     from saas.dashboard import bp as dashboard_bp
     from saas.mail import bp as mail_bp
@@ -112,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth_bp,
         dashboard_bp,
         customers_bp,
+        contacts_bp,
         users_bp,
         billing_bp,
         settings_bp,

@@ -4,6 +4,7 @@ from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
 from saas.billing.models import PlanChange
+from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
@@ -16,6 +17,10 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "ContactRelation",
     "CustomField",
     "Customer",
     "CustomerAttachment",

@@ -41,6 +41,7 @@ from saas.attachments import service as attachments
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.contacts import service as contacts_service
 from saas.customers import fields as custom_fields
 from saas.customers import lists as customer_lists
 from saas.customers import notes
@@ -133,6 +134,10 @@ def _upload(c: Ctx) -> dict[str, Any]:
 
 def _logo(c: Ctx) -> dict[str, Any]:
     return {"logo-logo": (io.BytesIO(PNG), "logo.png")}
+
+
+def _photo(c: Ctx) -> dict[str, Any]:
+    return {"photo": (io.BytesIO(PNG), "photo.png")}
 
 
 #: Everything an admin holds (all but billing): what a role editor may hand out.
@@ -459,10 +464,60 @@ MATRIX: dict[str, dict[str, Case]] = {
     "customers.show_tab": {
         "GET": row("/customers/{customer}/details", LOGIN, 200, 200, GONE, GONE, 200, GONE,
                    probe="customer"),
+        "GET contacts": row("/customers/{customer}/contacts", LOGIN, 200, 200, GONE, GONE, 200,
+                            GONE, probe="customer"),
     },
     "customers.claim": {
         "POST": row("/customers/{pool_web}/claim", LOGIN, 303, 303, 303, 303, NOPE, GONE,
                     probe="pool_web"),
+    },
+    # Contacts follow their customer ({customer}, the target's): seen by its owner and view_all
+    # holders (404 for the rest), changed only where the customer may be changed (the viewer
+    # reads but gets 403 writing).
+    "contacts.new": {
+        "GET": row("/customers/{customer}/contacts/new", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="customer"),
+        "POST": row("/customers/{customer}/contacts/new", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="customer", data={"name": "Contact of {actor}",
+                                            "phones-0-number": "+8613800138000"}),
+    },
+    "contacts.edit": {
+        "GET": row("/contacts/{contact}/edit", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="contact"),
+        "POST": row("/contacts/{contact}/edit", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data={"name": "Renamed by {actor}"}),
+    },
+    "contacts.primary": {
+        "POST": row("/contacts/{contact2}/primary", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact2"),
+    },
+    "contacts.vcard": {
+        "GET": row("/contacts/{contact}.vcf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "contacts.photo": {
+        "GET": row("/contacts/{contact}/photo.png", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "contacts.upload_photo": {
+        "POST": row("/contacts/{contact}/photo", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data=_photo),
+    },
+    "contacts.delete_photo": {
+        "POST": row("/contacts/{contact}/photo/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact"),
+    },
+    "contacts.add_relation": {
+        "POST": row("/contacts/{contact}/relations", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact", data={"kind": "spouse of", "other_id": "{contact2}"}),
+    },
+    "contacts.delete_relation": {
+        "POST": row("/contact-relations/{relation}/delete", LOGIN, 303, 303, GONE, GONE, NOPE,
+                    GONE, probe="relation"),
+    },
+    "contacts.delete": {
+        "POST": row("/contacts/{contact_del}/delete", LOGIN, 303, 303, GONE, GONE, NOPE, GONE,
+                    probe="contact_del"),
     },
     # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
     # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
@@ -546,6 +601,30 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.assign_customer": {
         "POST": row("/api/v1/customers/{cust_assign}/assign", 401, 200, 200, GONE, NOPE, NOPE,
                     GONE, probe="cust_assign", json={"user_id": "{owner}"}),
+    },
+    "api.list_contacts": {
+        "GET": row("/api/v1/customers/{customer}/contacts", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.create_contact": {
+        "POST": row("/api/v1/customers/{customer}/contacts", 401, 201, 201, GONE, GONE, NOPE,
+                    GONE, probe="customer", json={"name": "API contact of {actor}"}),
+    },
+    "api.get_contact": {
+        "GET": row("/api/v1/contacts/{contact}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "api.update_contact": {
+        "PATCH": row("/api/v1/contacts/{contact}", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                     probe="contact", json={"position": "Changed by {actor}"}),
+    },
+    "api.contact_vcard": {
+        "GET": row("/api/v1/contacts/{contact}.vcf", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="contact"),
+    },
+    "api.delete_contact": {
+        "DELETE": row("/api/v1/contacts/{contact}", 401, 204, 204, GONE, GONE, NOPE, GONE,
+                      probe="contact"),
     },
     "api.batch_customers": {
         "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
@@ -725,7 +804,16 @@ def build_world(app) -> World:
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
             return customers_service.create_customer(actor=rep, name=name, owner_id=owner_id).id
 
-        cust = customer("Acme client")
+        cust = client_id = customer("Acme client")
+        contact = contacts_service.create_contact(
+            actor=rep, customer_id=client_id, name="Li Wei", phones=[{"number": "+8613800138000"}]
+        )
+        contact2 = contacts_service.create_contact(actor=rep, customer_id=client_id, name="Wang")
+        contact_del = contacts_service.create_contact(actor=rep, customer_id=client_id, name="Zhao")
+        contacts_service.set_photo(actor=rep, contact_id=contact.id, data=PNG)
+        relation = contacts_service.add_relation(
+            actor=rep, contact_id=contact.id, other_id=contact2.id, kind="colleague of"
+        )
 
         def note(text: str) -> int:
             return notes.add_note(actor=rep, customer_id=cust, text=text).id
@@ -754,6 +842,10 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
+            "contact": contact.id,
+            "contact2": contact2.id,
+            "contact_del": contact_del.id,
+            "relation": relation.id,
             "customer": cust,
             "note": note("Acme note"),
             "note_del_web": note("Acme note to delete on the web"),

@@ -14,6 +14,7 @@ from saas.audit.models import AuditEntry
 from saas.auth import service as auth_service
 from saas.auth import tokens
 from saas.auth.models import Invitation, Role, User
+from saas.contacts import service as contacts_service
 from saas.customers import fields as custom_fields
 from saas.customers import lists as customer_lists
 from saas.customers import notes
@@ -37,6 +38,7 @@ SERVICE_MODULES = [
     "saas.mail.service",
     "saas.dashboard.service",
     "saas.customers.service",
+    "saas.contacts.service",
     "saas.customers.lists",
     "saas.customers.fields",
     "saas.customers.notes",
@@ -120,6 +122,17 @@ READ_ONLY = {
     "is_manager_of",
     "views_for",
     "list_customers",
+    # contacts: reads and access checks
+    "get_contact",
+    "editable_customer",
+    "editable_contact",
+    "may_edit_customer",
+    "list_contacts",
+    "contacts_of",
+    "count_contacts",
+    "photo",
+    "relations_of",
+    "masked",
     # lists and custom fields: reads, validation, form helpers
     "N_",
     "default_rows",
@@ -213,6 +226,58 @@ def _scenarios(company, member, owner, other):
             ),
             "customers.updated",
             "customers",
+        ),
+        "create_contact": (
+            lambda: contacts_service.create_contact(
+                actor=owner, customer_id=_own_customer(owner), name="Li", emails=["li@a.example"]
+            ),
+            "contact_emails.created",
+            "contact_emails",
+        ),
+        "add_inline": (
+            lambda: contacts_service.add_inline(
+                actor=owner,
+                customer=customers_service.create_customer(actor=owner, name="With contacts"),
+                contacts=[{"name": "Li", "phones": [{"number": "+8613800138000"}]}],
+            ),
+            "contact_phones.created",
+            "contact_phones",
+        ),
+        "update_contact": (
+            lambda: contacts_service.update_contact(
+                actor=owner, contact_id=_contact(owner), position="CEO"
+            ),
+            "contacts.updated",
+            "contacts",
+        ),
+        "make_primary": (
+            lambda: contacts_service.make_primary(actor=owner, contact_id=_contact(owner, 2)),
+            "contacts.updated",
+            "contacts",
+        ),
+        "delete_contact": (
+            lambda: contacts_service.delete_contact(actor=owner, contact_id=_contact(owner)),
+            "contacts.deleted",
+            "contacts",
+        ),
+        "set_photo": (
+            lambda: contacts_service.set_photo(
+                actor=owner, contact_id=_contact(owner), data=_png()
+            ),
+            "contacts.updated",
+            "contacts",
+        ),
+        "add_relation": (
+            lambda: contacts_service.add_relation(
+                actor=owner, contact_id=_contact(owner), other_id=_contact(owner), kind="spouse of"
+            ),
+            "contact_relations.created",
+            "contact_relations",
+        ),
+        "delete_relation": (
+            lambda: contacts_service.delete_relation(actor=owner, relation_id=_relation(owner)),
+            "contact_relations.deleted",
+            "contact_relations",
         ),
         "add_note": (
             lambda: notes.add_note(actor=owner, customer_id=_own_customer(owner), text="Hi"),
@@ -543,6 +608,26 @@ def _custom_field(owner):
 
 def _own_customer(owner):
     return customers_service.create_customer(actor=owner, name="Mine").id
+
+
+def _contact(owner, count=1):
+    """The last of ``count`` new contacts of a new customer of ``owner``."""
+    customer_id = _own_customer(owner)
+    for i in range(count):
+        contact = contacts_service.create_contact(
+            actor=owner, customer_id=customer_id, name=f"C{i}"
+        )
+    return contact.id
+
+
+def _relation(owner):
+    contact = _contact(owner, 2)
+    other = contacts_service.create_contact(
+        actor=owner, customer_id=contacts_service.get_contact(owner, contact).customer_id, name="O"
+    )
+    return contacts_service.add_relation(
+        actor=owner, contact_id=contact, other_id=other.id, kind="former colleague of"
+    ).id
 
 
 def _file(owner):

@@ -33,8 +33,10 @@ from sqlalchemy.orm import Session
 from saas import formatting
 from saas.access import BUILTIN_ROLES, PERMISSIONS, RENAMED
 from saas.auth.models import Account, Role, User
+from saas.contacts.models import EMAIL_LABELS, PHONE_LABELS, Contact
+from saas.contacts.normalize import format_phone
 from saas.customers.attributes import FIELD_TYPE_LABELS, LIST_LABELS, PALETTE, ListEntry
-from saas.customers.models import KIND_LABELS, STAGE_LABELS
+from saas.customers.models import KIND_LABELS, STAGE_LABELS, Customer
 from saas.tenancy.models import PLAN_LABELS, Plan
 
 MASK = "***"
@@ -74,6 +76,9 @@ REFERENCES: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "plan_id": (Plan, _plan_name),
     "from_plan_id": (Plan, _plan_name),
     "to_plan_id": (Plan, _plan_name),
+    "customer_id": (Customer, lambda customer: customer.name),
+    "contact_id": (Contact, lambda contact: contact.name),
+    "other_id": (Contact, lambda contact: contact.name),
     "level_id": (ListEntry, _entry_name),
     "industry_id": (ListEntry, _entry_name),
     "source_id": (ListEntry, _entry_name),
@@ -156,6 +161,9 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "number": formatting.number,
     "customer_kind": lambda value: str(KIND_LABELS.get(value, value)),
     "customer_stage": lambda value: str(STAGE_LABELS.get(value, value)),
+    "phone": lambda value: format_phone(value, None),
+    "phone_type": lambda value: str(PHONE_LABELS.get(value, value)),
+    "email_type": lambda value: str(EMAIL_LABELS.get(value, value)),
     "changed": lambda value: _("changed"),
     "list_kind": lambda value: str(LIST_LABELS.get(value, value)),
     "colour": lambda value: str(PALETTE.get(value, value)),
@@ -242,7 +250,73 @@ def _customer_name(customer: Any) -> str:
     return customer.name
 
 
+def _refine_contact(changes: dict) -> str | None:
+    return "made_primary" if (changes.get("is_primary") or [None, None])[1] else None
+
+
 REGISTRY: dict[str, Describer] = {
+    "contacts": Describer(
+        plural=_l("Contacts"),
+        name=lambda contact: contact.name,
+        fields={
+            "customer_id": _l("Customer"),
+            "name": _l("Full name"),
+            "position": _l("Position"),
+            "is_primary": _l("Primary contact"),
+            "birthday": _l("Birthday"),
+            "interests": _l("Hobbies and interests"),
+            "notes": _l("Notes"),
+            "accounts": _l("Messengers and social accounts"),
+            "photo_key": _l("Photo"),
+        },
+        formats={"is_primary": "bool", "photo_key": "changed", "accounts": "changed"},
+        sentences={
+            "created": _l("%(actor)s added %(object)s as a contact of %(customer_id)s"),
+            "updated": _l("%(actor)s changed the contact %(object)s"),
+            "made_primary": _l("%(actor)s made %(object)s the primary contact"),
+            "deleted": _l("%(actor)s deleted the contact %(object)s"),
+        },
+        refine=_refine_contact,
+        fallback=_l("a contact"),
+    ),
+    "contact_phones": Describer(
+        plural=_l("Contact phones"),
+        name=lambda phone: format_phone(phone.e164, None),
+        fields={"contact_id": _l("Contact"), "e164": _l("Phone"), "type": _l("Type")},
+        formats={"e164": "phone", "type": "phone_type"},
+        sentences={
+            "created": _l("%(actor)s added the phone %(object)s to %(contact_id)s"),
+            "updated": _l("%(actor)s changed the phone %(object)s"),
+            "deleted": _l("%(actor)s removed the phone %(object)s"),
+        },
+        fallback=_l("a phone"),
+    ),
+    "contact_emails": Describer(
+        plural=_l("Contact emails"),
+        name=lambda email: email.email,
+        fields={"contact_id": _l("Contact"), "email": _l("Email"), "type": _l("Type")},
+        formats={"type": "email_type"},
+        sentences={
+            "created": _l("%(actor)s added the email %(object)s to %(contact_id)s"),
+            "updated": _l("%(actor)s changed the email %(object)s"),
+            "deleted": _l("%(actor)s removed the email %(object)s"),
+        },
+        fallback=_l("an email address"),
+    ),
+    "contact_relations": Describer(
+        plural=_l("Contact relationships"),
+        name=lambda rel: rel.contact.name if rel.contact else None,
+        fields={
+            "contact_id": _l("Contact"),
+            "other_id": _l("Other contact"),
+            "kind": _l("Relationship"),
+        },
+        sentences={
+            "created": _l("%(actor)s noted that %(contact_id)s is %(kind)s %(other_id)s"),
+            "deleted": _l("%(actor)s removed a relationship of %(object)s"),
+        },
+        fallback=_l("a relationship"),
+    ),
     "customer_list_entries": Describer(
         plural=_l("List entries"),
         name=lambda entry: entry.name,

@@ -9,6 +9,8 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
+from saas.contacts import service as contacts_service
+from saas.contacts.api import ContactIn, ContactOut, located
 from saas.customers import batch, fields, lists, service
 from saas.customers.attributes_api import (
     CUSTOM_RULE,
@@ -49,6 +51,20 @@ class CustomerOut(BaseModel):
     return_reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class CustomerDetail(CustomerOut):
+    """One customer with its contacts (the list leaves them out: one query per page stays one)."""
+
+    contacts: list[ContactOut] = Field(description="Its contacts, the primary first")
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerDetail:
+        masked = contacts_service.masked(current_user, customer)
+        return cls(
+            **CustomerOut.model_validate(customer).model_dump(),
+            contacts=[ContactOut.of(c, masked) for c in contacts_service.contacts_of(customer)],
+        )
 
 
 class CustomerPage(BaseModel):
@@ -96,6 +112,11 @@ class CustomerCreate(BaseModel):
     owner_id: int | None = Field(
         default=None,
         description="Omitted: you. null: the pool. Another user: needs customers.assign",
+    )
+    contacts: list[ContactIn] = Field(
+        default_factory=list,
+        max_length=contacts_service.MAX_CONTACTS_INLINE,
+        description="Created with the customer, all or nothing (the first is primary)",
     )
 
 
@@ -172,9 +193,9 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
 @api.route(
     "/customers",
     "POST",
-    summary="Create a customer (yours, in the pool, or another user's)",
+    summary="Create a customer (yours, in the pool, or another user's), with its contacts",
     body=CustomerCreate,
-    response=CustomerOut,
+    response=CustomerDetail,
     status=201,
     errors={
         403: "Forbidden",
@@ -182,21 +203,26 @@ def list_customers(query: CustomerListQuery) -> CustomerPage:
         "field's value belongs to another customer",
     },
 )
-def create_customer(body: CustomerCreate) -> Customer:
-    values = body.model_dump(exclude={"owner_id"})
+def create_customer(body: CustomerCreate) -> CustomerDetail:
+    values = body.model_dump(exclude={"owner_id", "contacts"})
     owner = body.owner_id if "owner_id" in body.model_fields_set else service.ME
-    return service.create_customer(actor=current_user, owner_id=owner, **values)
+    customer = service.create_customer(actor=current_user, owner_id=owner, **values)
+    with located():
+        contacts_service.add_inline(
+            actor=current_user, customer=customer, contacts=[c.values() for c in body.contacts]
+        )
+    return CustomerDetail.of(customer)
 
 
 @api.route(
     "/customers/<int:customer_id>",
     "GET",
-    summary="One customer",
-    response=CustomerOut,
+    summary="One customer, with its contacts",
+    response=CustomerDetail,
     errors={404: "No such customer (or not yours to see)"},
 )
-def get_customer(customer_id: int) -> Customer:
-    return service.get_customer(current_user, customer_id)
+def get_customer(customer_id: int) -> CustomerDetail:
+    return CustomerDetail.of(service.get_customer(current_user, customer_id))
 
 
 @api.route(

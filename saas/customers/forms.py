@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FormField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -14,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from saas.contacts.forms import PrimaryContactForm
 from saas.forms import CalendarDateField
 
 
@@ -30,6 +32,8 @@ class CustomerForm(FlaskForm):
     comments = TextAreaField(_l("Comments"), validators=[Length(max=10_000)])
     #: Put the new customer in the pool instead of keeping it.
     to_pool = BooleanField(_l("Put it in the pool for anyone to claim"))
+    #: The primary contact, saved with the customer (blank: none).
+    contact = FormField(PrimaryContactForm)
 
 
 def _int_or_none(value: object) -> int | None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
+from saas.contacts.views import add_primary_contact
 from saas.customers import attribute_forms, batch, bp, card, lists, service
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
@@ -175,9 +176,8 @@ def new() -> Any:
         view = "pool" if customer.owner_id is None else "mine"
         return htmx.redirect(url_for("customers.index", view=view))
 
-    return submit(
-        form,
-        lambda: service.create_customer(
+    def create() -> Customer:
+        customer = service.create_customer(
             actor=current_user,
             name=form.name.data,
             kind=form.kind.data,
@@ -188,7 +188,13 @@ def new() -> Any:
             comments=form.comments.data,
             owner_id=None if form.to_pool.data else service.ME,
             **attribute_forms.values(form),
-        ),
+        )
+        add_primary_contact(form.contact.form, current_user, customer)  # same transaction
+        return customer
+
+    return submit(
+        form,
+        create,
         success=created,
         template="customers/new.html",
         fragment="customers/_form.html",

@@ -1,7 +1,7 @@
 """pool level rules: a customer level's own return periods
 
-Revision ID: 0015_pool_level_rules
-Revises: 0014_lists
+Revision ID: 0016_pool_level_rules
+Revises: 0015_contacts
 Create Date: 2026-11-29 22:20:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from saas.tenancy import rls
 
-revision = "0015_pool_level_rules"
-down_revision = "0014_lists"
+revision = "0016_pool_level_rules"
+down_revision = "0015_contacts"
 branch_labels = None
 depends_on = None
 
