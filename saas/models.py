@@ -8,7 +8,7 @@ from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRel
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
-from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
+from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -34,6 +34,7 @@ __all__ = [
     "Plan",
     "PlanChange",
     "PoolEvent",
+    "PoolLevelRule",
     "PoolSettings",
     "PoolWarning",
     "Role",

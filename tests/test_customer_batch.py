@@ -119,11 +119,11 @@ def test_search_page_keeps_the_query_in_tabs_and_pager(app, team):
     _, people = team
     ann = people["ann"]
     _bulk(app, ann, 60, owner_id=ann.id, prefix="Zeta")
-    _create(app, ann, "Other")
+    _create(app, ann, "Unrelated Ltd")
     client = app.test_client()
     login(client, ann.email)
     page = client.get("/customers?view=mine&q=zeta").get_data(as_text=True)
-    assert "Other" not in page and page.count('name="ids"') == 50
+    assert "Unrelated" not in page and page.count('name="ids"') == 50
     assert "q=zeta" in re.search(r'rel="next" href="([^"]+)"', page).group(1)
     empty = client.get("/customers?view=mine&q=nothing").get_data(as_text=True)
     assert "No customer matches" in empty
@@ -382,3 +382,37 @@ def test_batch_api_result_job_and_refusals(app, client, team):
     doc = client.get("/api/v1/openapi.json").get_json()
     responses = doc["paths"]["/api/v1/customers/batch"]["post"]["responses"]
     assert {"200", "202", "401", "403", "422"} <= set(responses)
+
+
+def test_the_return_form_offers_the_companys_reasons_and_takes_free_text(app, team):
+    from saas.customers import lists
+
+    company, people = team
+    ann = people["ann"]
+    other = make_company(app, "Other Co")
+    for owner, name in ((company.owner, "Moved abroad"), (other.owner, "Rival secret reason")):
+        _as(app, owner, lambda a, n=name: lists.add_entry(actor=a, kind="return_reason", name=n))
+    mine = _bulk(app, ann, 2, owner_id=ann.id)
+    client = app.test_client()
+    login(client, ann.email)
+    page = client.get("/customers?view=mine").get_data(as_text=True)
+    datalist = re.search(r'<datalist id="return-reasons">(.*?)</datalist>', page, re.S).group(1)
+    offered = re.findall(r'<option value="([^"]*)">', datalist)
+    assert offered[-1] == "Moved abroad" and "No response" in offered
+    assert "Rival secret reason" not in page
+    assert re.search(r'<input[^>]*id="reason"[^>]*list="return-reasons"', page)
+    # a suggestion or any free text is taken as the reason
+    token = csrf(client, "/customers?view=mine")
+    for cid, reason in zip(mine, ("Moved abroad", "Asked us to call in spring"), strict=True):
+        resp = client.post(
+            "/customers/batch",
+            data={"csrf_token": token, "action": "return", "ids": [str(cid)], "reason": reason,
+                  "view": "mine", "access": "read", "to": "pool"},
+        )  # fmt: skip
+        assert resp.status_code == 303
+    with app.test_request_context("/"), tenant_context(ann.tenant_id):
+        got = [db.session.get(Customer, cid) for cid in mine]
+        assert [(c.owner_id, c.return_reason) for c in got] == [
+            (None, "Moved abroad"),
+            (None, "Asked us to call in spring"),
+        ]

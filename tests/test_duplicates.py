@@ -380,3 +380,60 @@ def test_the_policy_is_a_select_on_the_company_settings_page(app, client, team):
     rep = app.test_client()
     login(rep, "ann@acme.example.com")
     assert rep.get("/settings/company").status_code == 403
+
+
+# --- phones and emails (the contacts) ---------------------------------------------------------
+
+
+def test_a_phone_in_any_spelling_and_an_email_in_any_case_match_within_the_tenant(
+    app, client, team
+):
+    from saas.contacts import service as contacts
+
+    company, p = team
+    other = make_company(app, "Other Co")
+    for owner in (company.owner, other.owner):
+        _as(app, owner, lambda a: setattr(a.tenant, "default_country", "IR"))
+
+    def with_contact(member, name, phone, email):
+        def make(actor):
+            customer = service.create_customer(actor=actor, name=name)
+            contacts.create_contact(
+                actor=actor,
+                customer_id=customer.id,
+                name="Reza",
+                phones=[{"number": phone}],
+                emails=[email],
+            )
+            return customer.id
+
+        return _as(app, member, make)
+
+    mine = with_contact(p["ann"], "Alborz Trading", "+98 912 123 4567", "Sales@Alborz.example")
+    theirs = with_contact(other.owner, "Rival Co", "+98 912 123 4567", "sales@alborz.example")
+    assert _find(app, p["ann"], phones=["۰۹۱۲۱۲۳۴۵۶۷"]) == [(mine, True, {Reason.PHONE: 100})]
+    assert _find(app, p["ann"], emails=["SALES@alborz.EXAMPLE"]) == [
+        (mine, True, {Reason.EMAIL: 100})
+    ]
+    both = _find(app, p["ann"], phones=["09121234567"], emails=["sales@alborz.example"])
+    assert both == [(mine, True, {Reason.PHONE: 100, Reason.EMAIL: 100})]
+    # the customer being edited is not its own duplicate; a half-typed number matches nothing
+    assert _find(app, p["ann"], phones=["۰۹۱۲۱۲۳۴۵۶۷"], exclude_id=mine) == []
+    assert _find(app, p["ann"], phones=["0912"], emails=["sales@"]) == []
+    # the other company sees only its own customer, never ours (and we never see theirs)
+    assert _find(app, other.owner, phones=["+989121234567"]) == [
+        (theirs, True, {Reason.PHONE: 100})
+    ]
+    # the API reports the match by phone (Persian digits in the query string)
+    token = _bearer(app, p["ann"])
+    got = _api(client, token, "/api/v1/duplicates?phone=۰۹۱۲۱۲۳۴۵۶۷").get_json()["items"]
+    assert [(m["id"], m["exact"]) for m in got] == [(mine, True)]
+    assert "Rival" not in str(got)
+    # block refuses a new customer whose contact phone is already another customer's
+    _policy(app, company.owner, "block")
+    with pytest.raises(Conflict):
+        _as(
+            app,
+            p["bob"],
+            lambda a: duplicates.enforce(a, name="Something Else", phones=["09121234567"]),
+        )

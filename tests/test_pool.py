@@ -152,6 +152,7 @@ def test_only_settings_managers_set_the_rules_and_each_tenant_has_its_own(app, t
         "max_claims_per_day": None,
         "cooldown_days": None,
         "mask_pool_contacts": False,
+        "levels": {},
     }
     assert _in(app, other, pool.current_rules)["followup_days"] == 7
     with app.app_context(), tenant_context(company.tenant_id):
@@ -564,3 +565,68 @@ def test_a_refused_claim_on_the_customers_page_says_why(app, team, client):
     assert resp.status_code == 409
     assert "limit of claims per day (1)" in resp.get_data(as_text=True)
     assert _customer(app, company, second)["owner_id"] is None
+
+
+# --- per level --------------------------------------------------------------------------------
+
+
+def _levels(app, company):
+    from saas.customers import lists
+
+    return _in(app, company, lambda: {e.name: e.id for e in lists.entries("level")})
+
+
+def test_per_level_days_a_level_may_switch_a_rule_off(app, team, client):
+    company, ann, _ = team
+    levels = _levels(app, company)
+    assert len(levels) >= 2, levels
+    gold, cold = list(levels.values())[:2]
+    plain = _create(app, ann, "Plain")
+    gold_31 = _create(app, ann, "Gold 31")
+    gold_61 = _create(app, ann, "Gold 61")
+    cold_400 = _create(app, ann, "Cold 400")
+    _as(
+        app,
+        company.owner,
+        lambda a: pool.update_settings(
+            actor=a,
+            followup_days=30,
+            levels={gold: {"followup_days": 60}, cold: {"followup_days": 0}},
+        ),
+    )
+    recent = NOW - timedelta(days=1)
+    _set(app, company, plain, last_followup_at=NOW - timedelta(days=31), claimed_at=recent)
+    for cid, days, level in ((gold_31, 31, gold), (gold_61, 61, gold), (cold_400, 400, cold)):
+        _set(app, company, cid, last_followup_at=NOW - timedelta(days=days), claimed_at=recent,
+             level_id=level)  # fmt: skip
+    assert _nightly(app, NOW) == {"returned": 2, "warned": 0, "failed": 0}
+    owners = {
+        cid: _customer(app, company, cid)["owner_id"] for cid in (plain, gold_31, gold_61, cold_400)
+    }
+    assert owners == {plain: None, gold_31: ann.id, gold_61: None, cold_400: ann.id}
+    assert _customer(app, company, gold_61)["reason"] == "No follow-up for 60 days"
+    assert _nightly(app, NOW)["returned"] == 0
+
+    # the page shows each level with its values; the API round-trips them; bad values refused
+    login(client, company.owner.email)
+    page = client.get("/settings/pool").get_data(as_text=True)
+    assert f'name="level_{gold}_followup_days"' in page and 'value="60"' in page
+    auth = {"Authorization": f"Bearer {_token(app, company.owner)}"}
+    got = client.get("/api/v1/pool-rules", headers=auth).json["levels"]
+    assert {(r["level_id"], r["followup_days"]) for r in got} == {(gold, 60), (cold, 0)}
+    other = make_company(app, "Other Co")
+    foreign = next(iter(_levels(app, other).values()))
+    resp = client.put(
+        "/api/v1/pool-rules",
+        json={"followup_days": 30, "levels": [{"level_id": foreign, "followup_days": 5}]},
+        headers=auth,
+    )
+    assert resp.status_code == 422  # another tenant's level
+    resp = client.put(
+        "/api/v1/pool-rules",
+        json={"followup_days": 30, "levels": [{"level_id": gold, "followup_days": -1}]},
+        headers=auth,
+    )
+    assert resp.status_code == 422
+    resp = client.put("/api/v1/pool-rules", json={"followup_days": 30}, headers=auth)
+    assert resp.status_code == 200 and resp.json["levels"] == []

@@ -465,6 +465,21 @@ REGISTRY: dict[str, Describer] = {
         },
         fallback=_l("the pool rules"),
     ),
+    "pool_level_rules": Describer(
+        plural=_l("Pool rules"),
+        name=lambda row: _("the pool rules of a level"),
+        fields={
+            "level_id": _l("Level"),
+            "followup_days": _l("Days without follow-up before a customer returns"),
+            "unwon_days": _l("Days after a claim to win the customer"),
+        },
+        sentences={
+            "created": _l("%(actor)s set the pool rules of the level %(level_id)s"),
+            "updated": _l("%(actor)s changed the pool rules of a level"),
+            "deleted": _l("%(actor)s removed the pool rules of a level"),
+        },
+        fallback=_l("the pool rules of a level"),
+    ),
     "users": Describer(
         plural=_l("People"),
         name=_user_name,

@@ -30,7 +30,7 @@ from saas.auth.models import User
 from saas.customers import sql
 from saas.customers.models import Customer
 from saas.customers.normalize import fuzzy_text, name_key
-from saas.errors import Conflict, PermissionDenied
+from saas.errors import Conflict, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.formatting import number as format_number
 from saas.tenancy.context import require_tenant_id
@@ -119,16 +119,19 @@ class Match:
         return out
 
 
+def _tenant() -> Tenant:
+    return db.session.get(Tenant, require_tenant_id())
+
+
 def tenant_policy() -> str:
     """The current tenant's duplicate policy (``warn`` or ``block``)."""
-    tenant = db.session.get(Tenant, require_tenant_id())
+    tenant = _tenant()
     return (tenant.duplicate_policy if tenant else None) or Policy.WARN
 
 
 def set_policy(*, actor: User, policy: str) -> None:
     """Set the tenant's duplicate policy (``settings.manage``)."""
     from saas.access import authorize
-    from saas.errors import ValidationFailed
 
     authorize(actor, "settings.manage")
     try:
@@ -241,8 +244,34 @@ def _find(
 def _contact_matches(
     phones: Sequence[str], emails: Sequence[str], exclude_id: int | None
 ) -> list[tuple[Customer, Reason]]:
-    """Customers with a contact having one of ``phones`` (E.164) or ``emails`` (email keys)."""
-    return []
+    """Customers with a contact having one of ``phones`` or ``emails``: each an equality lookup
+    on ``(tenant_id, e164)`` / ``(tenant_id, email_key)``. A phone is read in the company's
+    country; one that is not a valid number (yet: the user is typing) matches nothing."""
+    from saas.contacts.models import ContactEmail, ContactPhone
+    from saas.contacts.normalize import email_key, parse_phone
+
+    country = _tenant().default_country
+    e164s = set()
+    for raw in phones:
+        try:
+            e164s.add(parse_phone(raw, country))
+        except ValidationFailed:
+            continue
+    keys = {email_key(e) for e in emails if "@" in e}
+    found: list[tuple[int, Reason]] = []
+    if e164s:
+        ids = select(ContactPhone.customer_id).where(ContactPhone.e164.in_(e164s))
+        found += [(cid, Reason.PHONE) for cid in db.session.scalars(ids.limit(MAX_MATCHES))]
+    if keys:
+        ids = select(ContactEmail.customer_id).where(ContactEmail.email_key.in_(keys))
+        found += [(cid, Reason.EMAIL) for cid in db.session.scalars(ids.limit(MAX_MATCHES))]
+    wanted = {cid for cid, _r in found if cid != exclude_id}
+    if not wanted:
+        return []
+    customers = {
+        c.id: c for c in db.session.scalars(_live(select(Customer).where(Customer.id.in_(wanted))))
+    }
+    return [(customers[cid], reason) for cid, reason in found if cid in customers]
 
 
 def enforce(

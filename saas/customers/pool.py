@@ -32,15 +32,21 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, true, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from saas.access import authorize
 from saas.audit.service import record_event
 from saas.auth.models import User
 from saas.customers.models import Customer, CustomerStage
-from saas.customers.pool_models import PoolEvent, PoolEventKind, PoolSettings, PoolWarning
-from saas.errors import Conflict, ValidationFailed
+from saas.customers.pool_models import (
+    PoolEvent,
+    PoolEventKind,
+    PoolLevelRule,
+    PoolSettings,
+    PoolWarning,
+)
+from saas.errors import Conflict, NotFound, ValidationFailed
 from saas.extensions import db
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
@@ -78,11 +84,25 @@ def get_settings() -> PoolSettings | None:
     return db.session.scalar(select(PoolSettings))
 
 
+#: A level's own periods: 0 switches the rule off for the level, NULL takes the company's.
+LEVEL_NUMBERS = ("followup_days", "unwon_days")
+
+
+def level_rules() -> dict[int, dict[str, int | None]]:
+    """Each level with its own periods: level id → {followup_days, unwon_days}."""
+    require_tenant_id()
+    return {
+        r.level_id: {n: getattr(r, n) for n in LEVEL_NUMBERS}
+        for r in db.session.scalars(select(PoolLevelRule).order_by(PoolLevelRule.level_id))
+    }
+
+
 def current_rules() -> dict[str, Any]:
     """The rules as plain values (all off when never set): what forms and the API show."""
     row = get_settings()
     values: dict[str, Any] = {name: getattr(row, name, None) for name in NUMBERS}
     values["mask_pool_contacts"] = bool(row and row.mask_pool_contacts)
+    values["levels"] = level_rules()
     return values
 
 
@@ -99,8 +119,37 @@ def _bounded(name: str, value: Any) -> int | None:
     return value
 
 
+def _clean_levels(levels: Any) -> dict[int, dict[str, int | None]]:
+    """``{level id: {followup_days, unwon_days}}`` checked: levels of this tenant, 0 to MAX_DAYS."""
+    from saas.customers.lists import get_entry
+
+    clean: dict[int, dict[str, int | None]] = {}
+    for level_id, values in (levels or {}).items():
+        try:
+            get_entry(level_id, "level")
+        except NotFound:
+            raise ValidationFailed(_("Choose one of the offered values."), code="levels") from None
+        own = {}
+        for name in LEVEL_NUMBERS:
+            value = (values or {}).get(name)
+            code = f"level_{level_id}_{name}"
+            if value is None or value == "":
+                own[name] = None
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise ValidationFailed(_("Enter a whole number."), code=code)
+            elif not 0 <= value <= MAX_DAYS:
+                raise ValidationFailed(
+                    _("Enter a number from %(low)s to %(high)s.", low=0, high=MAX_DAYS), code=code
+                )
+            else:
+                own[name] = value
+        if any(v is not None for v in own.values()):
+            clean[level_id] = own
+    return clean
+
+
 def update_settings(
-    *, actor: User, mask_pool_contacts: bool = False, **numbers: Any
+    *, actor: User, mask_pool_contacts: bool = False, levels: Any = None, **numbers: Any
 ) -> PoolSettings:
     """Set the tenant's pool rules and limits (``settings.manage``); every number is optional
     (None = off) and bounded; the warning must come before the earliest return."""
@@ -111,7 +160,9 @@ def update_settings(
     if not isinstance(mask_pool_contacts, bool):
         raise ValidationFailed(_("Choose yes or no."), code="mask_pool_contacts")
     clean = {name: _bounded(name, numbers.get(name)) for name in NUMBERS}
-    periods = [clean[n] for n in ("followup_days", "unwon_days") if clean[n] is not None]
+    own = _clean_levels(levels) if levels is not None else level_rules()
+    periods = [clean[n] for n in LEVEL_NUMBERS if clean[n] is not None]
+    periods += [v for values in own.values() for v in values.values() if v]
     if clean["warn_days"] is not None:
         if not periods:
             raise ValidationFailed(
@@ -133,6 +184,16 @@ def update_settings(
     for name, value in clean.items():
         setattr(row, name, value)
     row.mask_pool_contacts = mask_pool_contacts
+    if levels is not None:
+        existing = {r.level_id: r for r in db.session.scalars(select(PoolLevelRule))}
+        for level_id, rule in existing.items():
+            if level_id not in own:
+                db.session.delete(rule)
+        for level_id, values in own.items():
+            rule = existing.get(level_id) or PoolLevelRule(level_id=level_id)
+            db.session.add(rule)
+            for name, value in values.items():
+                setattr(rule, name, value)
     db.session.flush()
     return row
 
@@ -316,7 +377,22 @@ class Due:
 
 def _groups(row: PoolSettings) -> list[tuple[Any, int | None, int | None]]:
     """(customer filter, follow-up days, unwon days) per group of customers with one rule."""
-    return [(true(), row.followup_days, row.unwon_days)]
+    groups = []
+    rules = level_rules()
+    for level_id, own in rules.items():
+        periods = [
+            (row_value if own[name] is None else (own[name] or None))
+            for name, row_value in (
+                ("followup_days", row.followup_days),
+                ("unwon_days", row.unwon_days),
+            )
+        ]
+        groups.append((Customer.level_id == level_id, *periods))
+    rest = (
+        or_(Customer.level_id.is_(None), Customer.level_id.not_in(list(rules))) if rules else true()
+    )
+    groups.append((rest, row.followup_days, row.unwon_days))
+    return groups
 
 
 def _owned() -> Any:
@@ -325,7 +401,7 @@ def _owned() -> Any:
     )
 
 
-def due_customers(row: PoolSettings, horizon: datetime) -> list[Due]:
+def due_customers(row: PoolSettings, horizon: datetime, groups: list | None = None) -> list[Due]:
     """Owned, unlocked customers that return to the pool on or before ``horizon``; each with
     its earliest due date. Reads through ``(tenant_id, last_followup_at)`` and
     ``(tenant_id, claimed_at)``."""
@@ -335,7 +411,7 @@ def due_customers(row: PoolSettings, horizon: datetime) -> list[Due]:
         if due.customer_id not in found or due < found[due.customer_id]:
             found[due.customer_id] = due
 
-    for criteria, followup_days, unwon_days in _groups(row):
+    for criteria, followup_days, unwon_days in groups if groups is not None else _groups(row):
         if followup_days is not None:
             cutoff = horizon - timedelta(days=followup_days)
             for cid, owner, since in db.session.execute(
@@ -428,11 +504,14 @@ def run_rules(now: datetime | None = None) -> RulesReport:
     now = now or utcnow()
     report = RulesReport()
     row = get_settings()
-    if row is None or (row.followup_days is None and row.unwon_days is None):
+    if row is None:
+        return report
+    groups = _groups(row)
+    if all(f is None and u is None for _c, f, u in groups):
         return report
     horizon = now + timedelta(days=row.warn_days or 0)
     upcoming: list[Due] = []
-    for due in due_customers(row, horizon):
+    for due in due_customers(row, horizon, groups):
         if due.due_at <= now:
             report.returned += _return(due, now)
         elif row.warn_days is not None:

@@ -15,6 +15,18 @@ _DAYS = "Days; null switches the rule off"
 _CAP = "A number; null switches the limit off"
 
 
+class LevelRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    level_id: int = Field(description="An entry of the company's level list")
+    followup_days: int | None = Field(
+        default=None, description="null: the company's rule; 0: off for this level"
+    )
+    unwon_days: int | None = Field(
+        default=None, description="null: the company's rule; 0: off for this level"
+    )
+
+
 class PoolRules(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -30,6 +42,15 @@ class PoolRules(BaseModel):
     mask_pool_contacts: bool = Field(
         default=False, description="Mask phones and emails of pool customers until revealed"
     )
+    levels: list[LevelRule] = Field(
+        default_factory=list, description="Levels with their own periods (replaces all)"
+    )
+
+
+def _out() -> PoolRules:
+    rules = pool.current_rules()
+    rules["levels"] = [LevelRule(level_id=k, **v) for k, v in rules["levels"].items()]
+    return PoolRules(**rules)
 
 
 @api.route(
@@ -41,7 +62,7 @@ class PoolRules(BaseModel):
 )
 def get_pool_rules() -> PoolRules:
     authorize(current_user, "settings.manage")
-    return PoolRules(**pool.current_rules())
+    return _out()
 
 
 @api.route(
@@ -53,8 +74,10 @@ def get_pool_rules() -> PoolRules:
     errors={403: "Needs settings.manage", 422: "A number out of range, or a warning too late"},
 )
 def put_pool_rules(body: PoolRules) -> PoolRules:
-    pool.update_settings(actor=current_user, **body.model_dump())
-    return PoolRules(**pool.current_rules())
+    values = body.model_dump(exclude={"levels"})
+    levels = {r.level_id: r.model_dump(exclude={"level_id"}) for r in body.levels}
+    pool.update_settings(actor=current_user, levels=levels, **values)
+    return _out()
 
 
 @api.route(

@@ -7,12 +7,26 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from saas.customers.pool import NUMBERS
+from saas.customers.pool import MAX_DAYS, NUMBERS
 
 
 def _days(label: object, name: str) -> IntegerField:
     low, high = NUMBERS[name]
     return IntegerField(label, validators=[Optional(), NumberRange(low, high)])
+
+
+def with_levels(levels: list) -> type[FlaskForm]:
+    """The form with two fields per level (``level_<id>_followup_days``, ``…_unwon_days``)."""
+    attrs = {}
+    for level in levels:
+        for name, label in (
+            ("followup_days", _l("Days without follow-up")),
+            ("unwon_days", _l("Days after a claim unless won")),
+        ):
+            attrs[f"level_{level.id}_{name}"] = IntegerField(
+                label, validators=[Optional(), NumberRange(0, MAX_DAYS)]
+            )
+    return type("PoolRulesLevelsForm", (PoolRulesForm,), attrs)
 
 
 class PoolRulesForm(FlaskForm):

@@ -57,6 +57,21 @@ class PoolSettings(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PoolLevelRule(TenantScoped, db.Model):
+    """A customer level's own return periods: NULL = the company's rule, 0 = off for the level."""
+
+    __tablename__ = "pool_level_rules"
+    __audit__ = True
+    __table_args__ = tenant_args(
+        tenant_fk("level_id", "customer_list_entries", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "level_id"),
+    )
+
+    level_id: Mapped[int]
+    followup_days: Mapped[int | None]
+    unwon_days: Mapped[int | None]
+
+
 class PoolEvent(TenantScoped, db.Model):
     """One claim, release or reveal of a customer by a user: what the limits count."""
 

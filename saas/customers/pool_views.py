@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 
 from saas import htmx
 from saas.access import permission_required
-from saas.customers import bp, pool
+from saas.customers import bp, lists, pool
 from saas.customers.pool import NUMBERS
-from saas.customers.pool_forms import PoolRulesForm
+from saas.customers.pool_forms import with_levels
 from saas.forms import submit
 from saas.settings import bp as settings_bp
 
@@ -21,15 +21,25 @@ from saas.settings import bp as settings_bp
 @login_required
 @permission_required("settings.manage")
 def pool_rules() -> Any:
-    form = PoolRulesForm()
+    rules = pool.current_rules()
+    levels = [e for e in lists.entries("level") if not e.archived or e.id in rules["levels"]]
+    form = with_levels(levels)()
     if not form.is_submitted():
-        for name, value in pool.current_rules().items():
-            getattr(form, name).data = value
+        for name in (*NUMBERS, "mask_pool_contacts"):
+            getattr(form, name).data = rules[name]
+        for level_id, own in rules["levels"].items():
+            for name, value in own.items():
+                if (field := getattr(form, f"level_{level_id}_{name}", None)) is not None:
+                    field.data = value
 
     def save() -> None:
         pool.update_settings(
             actor=current_user,
             mask_pool_contacts=bool(form.mask_pool_contacts.data),
+            levels={
+                e.id: {n: getattr(form, f"level_{e.id}_{n}").data for n in pool.LEVEL_NUMBERS}
+                for e in levels
+            },
             **{name: getattr(form, name).data for name in NUMBERS},
         )
 
@@ -37,7 +47,9 @@ def pool_rules() -> Any:
         flash(_("Pool rules saved."), "success")
         return htmx.redirect(url_for("settings.pool_rules"))
 
-    return submit(form, save, success=saved, template="settings/pool.html")
+    return submit(
+        form, save, success=saved, template="settings/pool.html", context={"levels": levels}
+    )
 
 
 @bp.app_template_global("pool_masked")

@@ -17,7 +17,7 @@ from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
 from saas.contacts.views import add_primary_contact
-from saas.customers import attribute_forms, batch, bp, card, service
+from saas.customers import attribute_forms, batch, bp, card, lists, service
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
 from saas.extensions import db
@@ -110,6 +110,7 @@ def _list_page(status: int = 200, form: BatchForm | None = None) -> Response:
         listing=page,
         batch_form=form,
         batch_actions=batch.actions_for(current_user),
+        return_reasons=lists.reasons_for(),
         company_empty=company_empty,
         batch_limit=batch.SYNC_LIMIT,
     )
