@@ -596,6 +596,21 @@ def test_nightly_purge_by_a_real_worker_with_a_controllable_clock(app, world):
 
         _as(app, p["admin"], go)
 
+    from pathlib import Path
+
+    from saas.attachments import service as attachments
+
+    def attach(cid):
+        return lambda admin: (
+            attachments.upload_attachment(
+                actor=admin, customer_id=cid, filename="offer.txt", data=b"an offer"
+            ).storage_key
+        )
+
+    old_key = _as(app, p["admin"], attach(old))
+    recent_key = _as(app, p["admin"], attach(recent))
+    files = Path(app.config["TENANTS_DIR"]) / str(world.tenant_id)
+    assert (files / old_key).is_file() and (files / recent_key).is_file()
     trash_at(old, now - timedelta(days=31))
     trash_at(recent, now - timedelta(days=29))
     for _twice in range(2):
@@ -613,6 +628,8 @@ def test_nightly_purge_by_a_real_worker_with_a_controllable_clock(app, world):
     assert left == {recent, live}
     assert purged == [old]
     assert shares == 0
+    # the purged customer's files are gone from storage; the one still in the trash keeps its
+    assert not (files / old_key).exists() and (files / recent_key).is_file()
 
 
 def test_the_scheduler_registers_the_nightly_job(app):

@@ -371,3 +371,12 @@ def clean_until(value: Any) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(_("Enter a valid date."), code="until") from None
+
+
+@register_purge_hook
+def _purge_attachment_files(customer_ids: list[int]) -> None:
+    """The files of purged customers' attachments go after the commit (their rows cascade)."""
+    from saas.attachments.service import purge_customer_files
+
+    for customer_id in customer_ids:
+        purge_customer_files(customer_id)

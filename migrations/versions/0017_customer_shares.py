@@ -1,7 +1,7 @@
 """customer_shares: customers shared with users (read or write, optionally until a date)
 
-Revision ID: 0016_customer_shares
-Revises: 0015_contacts
+Revision ID: 0017_customer_shares
+Revises: 0016_pool_level_rules
 Create Date: 2026-11-29 21:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from saas.tenancy import rls
 
-revision = "0016_customer_shares"
-down_revision = "0015_contacts"
+revision = "0017_customer_shares"
+down_revision = "0016_pool_level_rules"
 branch_labels = None
 depends_on = None
 
