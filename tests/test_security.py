@@ -325,3 +325,26 @@ def test_signup_limit_keeps_the_form_and_says_the_real_wait(app, client):
     assert 'value="two@limited.example.com"' in page and 'value="Limited"' in page
     assert "Try again in" in page and ("hour" in page or "minutes" in page)
     assert "Wait a minute" not in page
+
+
+def test_an_outdated_password_hash_is_upgraded_at_login(app, client):
+    """A hash made with other argon2 costs (older settings, a restored backup) still logs in,
+    and is rewritten with the current ones: no 500 from the upgrade's write."""
+    from argon2 import PasswordHasher
+
+    company = make_company(app, "Rehash")
+    old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1).hash(PASSWORD)
+    with as_owner() as conn:
+        conn.execute(
+            Account.__table__.update()
+            .where(Account.email == company.owner.email)
+            .values(password_hash=old)
+        )
+    resp = login(client, company.owner.email)
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    with as_owner() as conn:
+        now = conn.execute(
+            select(Account.password_hash).where(Account.email == company.owner.email)
+        ).scalar_one()
+    assert now != old and now.startswith("$argon2id$")
+    assert "m=1024" in now  # the suite's current cost (conftest ARGON2_PARAMS)

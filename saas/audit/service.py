@@ -129,6 +129,10 @@ def _audit_flush(session: Session, flush_context: object) -> None:
             rows.append(_row(obj, "created", snapshot(obj)))
     for obj in session.dirty:
         if getattr(obj, "__audit__", False) and (changes := diff(obj)):
+            if getattr(obj, "__audit_in_current_tenant__", False) and current_tenant_id() is None:
+                # an account changed outside any company (login upgrading an outdated password
+                # hash): no company's log holds it
+                continue
             rows.append(_row(obj, "updated", changes))
     for obj in session.deleted:
         if getattr(obj, "__audit__", False):
