@@ -119,11 +119,13 @@ def test_inline_edit_of_one_field(app, client, team):
     # Escape / Cancel: the value again
     back = client.get(f"/customers/{cid}/field/city", headers=HX).get_data(as_text=True)
     assert "Shkodër" in back and "<form" not in back
-    # a select field; an unknown field is 404
-    stage = client.post(
-        f"/customers/{cid}/field/stage", data={"stage": "ended", "csrf_token": token}, headers=HX
+    # a select field; the stage (an entry of the company's list) is changed on the edit form;
+    # an unknown field is 404
+    kind = client.post(
+        f"/customers/{cid}/field/kind", data={"kind": "person", "csrf_token": token}, headers=HX
     )
-    assert stage.status_code == 200 and _fresh(app, company, cid).stage == "ended"
+    assert kind.status_code == 200 and _fresh(app, company, cid).kind == "person"
+    assert client.get(f"/customers/{cid}/field/stage/edit").status_code == 404
     assert client.get(f"/customers/{cid}/field/owner_id/edit").status_code == 404
     assert (
         client.post(f"/customers/{cid}/field/owner_id", data={"csrf_token": token}).status_code
