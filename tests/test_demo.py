@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from saas.contacts.normalize import email_key, parse_phone
 from saas.customers.normalize import name_key
 from tests.conftest import PASSWORD, as_owner, login
 
@@ -92,6 +93,60 @@ def test_demo_fills_tenants_with_consistent_derived_columns_and_is_idempotent(ap
         ).one()
         assert 0.1 * TENANTS * CUSTOMERS < notes[1] < 0.5 * TENANTS * CUSTOMERS
         assert notes[2] == notes[0]
+        # 1 to 3 contacts per customer, exactly one primary each, never across tenants
+        per = conn.execute(
+            text(
+                "SELECT c.id, count(k.id), sum(CASE WHEN k.is_primary THEN 1 ELSE 0 END), "
+                "sum(CASE WHEN k.tenant_id <> c.tenant_id THEN 1 ELSE 0 END) "
+                "FROM customers c LEFT JOIN contacts k ON k.customer_id = c.id GROUP BY c.id"
+            )
+        ).all()
+        assert len(per) == TENANTS * CUSTOMERS
+        assert {r[1] for r in per} == {1, 2, 3}
+        assert {r[2] for r in per} == {1} and {r[3] for r in per} == {0}
+        # 1 or 2 phones per contact, E.164 as the contact form computes it; an email each
+        phones = conn.execute(
+            text(
+                "SELECT p.raw, p.e164, p.customer_id = k.customer_id, t.default_country "
+                "FROM contact_phones p JOIN contacts k ON k.id = p.contact_id "
+                "JOIN tenants t ON t.id = p.tenant_id WHERE k.tenant_id = p.tenant_id"
+            )
+        ).all()
+        contacts = sum(r[1] for r in per)
+        assert contacts < len(phones) < 2 * contacts
+        assert all(e164.startswith("+") and same for _r, e164, same, _c in phones)
+        assert all(parse_phone(raw, country) == e164 for raw, e164, _s, country in phones)
+        assert any(raw != e164 for raw, e164, *_ in phones)  # formatted, not stored as E.164
+        emails = conn.execute(
+            text(
+                "SELECT e.email, e.email_key FROM contact_emails e "
+                "JOIN contacts k ON k.id = e.contact_id AND k.tenant_id = e.tenant_id"
+            )
+        ).all()
+        assert len(emails) == contacts
+        assert all(key == email_key(email) for email, key in emails)
+        assert any(email != key for email, key in emails)
+        # names in the customer's language (CJK and Persian among them)
+        names = conn.execute(text("SELECT name, position FROM contacts")).all()
+        assert any("经理" in (p or "") for _n, p in names)
+        assert any("مدیر" in (p or "") for _n, p in names)
+        # a few % of the owned customers shared with a colleague of the same tenant
+        shares = conn.execute(
+            text(
+                "SELECT s.access, s.until, s.user_id = c.owner_id, "
+                "u.tenant_id = s.tenant_id AND c.tenant_id = s.tenant_id "
+                "FROM customer_shares s JOIN customers c ON c.id = s.customer_id "
+                "JOIN users u ON u.id = s.user_id"
+            )
+        ).all()
+        total = conn.execute(text("SELECT count(*) FROM customer_shares")).scalar_one()
+        assert len(shares) == total
+        assert 0 < total < 0.15 * TENANTS * CUSTOMERS
+        assert all(same for *_x, same in shares)
+        assert not any(own for _a, _u, own, _s in shares)
+        assert {a for a, *_ in shares} == {"read", "write"}  # the seed is fixed: both drawn
+        assert any(until is not None for _a, until, *_ in shares)
+        assert any(until is None for _a, until, *_ in shares)
 
     again = _demo(app, "--tenants", str(TENANTS), "--customers", str(CUSTOMERS))
     assert "nothing to add" in again
@@ -105,6 +160,16 @@ def test_demo_fills_tenants_with_consistent_derived_columns_and_is_idempotent(ap
     counts = _counts()
     assert len(counts) == TENANTS + 1
     assert set(counts.values()) == {(CUSTOMERS + 30,) * 4}
+    with as_owner() as conn:
+        # the new customers got contacts too; re-runs added none to the old ones
+        bare = conn.execute(
+            text(
+                "SELECT count(*) FROM customers c WHERE NOT EXISTS "
+                "(SELECT 1 FROM contacts k WHERE k.customer_id = c.id)"
+            )
+        ).scalar_one()
+        assert bare == 0
+        assert conn.execute(text("SELECT count(*) FROM contacts")).scalar_one() > contacts
 
 
 def test_demo_logins_work_and_see_only_their_company(app, client):

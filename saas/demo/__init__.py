@@ -7,7 +7,11 @@ language, the company's time zone and country, and most of its customers come fr
 rest from the other four. Per tenant: the owner, an admin, managers (reporting to the owner)
 and reps (reporting to the managers), all with the same password; customers spread over the
 reps (about 5,000 each at a million), managers, and the pool (a fifth); notes by the owner on
-about a third of the owned customers. Contacts and shares: not yet (added when their tables land).
+about a third of the owned customers; 1 to 3 contacts per new customer (names and positions in the
+customer's language, exactly one primary, 1 or 2 phones and an email each); a few per cent of the
+owned customers shared, read or write, with a colleague (a third of the shares with an end date).
+Contacts and shares are made with their customers only: a top-up gives them to the new
+customers, and customers made before contacts existed stay without.
 
 The company and its owner are created by ``auth.service.signup`` (audited, as the signup page
 does); everything else is bulk-inserted by ``demo.sql`` as the tables' owner, bypassing the ORM
@@ -96,7 +100,9 @@ def seed(
             rng = random.Random(f"{seed_value}:{n}")
             tenant_id, company, password_ok = _tenant(n, pools[language], zone, password, rng)
             staff, emails = _staff(writer, tenant_id, n, customers, pools[language], rng)
-            _customers(writer, tenant_id, n, customers, staff, pools, language, seed_value, echo)
+            _customers(
+                writer, tenant_id, n, customers, staff, pools, language, seed_value, echo, contacts
+            )
             logins.append(Login(tenant_id, company, password if password_ok else None, *emails))
         writer.analyze()
     finally:
@@ -195,6 +201,108 @@ CUSTOMER_COLUMNS = (
 
 
 NOTE_COLUMNS = ("tenant_id", "customer_id", "author_id", "text", "created_at", "updated_at")
+CONTACT_COLUMNS = (
+    "tenant_id", "customer_id", "name", "position", "is_primary", "accounts", "created_by_id",
+    "updated_by_id", "created_at", "updated_at",
+)  # fmt: skip
+PHONE_COLUMNS = ("tenant_id", "contact_id", "customer_id", "raw", "e164", "type")
+EMAIL_COLUMNS = ("tenant_id", "contact_id", "customer_id", "email", "email_key", "type")
+SHARE_COLUMNS = (
+    "tenant_id", "customer_id", "user_id", "access", "until", "created_by_id", "created_at",
+)  # fmt: skip
+#: Share of the owned customers shared with a colleague.
+SHARED = 0.04
+
+
+def _phone(rng: random.Random, country: str, home: str) -> tuple[str, str]:
+    """(raw, e164) of a mobile of ``country`` as a user of ``home`` types it; the E.164 form
+    through ``contacts.normalize.parse_phone`` as the contact form computes it."""
+    from saas.contacts.normalize import format_phone, parse_phone
+    from saas.demo.names import mobile
+    from saas.errors import ValidationFailed
+
+    while True:  # a few of the drawn numbers fall in unallocated ranges: draw again
+        raw = format_phone(mobile(rng, country), home)
+        try:
+            return raw, parse_phone(raw, home)
+        except ValidationFailed:
+            continue
+
+
+class _Tables:
+    """The contact and share tables with their column lists (defaults of later columns)."""
+
+    def __init__(self) -> None:
+        from saas.contacts.models import Contact, ContactEmail, ContactPhone
+        from saas.customers.models import CustomerShare
+
+        self.parts = {}
+        for name, model, cols in (
+            ("contacts", Contact, CONTACT_COLUMNS),
+            ("phones", ContactPhone, PHONE_COLUMNS),
+            ("emails", ContactEmail, EMAIL_COLUMNS),
+            ("shares", CustomerShare, SHARE_COLUMNS),
+        ):
+            extra_cols, extra_vals = _defaults(model.__table__, cols)
+            self.parts[name] = (model.__table__, cols + extra_cols, extra_vals)
+
+    def insert(self, writer, conn, name: str, rows: list[tuple]) -> None:  # noqa: ANN001
+        table, columns, extra = self.parts[name]
+        writer.insert(conn, table, columns, [(*row, *extra) for row in rows])
+
+
+def _contacts_and_shares(
+    writer,  # noqa: ANN001
+    conn,  # noqa: ANN001
+    tables: _Tables,
+    tenant_id: int,
+    ids: list[int],
+    made: list[tuple],
+    staff: Staff,
+    home: str,
+    contacts: tuple[int, int],
+    rng: random.Random,
+) -> None:
+    """Contacts (with phones and emails) and shares of the customers just inserted: ``made``
+    holds (index in ``ids``, number, pools, owner, created) of each."""
+    from saas.contacts.normalize import email_key
+    from saas.demo.names import email_address, person_name, position
+
+    accounts = "[]" if writer.postgres else []  # COPY takes the JSON text
+    today = utcnow().date()
+    colleagues = [staff.owner, staff.admin, *staff.managers, *staff.reps]
+    people, shares = [], []
+    for i, number, pools, owner, created in made:
+        author = owner or staff.owner
+        for k in range(rng.randint(*contacts)):
+            name = person_name(rng, pools)
+            row = (tenant_id, ids[i], name, position(rng, pools.language), k == 0, accounts,
+                   author, author, created, created)  # fmt: skip
+            people.append((number, k, name, pools.country, ids[i], row))
+        if owner is not None and rng.random() < SHARED:
+            user = rng.choice([u for u in colleagues if u != owner])
+            access = "write" if rng.random() < 0.3 else "read"
+            until = today + timedelta(days=rng.randint(7, 180)) if rng.random() < 0.33 else None
+            shares.append((tenant_id, ids[i], user, access, until, owner, created))
+    tables.insert(writer, conn, "contacts", [p[-1] for p in people])
+    tables.insert(writer, conn, "shares", shares)
+    if not people:
+        return
+    contact_ids = writer.contact_ids(conn, tenant_id, min(ids), max(ids))
+    if len(contact_ids) != len(people):
+        raise RuntimeError("demo: contacts of the new customers do not match what was inserted")
+    phones, emails = [], []
+    for contact_id, (number, k, name, country, customer_id, _row) in zip(
+        contact_ids, people, strict=True
+    ):
+        for j in range(rng.randint(1, 2)):
+            raw, e164 = _phone(rng, country, home)
+            kind = "mobile" if j == 0 else "work"
+            phones.append((tenant_id, contact_id, customer_id, raw, e164, kind))
+        email = email_address(name, number, k + 1)
+        emails.append((tenant_id, contact_id, customer_id, email, email_key(email), "work"))
+    tables.insert(writer, conn, "phones", phones)
+    tables.insert(writer, conn, "emails", emails)
 
 
 def _defaults(table: Table, columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
@@ -225,6 +333,7 @@ def _customers(
     language: str,
     seed_value: int,
     echo: Callable[[str], None],
+    contacts: tuple[int, int] = (1, 3),
 ) -> None:
     from saas.customers.models import Customer
     from saas.customers.notes import CustomerNote
@@ -236,6 +345,7 @@ def _customers(
     notes_table = CustomerNote.__table__
     note_extra_cols, note_extra_vals = _defaults(notes_table, NOTE_COLUMNS)
     note_columns = NOTE_COLUMNS + note_extra_cols
+    tables = _Tables()
     with writer.tenant(tenant_id) as conn:
         have = writer.count(conn, "customers", tenant_id)
     todo = target - have
@@ -254,7 +364,7 @@ def _customers(
         size = min(batch, todo - done)
         with writer.tenant(tenant_id) as conn:
             first = writer.take_numbers(conn, tenant_id, size)
-            rows, notes = [], []
+            rows, notes, made = [], [], []
             for number in range(first, first + size):
                 pools = home if rng.random() < 0.7 else rng.choice(others)
                 company = rng.random() < 0.75
@@ -296,13 +406,17 @@ def _customers(
                         *extra_vals,
                     )
                 )
+                made.append((number - first, number, pools, owner, created))
                 if owner is not None and rng.random() < 0.3:  # a note or two from the owner
                     for k in range(rng.randint(1, 2)):
                         when = created + timedelta(days=k + rng.randint(0, 30))
                         notes.append((number - first, owner, note_text(rng, pools.language), when))
             writer.insert(conn, table, columns, rows)
+            ids = writer.ids_by_number(conn, tenant_id, first, first + size - 1)
+            _contacts_and_shares(
+                writer, conn, tables, tenant_id, ids, made, staff, home.country, contacts, rng
+            )
             if notes:
-                ids = writer.ids_by_number(conn, tenant_id, first, first + size - 1)
                 note_rows = [
                     (
                         tenant_id,

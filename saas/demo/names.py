@@ -222,3 +222,29 @@ def mobile(rng: random.Random, country: str) -> str:
 
 def note_text(rng: random.Random, language: str) -> str:
     return rng.choice(_NOTES[language])
+
+
+_POSITIONS = {
+    "zh": ("总经理", "采购经理", "销售总监", "财务主管", "技术总监", "行政助理"),
+    "fa": ("مدیرعامل", "مدیر خرید", "مدیر فروش", "مدیر مالی", "کارشناس فنی", "دستیار اداری"),
+    "sq": ("Drejtor i përgjithshëm", "Menaxher prokurimi", "Drejtor shitjesh", "Financier",
+           "Drejtor teknik", "Asistent"),
+    "ru": ("Генеральный директор", "Менеджер по закупкам", "Коммерческий директор",
+           "Главный бухгалтер", "Технический директор", "Офис-менеджер"),
+    "en": ("Managing Director", "Purchasing Manager", "Sales Director", "Finance Manager",
+           "Technical Director", "Office Manager"),
+}  # fmt: skip
+
+
+def position(rng: random.Random, language: str) -> str:
+    return rng.choice(_POSITIONS[language])
+
+
+def email_address(name: str, number: int, k: int) -> str:
+    """A contact's address: ``Given.Family@…`` when the name has Latin letters, else
+    ``contact<k>@…`` (the capitals are what ``email_key`` folds)."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    local = ".".join(part for part in ascii_name.replace("-", " ").split() if part.isalpha())
+    return f"{local or f'Contact{k}'}@Customer{number}.example.com"

@@ -12,6 +12,9 @@ hand, and nothing else:
 - customer numbers are taken as one block from ``tenants.customer_seq`` (one ``UPDATE …
   RETURNING``: gap-free, safe next to a running app), ``name_key`` comes from
   ``customers.normalize.name_key``;
+- ``contact_phones.e164``/``raw`` come from ``contacts.normalize.parse_phone``/``format_phone``
+  and ``contact_emails.email_key`` from ``contacts.normalize.email_key``; exactly one contact
+  per customer is primary;
 - no audit entries are written for the generated rows (the demo tenant's creation itself goes
   through ``auth.service.signup`` and is audited).
 """
@@ -81,6 +84,18 @@ class BulkWriter:
             text(
                 "SELECT id FROM customers WHERE tenant_id = :t AND number BETWEEN :a AND :b "
                 "ORDER BY number"
+            ),
+            {"t": tenant_id, "a": first, "b": last},
+        ).scalars()
+        return list(rows)
+
+    def contact_ids(self, conn: Connection, tenant_id: int, first: int, last: int) -> list[int]:
+        """Ids of the contacts of customers ``first``..``last`` (ids) of the tenant, in insertion
+        order (the demo adds contacts only to the customers it has just inserted)."""
+        rows = conn.execute(
+            text(
+                "SELECT id FROM contacts WHERE tenant_id = :t AND customer_id BETWEEN :a AND :b "
+                "ORDER BY id"
             ),
             {"t": tenant_id, "a": first, "b": last},
         ).scalars()
