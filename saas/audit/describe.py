@@ -394,6 +394,8 @@ REGISTRY: dict[str, Describer] = {
             "address": _l("Address"),
             "website": _l("Website"),
             "comments": _l("Comments"),
+            "contact_frequency_days": _l("Contact frequency (days)"),
+            "purchase_preferences": _l("Purchase preferences"),
             "owner_id": _l("Owner"),
             "level_id": _l("Level"),
             "industry_id": _l("Industry"),

@@ -45,6 +45,8 @@ class CustomerOut(BaseModel):
     address: str | None
     website: str | None
     comments: str | None
+    contact_frequency_days: int | None = Field(description="Get in touch every N days")
+    purchase_preferences: str | None
     owner_id: int | None = Field(description="null: the customer is in the pool")
     locked: bool
     claimed_at: datetime | None
@@ -112,6 +114,10 @@ class CustomerCreate(BaseModel):
     address: str | None = Field(default=None, max_length=1000)
     website: str | None = Field(default=None, max_length=1000)
     comments: str | None = Field(default=None, max_length=10_000)
+    contact_frequency_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Get in touch every N days (1 to 3650)"
+    )
+    purchase_preferences: str | None = Field(default=None, max_length=2000)
     owner_id: int | None = Field(
         default=None,
         description="Omitted: you. null: the pool. Another user: needs customers.assign",
@@ -148,6 +154,10 @@ class CustomerPatch(BaseModel):
     address: str | None = Field(default=None, max_length=1000)
     website: str | None = Field(default=None, max_length=1000)
     comments: str | None = Field(default=None, max_length=10_000)
+    contact_frequency_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Get in touch every N days (1 to 3650)"
+    )
+    purchase_preferences: str | None = Field(default=None, max_length=2000)
 
 
 class ShareOut(BaseModel):

@@ -8,12 +8,13 @@ from wtforms import (
     BooleanField,
     FormField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from saas.contacts.forms import PrimaryContactForm
 from saas.forms import CalendarDateField
@@ -30,6 +31,11 @@ class CustomerForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Length(max=500)])
     website = StringField(_l("Website"), validators=[Length(max=300)])
     comments = TextAreaField(_l("Comments"), validators=[Length(max=10_000)])
+    contact_frequency_days = IntegerField(
+        _l("Contact frequency (days)"),
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+    )
+    purchase_preferences = TextAreaField(_l("Purchase preferences"), validators=[Length(max=2000)])
     #: Put the new customer in the pool instead of keeping it.
     to_pool = BooleanField(_l("Put it in the pool for anyone to claim"))
     #: The primary contact, saved with the customer (blank: none).

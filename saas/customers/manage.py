@@ -35,6 +35,8 @@ INLINE_FIELDS = {
     "address": _l("Address"),
     "website": _l("Website"),
     "comments": _l("Comments"),
+    "contact_frequency_days": _l("Contact frequency (days)"),
+    "purchase_preferences": _l("Purchase preferences"),
 }
 
 

@@ -106,6 +106,10 @@ class Customer(TenantScoped, db.Model):
     address: Mapped[str | None] = mapped_column(String(500))
     website: Mapped[str | None] = mapped_column(String(300))
     comments: Mapped[str | None] = mapped_column(Text)
+    #: Get in touch every N days (1 to 3650); NULL: no rhythm set.
+    contact_frequency_days: Mapped[int | None]
+    #: What and how the customer likes to buy (free text, ≤ 2,000 characters).
+    purchase_preferences: Mapped[str | None] = mapped_column(Text)
     #: NULL: in the pool.
     owner_id: Mapped[int | None]
     #: Protected: never returned to the pool by the pool rules.

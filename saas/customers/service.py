@@ -241,7 +241,21 @@ def _active_user(user_id: Any, field: str) -> User:
 
 
 #: The fields ``update_customer`` changes (ownership, lock and trash have their own operations).
-EDITABLE = ("name", "kind", "stage", "country", "city", "address", "website", "comments")
+EDITABLE = (
+    "name",
+    "kind",
+    "stage",
+    "country",
+    "city",
+    "address",
+    "website",
+    "comments",
+    "contact_frequency_days",
+    "purchase_preferences",
+)
+#: Bounds of ``contact_frequency_days`` and the length of ``purchase_preferences``.
+CONTACT_FREQUENCY_MIN, CONTACT_FREQUENCY_MAX = 1, 3650
+PURCHASE_PREFERENCES_MAX = 2000
 #: Fields of ``update_customer`` that are entries of the company's lists (``lists.apply``).
 ENTRY_FIELDS = ("stage", "level", "industry", "source", "tags")
 
@@ -282,6 +296,31 @@ def _clean_fields(**fields: Any) -> dict[str, Any]:
                     _("%(what)s is too long.", what=_("Comments")), code="comments"
                 )
             out["comments"] = comments
+        elif field == "contact_frequency_days":
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not CONTACT_FREQUENCY_MIN <= value <= CONTACT_FREQUENCY_MAX
+            ):
+                raise ValidationFailed(
+                    _(
+                        "Enter a whole number of days from %(min)s to %(max)s.",
+                        min=CONTACT_FREQUENCY_MIN,
+                        max=CONTACT_FREQUENCY_MAX,
+                    ),
+                    code="contact_frequency_days",
+                )
+            out["contact_frequency_days"] = value
+        elif field == "purchase_preferences":
+            if value is not None and not isinstance(value, str):
+                raise ValidationFailed(_("Enter text."), code="purchase_preferences")
+            prefs = (value or "").strip() or None
+            if prefs is not None and len(prefs) > PURCHASE_PREFERENCES_MAX:
+                raise ValidationFailed(
+                    _("%(what)s is too long.", what=_("Purchase preferences")),
+                    code="purchase_preferences",
+                )
+            out["purchase_preferences"] = prefs
         else:
             raise ValidationFailed(_("This field cannot be changed here."), code=field)
     return out
@@ -344,6 +383,8 @@ def create_customer(
     address: str | None = None,
     website: str | None = None,
     comments: str | None = None,
+    contact_frequency_days: int | None = None,
+    purchase_preferences: str | None = None,
     owner_id: Any = ME,
     level: Any = None,
     industry: Any = None,
@@ -383,6 +424,8 @@ def create_customer(
         address=address,
         website=website,
         comments=comments,
+        contact_frequency_days=contact_frequency_days,
+        purchase_preferences=purchase_preferences,
     )
     if owner_id is ME:
         owner_id = actor.id

@@ -173,6 +173,8 @@ def new() -> Any:
     def created(customer: Customer) -> Response:
         number, name = format_number(customer.number), customer.name
         flash(_("Customer No. %(number)s, %(name)s, added.", number=number, name=name), "success")
+        if request.form.get("and_new"):
+            return htmx.redirect(url_for("customers.new"))
         view = "pool" if customer.owner_id is None else "mine"
         return htmx.redirect(url_for("customers.index", view=view))
 
@@ -186,6 +188,8 @@ def new() -> Any:
             address=form.address.data,
             website=form.website.data,
             comments=form.comments.data,
+            contact_frequency_days=form.contact_frequency_days.data,
+            purchase_preferences=form.purchase_preferences.data,
             owner_id=None if form.to_pool.data else service.ME,
             **attribute_forms.values(form),
         )
