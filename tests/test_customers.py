@@ -107,7 +107,7 @@ def test_concurrent_creations_get_consecutive_unique_numbers(app, team):
 def test_claim_race_exactly_one_wins_and_the_others_hear_who(app, team):
     company, people = team
     cid = _create(app, people["boss"], name="Contested", owner_id=None)
-    racers = [people["ann"], people["bob"], people["lead"], people["boss"]] * 3
+    racers = ([people["ann"], people["bob"], people["lead"], people["boss"]] * 8)[:30]
     barrier = threading.Barrier(len(racers))
     outcomes: list = [None] * len(racers)
 
