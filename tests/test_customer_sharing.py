@@ -543,9 +543,9 @@ def test_lock_and_unlock(app, world):
     )
     with app.app_context(), tenant_context(world.tenant_id):
         entries = db.session.scalars(
-            select(AuditEntry.changes).where(
-                AuditEntry.object_id == cid, AuditEntry.action == "customers.updated"
-            )
+            select(AuditEntry.changes)
+            .where(AuditEntry.object_id == cid, AuditEntry.action == "customers.updated")
+            .order_by(AuditEntry.id)
         ).all()
     assert [e["locked"] for e in entries if "locked" in e] == [[False, True], [True, False]]
 
