@@ -35,6 +35,13 @@ SIGNED_IN = [
 
 def axe_violations(page: object) -> list[dict]:
     """axe's WCAG 2 A/AA violations of the page as it is now."""
+    # An element still fading back from htmx's request state (.htmx-request is
+    # drawn at 60 % opacity) is a moment, not the page: wait until no request is
+    # in flight and every CSS transition has finished before measuring contrast.
+    page.wait_for_function(
+        """() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')
+            && document.getAnimations().every(a => a.playState !== 'running')"""
+    )
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE)  # same origin: allowed by the CSP
     return page.evaluate(
