@@ -633,22 +633,23 @@ def list_customers(
     limit: int = PAGE,
     q: str | None = None,
 ) -> Page[Customer]:
-    """One keyset page (newest first) of a list: ``mine``, ``pool``, ``shared`` (shared with
-    me), ``subordinates`` (owned by anyone below me) or ``all`` (live rows), narrowed by quick
-    search ``q`` (see ``view_query``).
+    """One keyset page (newest No. first) of a list: ``mine``, ``pool``, ``shared`` (shared
+    with me), ``subordinates`` (owned by anyone below me) or ``all`` (live rows), narrowed by
+    quick search ``q`` (see ``view_query``).
 
-    Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine,
-    the pool and subordinates (an ``IN`` list of owners), ``(tenant_id, user_id,
-    customer_id)`` of ``customer_shares`` joined to the primary key for shared; "all" is
-    ordered by No. (unique per tenant), so only ``(tenant_id, number)`` can serve it — ordered
-    by ``id``, PostgreSQL preferred walking the primary key backwards through other tenants'
-    newer rows (docs/PERFORMANCE.md). Owners are loaded in one query.
+    Lists are ordered by No. (unique per tenant, the order users see) and read through an
+    index led by ``tenant_id``: ``(tenant_id, owner_id, number)`` for mine, the pool and
+    subordinates (an ``IN`` list of owners), ``(tenant_id, number)`` for "all" — ordered by
+    ``id``, PostgreSQL preferred walking the primary key backwards through other tenants' newer
+    rows (docs/PERFORMANCE.md). "Shared" stays ordered by ``id`` (the same newest-first order):
+    a backward walk of ``(tenant_id, user_id, customer_id)`` of ``customer_shares`` joined to
+    the primary key. Owners are loaded in one query.
     """
     query = view_query(actor, view, q).options(selectinload(Customer.owner))
     return paginate(
         query,
         name=f"customers:{view}:{name_key(single_line(q))[:50]}",
-        key=Customer.number if view == "all" else Customer.id,
+        key=Customer.id if view == "shared" else Customer.number,
         id_col=Customer.id,
         unique_key=True,
         cursor=cursor,

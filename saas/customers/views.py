@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,17 +41,20 @@ def _tab_order(view: str) -> int:
     return TAB_ORDER.index(view) if view in TAB_ORDER else len(TAB_ORDER)
 
 
-def _tabs(q: str | None) -> list[dict[str, Any]]:
-    """The tabs ``current_user`` may open, each with its (capped) count."""
+def _tabs(q: str | None, counted: bool = True) -> list[dict[str, Any]]:
+    """The tabs ``current_user`` may open, each with its (capped) count; without the counts
+    (``count`` None, ``count_text`` empty) when not ``counted``: ``tab_counts`` sends them."""
     tabs = []
     for view in sorted(service.views_for(current_user), key=_tab_order):
-        count = service.count_view(current_user, view, q)
+        count = service.count_view(current_user, view, q) if counted else None
         tabs.append(
             {
                 "view": view,
                 "label": str(VIEW_LABELS.get(view, view)),
                 "count": count,
-                "count_text": _("%(n)s+", n=format_number(service.COUNT_CAP))
+                "count_text": ""
+                if count is None
+                else _("%(n)s+", n=format_number(service.COUNT_CAP))
                 if count > service.COUNT_CAP
                 else format_number(count),
             }
@@ -64,17 +67,19 @@ def _default_view() -> str:
     return "mine" if "mine" in allowed else allowed[0]
 
 
-def _colleagues() -> list[User]:
-    return list(
-        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
+def _colleagues() -> list[tuple[int, str]]:
+    """(id, name) of the active users: two columns, not whole users with account and role."""
+    rows = db.session.execute(
+        select(User.id, User.name).where(User.is_active.is_(True)).order_by(User.name)
     )
+    return [(uid, name) for uid, name in rows]
 
 
 def _batch_form(view: str, q: str) -> BatchForm:
     form = BatchForm()
     actions = batch.actions_for(current_user)
     form.action.choices = options((a.name, a.label) for a in actions)
-    people = [(u.id, u.name) for u in _colleagues()]
+    people = _colleagues()
     form.user_id.choices = options([("", "—"), *people])
     form.user_ids.choices = options(people)
     form.access.choices = options([("read", _("Read only")), ("write", _("Read and write"))])
@@ -99,11 +104,16 @@ def _list_page(status: int = 200, form: BatchForm | None = None) -> Response:
         company_empty = not db.session.scalar(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
+    # The tab counts cost a capped count per tab: a whole page (no JavaScript needed) has them
+    # inline; an htmx swap (paging, a tab, search as one types) shows the rows at once and
+    # loads the counts with a second request (``tab_counts``, hx-trigger="load").
+    deferred = htmx.is_fragment_request()
     return htmx.render(
         "customers/index.html",
         "customers/_list.html",
         status=status,
-        tabs=_tabs(q),
+        tabs=_tabs(q, counted=not deferred),
+        counts_deferred=deferred,
         view=view,
         q=q,
         customers=page.items,
@@ -120,6 +130,17 @@ def _list_page(status: int = 200, form: BatchForm | None = None) -> Response:
 @login_required
 def index() -> Any:
     return _list_page()
+
+
+@bp.get("/customers/counts")
+@login_required
+def tab_counts() -> Any:
+    """The tabs' counts for the quick search ``q``, swapped out of band into the tabs of a list
+    that was rendered without them (``_list_page``)."""
+    q = (request.args.get("q") or "").strip()[:200]
+    resp = make_response(render_template("customers/_tab_counts.html", tabs=_tabs(q)))
+    resp.headers.add("Vary", "HX-Request")
+    return resp
 
 
 @bp.post("/customers/batch")
