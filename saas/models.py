@@ -8,6 +8,7 @@ from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRel
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
+from saas.customers.prefs import ListPreference
 from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
@@ -30,6 +31,7 @@ __all__ = [
     "Invitation",
     "JobRecord",
     "ListEntry",
+    "ListPreference",
     "MailMessage",
     "Plan",
     "PlanChange",
