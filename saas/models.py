@@ -8,8 +8,8 @@ from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRel
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
-from saas.customers.prefs import ListPreference
 from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
+from saas.customers.prefs import ListPreference
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
