@@ -229,3 +229,46 @@ def test_a_rep_cannot_open_the_all_view_by_url(client, shop):
     _, ann, _ = shop
     login(client, ann.email)
     assert client.get("/customers?view=all&cols=name").status_code == 403
+
+
+def test_sort_header_sorts_and_says_so(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    html = client.get("/customers?view=all&sort=name&cols=name,city").get_data(as_text=True)
+    assert re.search(r'data-column="name" aria-sort="ascending"', html)
+    names = re.findall(r">(Customer \d\d)</a>", html)
+    assert names == sorted(names)
+    # the header now offers descending, keeping the rest of the state
+    link = re.search(
+        r'data-column="name"[^>]*>\s*<span class="th-inner">\s*<a class="sort-link" href="([^"]+)"',
+        html,
+    )
+    assert (
+        link
+        and "sort=-name" in unescape(link.group(1))
+        and "cols=name,city" in unescape(link.group(1))
+    )
+    html = client.get(unescape(link.group(1))).get_data(as_text=True)
+    assert re.search(r'data-column="name" aria-sort="descending"', html)
+    names = re.findall(r">(Customer \d\d)</a>", html)
+    assert names == sorted(names, reverse=True)
+    # a bad sort is reported (422) and the list shows in its default order
+    resp = client.get("/customers?view=all&sort=nope")
+    assert resp.status_code == 422
+    assert "<code>sort</code>" in resp.get_data(as_text=True)
+
+
+def test_a_bad_query_is_reported_with_its_path(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    bad = (
+        '{"and":[{"field":"city","op":"is","value":"Tirana"},{"field":"nope","op":"is","value":1}]}'
+    )
+    resp = client.get("/customers", query_string={"view": "all", "query": bad})
+    assert resp.status_code == 422
+    assert "$.and[1].field" in resp.get_data(as_text=True)
+    good = '{"and":[{"field":"city","op":"is","value":"tirana"}]}'
+    html = client.get("/customers", query_string={"view": "all", "query": good}).get_data(
+        as_text=True
+    )
+    assert _rows(html) == 15 and "15 customers" in html

@@ -99,13 +99,11 @@ _CUSTOM = {
 }
 
 
-def _sortable_keys(actor: User) -> set[str] | None:
-    """Keys the query engine sorts by (its field catalog), or None while it has none."""
-    try:
-        from saas.customers import query as engine
-    except ImportError:  # the engine lands in parallel (issue 7)
-        return None
-    return {f.key for f in engine.field_catalog(actor) if getattr(f, "sortable", False)}
+def _sortable_keys(actor: User) -> set[str]:
+    """Keys the query engine sorts by (its field catalog)."""
+    from saas.customers import query as engine
+
+    return {f.key for f in engine.field_catalog(actor) if f.sortable}
 
 
 def columns_for(actor: User) -> dict[str, Column]:
@@ -122,8 +120,7 @@ def columns_for(actor: User) -> dict[str, Column]:
         key = f"cf.{field.key}"
         out[key] = Column(key, field.label, "custom", qtype, sortable, filt, None, field.id)
     sortable_keys = _sortable_keys(actor)
-    if sortable_keys is not None:
-        out = {k: replace(c, sortable=k in sortable_keys) for k, c in out.items()}
+    out = {k: replace(c, sortable=k in sortable_keys) for k, c in out.items()}
     return out
 
 

@@ -1,9 +1,9 @@
 """The Customers grid: one list state (``state.py``) turned into a page of rows, the visible
 columns, a capped row count and the messages of a bad query or sort.
 
-The query engine (``query.py``: ``parse_json``, ``sort_spec``, ``field_catalog``) and the
-service (``view_query(…, query=)``, ``list_customers(…, query=, sort=)``) narrow the list; this
-module only wires the state through them and never widens what ``view`` lets the user see.
+The query engine (``query.py``: ``parse_json``, ``sort_spec``) and the service
+(``list_customers(…, query=, sort=)``, ``count_view(…, query=)``) narrow the list; this module
+only wires the state through them and never widens what ``view`` lets the user see.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from saas.auth.models import User
 from saas.customers import columns as cols
 from saas.customers import fields, lists, prefs, service
+from saas.customers import query as engine
 from saas.customers.models import Customer
 from saas.customers.state import ListState
 from saas.errors import ValidationFailed
@@ -27,15 +28,6 @@ from saas.pagination import Page
 
 #: The footer's count stops here ("10,000+ customers"), like the tabs.
 COUNT_CAP = service.COUNT_CAP
-
-
-def engine() -> Any:
-    """The query engine module (``saas.customers.query``), or None while it is not there."""
-    try:
-        from saas.customers import query
-    except ImportError:  # pragma: no cover - the engine lands in parallel (issue 7)
-        return None
-    return query
 
 
 @dataclass
@@ -120,37 +112,22 @@ def cf_texts(customer: Customer, shown: list[cols.Column]) -> dict[str, str]:
 
 def parse_query(actor: User, text: str) -> tuple[Any, dict[str, str] | None]:
     """``(node, None)`` for a valid query text (None for none), ``(None, error)`` otherwise."""
-    eng = engine()
-    if not text or eng is None:
+    if not text:
         return None, None
     try:
-        return eng.parse_json(text, actor), None
+        return engine.parse_json(text, actor), None
     except ValidationFailed as exc:
         return None, {"message": exc.message, "path": getattr(exc, "path", "$")}
 
 
 def check_sort(state: ListState) -> dict[str, str] | None:
-    eng = engine()
-    if not state.sort or eng is None:
+    if not state.sort:
         return None
     try:
-        eng.sort_spec(state.sort, state.view)
+        engine.sort_spec(state.sort, state.view)
     except ValidationFailed as exc:
         return {"message": exc.message, "path": getattr(exc, "path", "sort")}
     return None
-
-
-def narrowed(actor: User, view: str, q: str, node: Any) -> Any:
-    """``service.view_query`` of the state (visibility first, then q and query)."""
-    if node is not None:
-        return service.view_query(actor, view, q, query=node)
-    return service.view_query(actor, view, q)
-
-
-def count(actor: User, view: str, q: str, node: Any, cap: int = COUNT_CAP) -> int:
-    """Rows of the narrowed list, counting at most ``cap + 1`` (see ``service.count_view``)."""
-    inner = narrowed(actor, view, q, node).with_only_columns(Customer.id).limit(cap + 1)
-    return db.session.scalar(select(func.count()).select_from(inner.subquery())) or 0
 
 
 def visible_columns(actor: User, state: ListState | None) -> tuple[dict, list[cols.Column]]:
@@ -176,16 +153,14 @@ def build(actor: User, state: ListState) -> Grid:
     saved = prefs.get_prefs(actor)
     size = state.size or saved.page_size
     available, shown = visible_columns(actor, state)
-    extra: dict[str, Any] = {}
-    if engine() is not None:
-        extra = {"query": node, "sort": sort or None}
     page = service.list_customers(
         actor=actor,
         view=state.view,
         cursor=state.cursor or None,
         limit=size,
         q=state.q,
-        **extra,
+        query=node,
+        sort=sort or None,
     )
     keys = {c.key for c in shown}
     if "tags" in keys:
@@ -197,5 +172,5 @@ def build(actor: User, state: ListState) -> Grid:
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
         for customer in page.items:
             customer.__dict__["_created_by"] = users.get(customer.created_by_id)
-    total = count(actor, state.view, state.q, node)
+    total = service.count_view(actor, state.view, state.q, query=node)
     return Grid(state, available, shown, page, size, total, node, errors)
