@@ -1,7 +1,7 @@
 """customer_segments: saved list states (view, search, query tree, sort, columns) by name
 
 Revision ID: 0021_customer_segments
-Revises: 0018_customer_contact_frequency
+Revises: 0024_query_fold
 Create Date: 2026-11-30 00:30:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from saas.tenancy import rls
 
 revision = "0021_customer_segments"
-down_revision = "0018_customer_contact_frequency"
+down_revision = "0024_query_fold"
 branch_labels = None
 depends_on = None
 
