@@ -1,7 +1,7 @@
 """list_preferences: a user's columns and page size per list
 
 Revision ID: 0020_list_preferences
-Revises: 0024_query_fold
+Revises: 0021_customer_segments
 Create Date: 2026-11-30 00:30:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from saas.tenancy import rls
 
 revision = "0020_list_preferences"
-down_revision = "0024_query_fold"
+down_revision = "0021_customer_segments"
 branch_labels = None
 depends_on = None
 
