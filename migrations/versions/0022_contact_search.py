@@ -1,7 +1,7 @@
 """contacts: search keys (contact_terms) and a name index for the Contacts page
 
 Revision ID: 0022_contact_search
-Revises: 0018_customer_contact_frequency
+Revises: 0020_list_preferences
 Create Date: 2026-11-30 00:30:00
 
 ``contact_terms`` holds every search key of a contact (words of its name and position, the
@@ -19,7 +19,7 @@ from saas.contacts.search import keys
 from saas.tenancy import rls
 
 revision = "0022_contact_search"
-down_revision = "0018_customer_contact_frequency"
+down_revision = "0020_list_preferences"
 branch_labels = None
 depends_on = None
 
