@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from saas.api import api
 from saas.contacts import service as contacts_service
 from saas.contacts.api import ContactIn, ContactOut, located
-from saas.customers import batch, fields, lists, service, sharing
+from saas.customers import batch, fields, lists, segments, service, sharing
 from saas.customers import query as cq
 from saas.customers.attributes_api import (
     CUSTOM_RULE,
@@ -138,6 +138,12 @@ class CustomerListQuery(BaseModel):
     owner_id: int | None = Field(default=None, description="Field filter: owned by this user")
     created_by: int | None = Field(default=None, description="Field filter: created by this user")
     locked: bool | None = Field(default=None, description="Field filter: locked or not")
+    segment: int | None = Field(
+        default=None,
+        description="A saved segment's id: its view, q, query and sort, run as the caller "
+        "(GET /api/v1/segments/{id}/customers); view, q, query or sort given beside it "
+        "replace its own, field filters are ANDed to it",
+    )
 
 
 class CustomerCreate(BaseModel):
@@ -306,21 +312,30 @@ class BatchOut(BaseModel):
     response=CustomerPage,
     errors={
         403: "The list needs a permission the caller lacks",
-        422: "Invalid parameters; a bad query or sort is invalid_query with error.path",
+        404: "No such segment (or another user's private one)",
+        422: "Invalid parameters (a bad query or sort: invalid_query with error.path), or the "
+        "segment's stored query no longer fits (segment_invalid)",
     },
 )
 def list_customers(query: CustomerListQuery) -> CustomerPage:
     filters = {k: getattr(query, k) for k in cq.FIELD_FILTERS if getattr(query, k) is not None}
+    filtered = cq.from_filters(filters, current_user)
+    node = cq.parse_json(query.query, current_user)
+    view, q, sort = query.view, query.q, query.sort
+    if query.segment is not None:
+        given = {k: getattr(query, k) for k in ("view", "q", "sort") if k in query.model_fields_set}
+        if "query" in query.model_fields_set:
+            given["query"] = cq.dump(node) if node is not None else None
+        state = segments.state_with(current_user, query.segment, given)
+        view, q, node, sort = state.view, state.q, state.node, state.sort
     page = service.list_customers(
         actor=current_user,
-        view=query.view,
+        view=view,
         cursor=query.cursor,
         limit=query.limit,
-        q=query.q,
-        query=cq.and_of(
-            cq.from_filters(filters, current_user), cq.parse_json(query.query, current_user)
-        ),
-        sort=query.sort,
+        q=q,
+        query=cq.and_of(filtered, node),
+        sort=sort,
     )
     lists.prefetch(page.items)  # tags and custom fields of the page: one query each
     fields.prefetch(page.items)
