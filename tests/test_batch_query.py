@@ -67,7 +67,7 @@ def _claim_limit(app, member, n):
 
 
 def test_partial_refusals_are_reported_for_ids_query_and_segment(app, client, team):
-    company, people = team
+    _company, people = team
     ann = people["ann"]
     _claim_limit(app, ann, 3)
     tirana = _insert(app, ann, 5, city="Tirana")

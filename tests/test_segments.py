@@ -277,7 +277,7 @@ def test_the_view_query_of_a_state_is_the_services(app, team):
 def test_a_segment_whose_custom_field_was_deleted_says_so_instead_of_failing(app, team, client):
     from saas.customers import fields as custom_fields
 
-    company, people = team
+    company, _people = team
     owner = company.owner
     field_id = _as(
         app, owner, lambda a: custom_fields.create_field(actor=a, label="Region", type="text").id
