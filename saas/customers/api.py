@@ -272,7 +272,25 @@ class BatchRequest(BaseModel):
         max_length=32,
         description="claim, return, assign; with sharing: share, lock, unlock, reclaim, delete",
     )
-    ids: list[int] = Field(min_length=1, max_length=10_000, description="Customer ids")
+    ids: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description="Customer ids. Exactly one of ids, query and segment.",
+    )
+    query: dict[str, Any] | None = Field(
+        default=None,
+        description="Every customer matching this combined-query tree (as in GET "
+        "/api/v1/customers; {} for none) in the list view, narrowed by q: resolved when the "
+        "action runs, in the request up to 200 matches, else in a background job",
+    )
+    view: Literal["mine", "pool", "shared", "subordinates", "all"] | None = Field(
+        default=None, description="With query: the list (default mine)"
+    )
+    q: str | None = Field(default=None, max_length=200, description="With query: quick search")
+    segment: int | None = Field(
+        default=None, description="Every customer a saved segment selects now, for the caller"
+    )
     reason: str | None = Field(default=None, max_length=1000, description="return: why")
     user_id: int | None = Field(default=None, description="assign: to whom")
     user_ids: list[int] | None = Field(default=None, max_length=100, description="share: with")
@@ -293,7 +311,11 @@ class BatchRefusal(BaseModel):
 class BatchOut(BaseModel):
     action: str
     total: int = Field(description="Distinct ids asked for")
-    done: list[int] = Field(default_factory=list, description="Ids the action was done for")
+    done: list[int] = Field(
+        default_factory=list,
+        description="Ids the action was done for (a query's job keeps the first 10,000)",
+    )
+    done_count: int | None = Field(default=None, description="How many it was done for")
     refused: list[BatchRefusal] = Field(default_factory=list, description="Grouped by reason")
     summary: list[str] = Field(default_factory=list, description="What happened, in sentences")
     job_id: int | None = Field(
@@ -576,12 +598,26 @@ def unlock_customer(customer_id: int) -> Customer:
     summary="One action on many customers: what was done and what was refused, and why",
     body=BatchRequest,
     response=BatchOut,
-    also={202: "More than 200 ids: queued as a job (job_id); its result has the same fields"},
-    errors={403: "The action needs a permission the caller lacks"},
+    also={202: "More than 200 customers: queued as a job (job_id); its result has the same fields"},
+    errors={
+        403: "The action needs a permission the caller lacks, or the query's view is not the "
+        "caller's to open",
+        404: "No such segment (or another user's private one)",
+        422: "Invalid action or parameters; not exactly one of ids, query, segment; an invalid "
+        "query tree (path names the bad node) or a segment whose query no longer fits",
+    },
 )
 def batch_customers(body: BatchRequest) -> Any:
-    params = body.model_dump(exclude={"action", "ids"}, exclude_none=True)
-    result = batch.start(actor=current_user, action=body.action, ids=body.ids, params=params)
+    params = body.model_dump(
+        exclude={"action", "ids", "query", "view", "q", "segment"}, exclude_none=True
+    )
+    query = None
+    if body.query is not None or (
+        body.ids is None and body.segment is None and (body.view or body.q)
+    ):  # a view (and search) without a tree selects all of it
+        query = {"view": body.view, "q": body.q, "query": body.query or None}
+    selection = {"ids": body.ids, "query": query, "segment": body.segment}
+    result = batch.start(actor=current_user, action=body.action, params=params, **selection)
     if isinstance(result, JobRecord):
         return BatchOut(action=body.action, total=result.total or 0, job_id=result.id), 202
     return BatchOut.model_validate(result)
