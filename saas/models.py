@@ -9,6 +9,7 @@ from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomFie
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
 from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
+from saas.customers.search import CustomerSearch
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -26,6 +27,7 @@ __all__ = [
     "CustomerAttachment",
     "CustomerFieldValue",
     "CustomerNote",
+    "CustomerSearch",
     "CustomerTag",
     "Invitation",
     "JobRecord",
