@@ -9,6 +9,7 @@ from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomFie
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
 from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
+from saas.customers.prefs import ListPreference
 from saas.customers.search import CustomerSearch
 from saas.customers.segment_models import CustomerSegment
 from saas.mail.models import MailMessage
@@ -34,6 +35,7 @@ __all__ = [
     "Invitation",
     "JobRecord",
     "ListEntry",
+    "ListPreference",
     "MailMessage",
     "Plan",
     "PlanChange",
