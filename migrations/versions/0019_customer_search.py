@@ -1,7 +1,7 @@
 """customer_search: the quick search's document per customer (trigram and CJK bigram indexes)
 
 Revision ID: 0019_customer_search
-Revises: 0020_list_preferences
+Revises: 0022_contact_search
 Create Date: 2026-11-30 00:40:00
 
 Creates ``customer_search`` (one folded document per customer, see ``saas/customers/search.py``),
@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql
 from saas.tenancy import rls
 
 revision = "0019_customer_search"
-down_revision = "0020_list_preferences"
+down_revision = "0022_contact_search"
 branch_labels = None
 depends_on = None
 

@@ -208,6 +208,7 @@ CONTACT_COLUMNS = (
 PHONE_COLUMNS = ("tenant_id", "contact_id", "customer_id", "raw", "e164", "type")
 EMAIL_COLUMNS = ("tenant_id", "contact_id", "customer_id", "email", "email_key", "type")
 SEARCH_COLUMNS = ("tenant_id", "customer_id", "doc", "grams")
+TERM_COLUMNS = ("tenant_id", "contact_id", "customer_id", "kind", "term")
 SHARE_COLUMNS = (
     "tenant_id", "customer_id", "user_id", "access", "until", "created_by_id", "created_at",
 )  # fmt: skip
@@ -234,7 +235,7 @@ class _Tables:
     """The contact and share tables with their column lists (defaults of later columns)."""
 
     def __init__(self) -> None:
-        from saas.contacts.models import Contact, ContactEmail, ContactPhone
+        from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactTerm
         from saas.customers.models import CustomerShare
         from saas.customers.search import CustomerSearch
 
@@ -243,6 +244,7 @@ class _Tables:
             ("contacts", Contact, CONTACT_COLUMNS),
             ("phones", ContactPhone, PHONE_COLUMNS),
             ("emails", ContactEmail, EMAIL_COLUMNS),
+            ("terms", ContactTerm, TERM_COLUMNS),
             ("shares", CustomerShare, SHARE_COLUMNS),
             ("search", CustomerSearch, SEARCH_COLUMNS),
         ):
@@ -270,6 +272,7 @@ def _contacts_and_shares(
     holds (index in ``ids``, number, pools, owner, created) of each. Returns what quick search
     reads of them: ``{customer id: [search.ContactText, …]}``."""
     from saas.contacts.normalize import email_key
+    from saas.contacts.search import keys as search_keys
     from saas.customers.search import ContactText
     from saas.demo.names import email_address, person_name, position
 
@@ -297,22 +300,29 @@ def _contacts_and_shares(
     if len(contact_ids) != len(people):
         raise RuntimeError("demo: contacts of the new customers do not match what was inserted")
     phones, emails = [], []
+    terms = []
     searched: dict[int, list] = {}
-    for contact_id, (number, k, name, country, customer_id, _row) in zip(
+    for contact_id, (number, k, name, country, customer_id, row) in zip(
         contact_ids, people, strict=True
     ):
+        numbers = []
         text = ContactText(name)
         searched.setdefault(customer_id, []).append(text)
         for j in range(rng.randint(1, 2)):
             raw, e164 = _phone(rng, country, home)
             kind = "mobile" if j == 0 else "work"
             phones.append((tenant_id, contact_id, customer_id, raw, e164, kind))
+            numbers.append(e164)
             text.phones.append((raw, e164))
         email = email_address(name, number, k + 1)
         emails.append((tenant_id, contact_id, customer_id, email, email_key(email), "work"))
         text.emails.append(email)
+        # the Contacts page's search keys, as the contact service writes them
+        for kind, term in search_keys(name, row[3], numbers, [email_key(email)]):
+            terms.append((tenant_id, contact_id, customer_id, kind, term))
     tables.insert(writer, conn, "phones", phones)
     tables.insert(writer, conn, "emails", emails)
+    tables.insert(writer, conn, "terms", terms)
     return searched
 
 
