@@ -180,6 +180,29 @@ class Company:
     members: dict[str, Member] = field(default_factory=dict)
 
 
+def as_member(app: Flask, member, fn, *, commit: bool = True):
+    """Run ``fn(actor)`` as ``member`` (a ``Member``/``User``) in its company, like one
+    request: committed, or rolled back on an exception (or with ``commit=False``)."""
+    from flask import g
+
+    from saas.auth.models import User
+    from saas.tenancy.context import tenant_context
+
+    with app.test_request_context("/"), tenant_context(member.tenant_id):
+        actor = db.session.get(User, member.id)
+        g.actor_id = actor.id
+        try:
+            result = fn(actor)
+        except BaseException:
+            db.session.rollback()
+            raise
+        if commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return result
+
+
 def _with_ctx(app: Flask, fn):
     with app.test_request_context("/"):
         result = fn()

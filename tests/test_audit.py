@@ -150,6 +150,7 @@ READ_ONLY = {
     "masked",
     # lists and custom fields: reads, validation, form helpers
     "N_",
+    "NP_",
     "default_rows",
     # part of signup (the company's creation is recorded as tenants.created)
     "create_defaults",

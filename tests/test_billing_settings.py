@@ -312,6 +312,22 @@ def _done_steps(client):
     return {title for done, title in steps if done}
 
 
+def test_the_first_customer_step_is_done_once_the_company_has_a_customer(app, client):
+    from saas.customers import service as customers
+    from tests.conftest import as_member
+
+    company = make_company(app)
+    login(client, company.owner.email)
+    assert "Add your first customer" in client.get("/dashboard").get_data(as_text=True)
+    assert "Add your first customer" not in _done_steps(client)
+    as_member(
+        app,
+        company.owner,
+        lambda me: customers.create_customer(actor=me, name="Arta Trade", owner_id=customers.ME),
+    )
+    assert "Add your first customer" in _done_steps(client)
+
+
 def test_a_company_placed_by_the_browsers_zone_at_signup_is_set_up(app, client):
     from saas.auth.service import signup
 

@@ -5,14 +5,14 @@
 the id order; it replaces that index (every other use only needs its first two columns).
 
 Revision ID: 0023_list_indexes
-Revises: 0018_customer_contact_frequency
+Revises: 0019_customer_search
 Create Date: 2026-11-30 00:45:00
 """
 
 from alembic import op
 
 revision = "0023_list_indexes"
-down_revision = "0018_customer_contact_frequency"
+down_revision = "0019_customer_search"
 branch_labels = None
 depends_on = None
 

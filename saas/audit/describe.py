@@ -24,7 +24,7 @@ from typing import Any
 from babel import Locale
 from babel.lists import format_list
 from babel.numbers import get_currency_name
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -340,7 +340,7 @@ REGISTRY: dict[str, Describer] = {
             "kind": _l("List"),
             "name": _l("Name"),
             "colour": _l("Colour"),
-            "position": _l("Position"),
+            "position": lazy_pgettext("sort order", "Position"),
             "category": _l("Counts as"),
             "archived_at": _l("Archived"),
         },
@@ -365,7 +365,7 @@ REGISTRY: dict[str, Describer] = {
             "type": _l("Type"),
             "required": _l("Required"),
             "unique": _l("Unique"),
-            "position": _l("Position"),
+            "position": lazy_pgettext("sort order", "Position"),
             "archived_at": _l("Archived"),
         },
         formats={

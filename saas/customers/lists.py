@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -62,13 +62,17 @@ def N_(s: str) -> str:  # the gettext convention for "mark only"
     return s
 
 
-DEFAULTS: tuple[tuple[str, str, str, str | None], ...] = (
+def NP_(context: str, s: str) -> tuple[str, str]:  # "mark only", with a message context
+    return (context, s)
+
+
+DEFAULTS: tuple[tuple[str, str | tuple[str, str], str, str | None], ...] = (
     (ListKind.LEVEL, N_("Key account"), "red", None),
     (ListKind.LEVEL, N_("Regular"), "blue", None),
     (ListKind.LEVEL, N_("Small"), "gray", None),
     (ListKind.STAGE, N_("Potential"), "yellow", CustomerStage.POTENTIAL),
     (ListKind.STAGE, N_("Negotiating"), "orange", CustomerStage.POTENTIAL),
-    (ListKind.STAGE, N_("Active"), "green", CustomerStage.ACTIVE),
+    (ListKind.STAGE, NP_("customer stage", "Active"), "green", CustomerStage.ACTIVE),
     (ListKind.STAGE, N_("Ended"), "gray", CustomerStage.ENDED),
     (ListKind.INDUSTRY, N_("Manufacturing"), "blue", None),
     (ListKind.INDUSTRY, N_("Trade"), "teal", None),
@@ -91,16 +95,23 @@ DEFAULTS: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 
-def default_rows(gettext: Callable[[str], str]) -> list[dict[str, Any]]:
-    """The default entries as column values, named through ``gettext`` (also used by 0014)."""
+def default_rows(
+    gettext: Callable[[str], str], pgettext: Callable[[str, str], str] | None = None
+) -> list[dict[str, Any]]:
+    """The default entries as column values, named through ``gettext`` (and ``pgettext`` for
+    a name with a message context; without it the bare msgid is looked up: 0014 does that)."""
     rows = []
     positions: dict[str, int] = {}
     for kind, msgid, colour, category in DEFAULTS:
         positions[kind] = positions.get(kind, 0) + 1
+        if isinstance(msgid, tuple):
+            name = pgettext(*msgid) if pgettext else gettext(msgid[1])
+        else:
+            name = gettext(msgid)
         rows.append(
             {
                 "kind": str(kind),
-                "name": gettext(msgid)[:NAME_MAX],
+                "name": name[:NAME_MAX],
                 "colour": colour,
                 "category": str(category) if category else None,
                 "position": positions[kind],
@@ -113,7 +124,7 @@ def create_defaults(language: str | None = None) -> list[ListEntry]:
     """Give the current tenant the default entries, named in ``language`` (signup calls it)."""
     require_tenant_id()
     with force_locale(language or "en"):
-        rows = default_rows(lambda s: _(s))
+        rows = default_rows(lambda s: _(s), pgettext)
     db.session.flush()  # whatever else is pending is audited as usual
     entries = [ListEntry(**row) for row in rows]
     db.session.add_all(entries)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,7 +32,7 @@ class CustomerStage(StrEnum):
 KIND_LABELS = {CustomerKind.COMPANY: _l("Company"), CustomerKind.PERSON: _l("Person")}
 STAGE_LABELS = {
     CustomerStage.POTENTIAL: _l("Potential"),
-    CustomerStage.ACTIVE: _l("Active"),
+    CustomerStage.ACTIVE: lazy_pgettext("customer stage", "Active"),
     CustomerStage.ENDED: _l("Ended"),
 }
 

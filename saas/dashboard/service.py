@@ -39,9 +39,26 @@ def _preferences_set(user: User) -> bool:
     return bool(user.timezone) or user.calendar != "gregorian"
 
 
+def _has_customers() -> bool:
+    """The company has a customer (live or in the trash): one indexed row read."""
+    from saas.customers.models import Customer
+
+    return db.session.scalar(select(Customer.id).limit(1)) is not None
+
+
 def next_steps(user: User) -> list[Step]:
     """The set-up steps the user can take, with whether each is done."""
     steps = []
+    if user.can("customers.create"):
+        steps.append(
+            Step(
+                _("Add your first customer"),
+                _("A customer with its contacts: colleagues see who owns it."),
+                url_for("customers.new"),
+                _("Add a customer"),
+                _has_customers(),
+            )
+        )
     if user.can("settings.manage"):
         tenant = user.tenant
         steps.append(
