@@ -754,6 +754,9 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.batch_customers": {
         "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
                     json={"action": "claim", "ids": ["{pool_batch}"]}),
+        # over a segment: the rep's shared one runs as each caller (their own "mine")
+        "POST segment": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, GONE,
+                            json={"action": "claim", "segment": "{segment}"}, probe="segment"),
     },
     # Segments: a shared one is seen and run by all of A, changed by its creator (the rep who
     # is not one of the callers) or an admin only; a private one is nobody else's (404).
