@@ -61,6 +61,9 @@ class Action:
     prepare: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None
     #: the module and function that must exist for the action to be offered
     needs: tuple[str, str] | None = None
+    #: does the whole batch its own way (e.g. one merged PDF: ``printouts``), returning a
+    #: result or a ``JobRecord`` as ``start`` does
+    start: Callable[[User, list[int], dict[str, Any]], Any] | None = None
 
     def available(self) -> bool:
         if self.needs is None:
@@ -227,6 +230,8 @@ def start(
     if found.permission is not None:
         authorize(actor, found.permission)
     prepared = found.prepare(actor, dict(params or {})) if found.prepare else {}
+    if found.start is not None:
+        return found.start(actor, ids, prepared)
     if len(ids) <= SYNC_LIMIT:
         return apply(actor, found, ids, prepared)
     record = progress.create_job("customers.batch", actor=actor, total=len(ids))
