@@ -7,6 +7,7 @@ import os
 from flask import Flask
 from sqlalchemy import Engine, event
 
+from saas.customers.folding import register_sqlite
 from saas.tenancy import rls
 
 
@@ -21,6 +22,7 @@ def install(app: Flask, engine: Engine) -> None:
             cur.execute("PRAGMA busy_timeout=15000")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+            register_sqlite(dbapi_conn)  # baza_fold(text), the combined query's text folding
 
     rls.install(engine)
     # Gunicorn and RQ fork: a child must not reuse the parent's pooled connections.

@@ -20,6 +20,10 @@ class ServiceError(Exception):
     def default_message(self) -> str:
         return str(_l("The request could not be processed."))
 
+    def details(self) -> dict[str, object]:
+        """More fields of the JSON error body (e.g. the ``path`` of a bad query node)."""
+        return {}
+
 
 class ValidationFailed(ServiceError):
     status = 422

@@ -9,6 +9,8 @@ from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomFie
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
 from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
+from saas.customers.prefs import ListPreference
+from saas.customers.segment_models import CustomerSegment
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -26,10 +28,12 @@ __all__ = [
     "CustomerAttachment",
     "CustomerFieldValue",
     "CustomerNote",
+    "CustomerSegment",
     "CustomerTag",
     "Invitation",
     "JobRecord",
     "ListEntry",
+    "ListPreference",
     "MailMessage",
     "Plan",
     "PlanChange",

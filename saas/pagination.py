@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from saas.extensions import db
@@ -38,6 +39,8 @@ def _serializer(name: str) -> URLSafeSerializer:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"dec": str(value)}
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
     if isinstance(value, date):
@@ -46,6 +49,11 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "dec" in value:
+        try:
+            return Decimal(value["dec"])
+        except (InvalidOperation, TypeError):
+            return None
     if isinstance(value, dict) and "dt" in value:
         return datetime.fromisoformat(value["dt"])
     if isinstance(value, dict) and "d" in value:
@@ -122,6 +130,76 @@ def paginate(
     has_prev = (at is not None) if not backwards else more
     return Page(
         rows,
+        cur(rows[-1], "next") if has_next else None,
+        cur(rows[0], "prev") if has_prev else None,
+    )
+
+
+def _after(
+    key: Any, id_col: Any, k: Any, i: int, descending: bool, nullable: bool
+) -> ColumnElement[bool]:
+    """Rows after the boundary ``(k, i)`` in the order of ``paginate_sorted``."""
+    beyond = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
+    if k is None:  # NULL keys come last, by id
+        return and_(key.is_(None), beyond(id_col, i))
+    after = or_(beyond(key, k), and_(key == k, beyond(id_col, i)))
+    return or_(key.is_(None), after) if nullable else after
+
+
+def _before(
+    key: Any, id_col: Any, k: Any, i: int, descending: bool, nullable: bool
+) -> ColumnElement[bool]:
+    """Rows before the boundary ``(k, i)`` in the order of ``paginate_sorted``."""
+    ahead = (lambda a, b: a > b) if descending else (lambda a, b: a < b)
+    if k is None:
+        return or_(key.is_not(None), and_(key.is_(None), ahead(id_col, i)))
+    return or_(ahead(key, k), and_(key == k, ahead(id_col, i)))
+
+
+def paginate_sorted(
+    query: Select,
+    *,
+    name: str,
+    key: Any,
+    id_col: InstrumentedAttribute,
+    cursor: str | None = None,
+    limit: int = PAGE,
+    descending: bool = False,
+    nullable: bool = True,
+) -> Page:
+    """A page of ``query`` ordered by any sort expression ``key`` (a column, a scalar
+    subquery), then ``id_col``: ascending or ``descending``, NULL keys last either way (like a
+    spreadsheet's blanks), ties broken by id in the key's direction — a total order, so every
+    row is on exactly one page. The key is selected beside the row to build the cursors;
+    ``name`` must name the sort too (a cursor of one order is foreign to another).
+    """
+    at = read_cursor(name, cursor)
+    backwards = at is not None and at[2] == "prev"
+    q = query.add_columns(key.label("_page_key"))
+    if at is not None:
+        edge = _before if backwards else _after
+        q = q.where(edge(key, id_col, at[0], at[1], descending, nullable))
+    ascending = descending == backwards  # the key's direction in the rows fetched
+    order = key.asc() if ascending else key.desc()
+    if nullable:  # NULLs last in the list's order (first when walking it backwards)
+        order = order.nulls_first() if backwards else order.nulls_last()
+    ids = id_col.asc() if ascending else id_col.desc()
+    rows = list(db.session.execute(q.order_by(order, ids).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return Page([], None, None)
+    id_name = id_col.key
+
+    def cur(row: Any, direction: str) -> str:
+        return make_cursor(name, row[1], getattr(row[0], id_name), direction)
+
+    has_next = more if not backwards else True
+    has_prev = (at is not None) if not backwards else more
+    return Page(
+        [r[0] for r in rows],
         cur(rows[-1], "next") if has_next else None,
         cur(rows[0], "prev") if has_prev else None,
     )

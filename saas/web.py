@@ -133,10 +133,12 @@ def wants_json() -> bool:
     return is_api_request()
 
 
-def error_response(status: int, code: str, message: str) -> Response | tuple[str, int]:
-    """JSON ``{"error": {code, message}}`` on the API, a friendly page elsewhere."""
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response | tuple[str, int]:
+    """JSON ``{"error": {code, message, **details}}`` on the API, a friendly page elsewhere."""
     if wants_json():
-        resp = jsonify({"error": {"code": code, "message": message}})
+        resp = jsonify({"error": {"code": code, "message": message, **(details or {})}})
         resp.status_code = status
         return resp
     if request.headers.get("HX-Request"):
@@ -234,7 +236,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.details())
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Any:

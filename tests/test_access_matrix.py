@@ -647,6 +647,10 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET shared": row("/api/v1/customers?view=shared", 401, 200, 200, 200, 200, 200, 200),
         "GET subordinates": row("/api/v1/customers?view=subordinates", 401, 200, 200, 200, NOPE,
                                 NOPE, 200),
+        "GET segment": row("/api/v1/customers?segment={segment}", 401, 200, 200, 200, 200, 200,
+                           GONE, probe="segment"),
+        "GET private segment": row("/api/v1/customers?segment={segment_private}", 401, GONE,
+                                   GONE, GONE, GONE, GONE, GONE, probe="segment_private"),
     },
     "api.create_customer": {
         "POST": row("/api/v1/customers", 401, 201, 201, 201, 201, NOPE, 201,
@@ -733,6 +737,37 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.batch_customers": {
         "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
                     json={"action": "claim", "ids": ["{pool_batch}"]}),
+    },
+    # Segments: a shared one is seen and run by all of A, changed by its creator (the rep who
+    # is not one of the callers) or an admin only; a private one is nobody else's (404).
+    "api.list_segments": {
+        "GET": row("/api/v1/segments", 401, 200, 200, 200, 200, 200, 200),
+    },
+    "api.create_segment": {
+        "POST": row("/api/v1/segments", 401, 201, 201, 201, 201, 201, 201,
+                    json={"name": "Segment of {actor}", "q": "tirana"}),
+    },
+    "api.get_segment": {
+        "GET": row("/api/v1/segments/{segment}", 401, 200, 200, 200, 200, 200, GONE,
+                   probe="segment"),
+        "GET private": row("/api/v1/segments/{segment_private}", 401, GONE, GONE, GONE, GONE,
+                           GONE, GONE, probe="segment_private"),
+    },
+    "api.update_segment": {
+        "PATCH": row("/api/v1/segments/{segment}", 401, 200, 200, NOPE, NOPE, NOPE, GONE,
+                     probe="segment", json={"name": "Renamed by {actor}"}),
+        "PATCH private": row("/api/v1/segments/{segment_private}", 401, GONE, GONE, GONE,
+                             GONE, GONE, GONE, probe="segment_private", json={"shared": True}),
+    },
+    "api.delete_segment": {
+        "DELETE": row("/api/v1/segments/{segment_del}", 401, 204, 204, NOPE, NOPE, NOPE, GONE,
+                      probe="segment_del"),
+    },
+    "api.segment_customers": {
+        "GET": row("/api/v1/segments/{segment}/customers", 401, 200, 200, 200, 200, 200, GONE,
+                   probe="segment"),
+        "GET private": row("/api/v1/segments/{segment_private}/customers", 401, GONE, GONE,
+                           GONE, GONE, GONE, GONE, probe="segment_private"),
     },
     "api.find_duplicates": {
         "GET": row("/api/v1/duplicates?name=Acme", 401, 200, 200, 200, 200, NOPE, 200),
@@ -867,6 +902,20 @@ def _signup_token(email: str) -> str:
     return auth_service.signer("signup").dumps(data)
 
 
+def _segments_of(rep: User) -> dict[str, int]:
+    """Segments of tenant A's rep: one shared, one private, one shared to be deleted."""
+    from saas.customers import segments
+
+    def seg(name: str, shared: bool) -> int:
+        return segments.create_segment(actor=rep, name=name, shared=shared, q="acme").id
+
+    return {
+        "segment": seg("Acme shared segment", True),
+        "segment_private": seg("Acme private segment", False),
+        "segment_del": seg("Acme segment to delete", True),
+    }
+
+
 def build_world(app) -> World:
     """Tenant A (Business plan) with one member per built-in role, and tenant B."""
     a = make_company(app, "Acme", plan="business")
@@ -985,6 +1034,7 @@ def build_world(app) -> World:
                 actor=owner, label="Acme contract", type="text"
             ).id,
             "pool_batch": customer("Acme pool batch", None),
+            **_segments_of(rep),
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from saas.errors import ValidationFailed
 from saas.web import error_response
@@ -18,6 +18,11 @@ from saas.web import error_response
 class ErrorBody(BaseModel):
     code: str
     message: str
+    path: str | None = Field(
+        default=None,
+        description="A bad query tree (code invalid_query): the JSON path of the bad node, "
+        'e.g. "$.and[1].or[0].op", or "sort"',
+    )
 
 
 class ErrorResponse(BaseModel):

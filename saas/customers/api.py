@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from saas.api import api
 from saas.contacts import service as contacts_service
 from saas.contacts.api import ContactIn, ContactOut, located
-from saas.customers import batch, fields, lists, service, sharing
+from saas.customers import batch, fields, lists, segments, service, sharing
 from saas.customers.attributes_api import (
     CUSTOM_RULE,
     ENTRY_RULE,
@@ -87,6 +87,11 @@ class CustomerListQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=500)
     q: str | None = Field(
         default=None, max_length=200, description="Quick search: a No., or a name's beginning"
+    )
+    segment: int | None = Field(
+        default=None,
+        description="A saved segment's id: its view, q, query and sort, run as the caller "
+        "(GET /api/v1/segments/{id}/customers); view or q given beside it replace its own",
     )
 
 
@@ -254,12 +259,25 @@ class BatchOut(BaseModel):
     summary="A page of customers (mine, the pool, or all), newest first",
     query=CustomerListQuery,
     response=CustomerPage,
-    errors={403: "The list needs a permission the caller lacks"},
+    errors={
+        403: "The list needs a permission the caller lacks",
+        404: "No such segment (or another user's private one)",
+        422: "Invalid parameters, or the segment's stored query no longer fits (segment_invalid)",
+    },
 )
 def list_customers(query: CustomerListQuery) -> CustomerPage:
-    page = service.list_customers(
-        actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
-    )
+    if query.segment is not None:
+        page = segments.evaluate_with(
+            current_user,
+            query.segment,
+            {k: getattr(query, k) for k in ("view", "q") if k in query.model_fields_set},
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    else:
+        page = service.list_customers(
+            actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
+        )
     lists.prefetch(page.items)  # tags and custom fields of the page: one query each
     fields.prefetch(page.items)
     return CustomerPage(

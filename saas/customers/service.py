@@ -37,10 +37,12 @@ from saas.customers.models import (
     ShareAccess,
 )
 from saas.customers.normalize import name_key
+from saas.customers.query import Node as QueryNode
+from saas.customers.query import SortSpec
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.formatting import LATIN_DIGITS
-from saas.pagination import PAGE, Page, paginate
+from saas.pagination import PAGE, Page, paginate, paginate_sorted
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
 from saas.text import clean_name, single_line
@@ -576,11 +578,15 @@ COUNT_CAP = 10_000
 _NUMBER_QUERY = re.compile(r"^\s*(?:no\.?|#|№)?\s*(\d{1,12})\s*$", re.IGNORECASE)
 
 
-def view_query(actor: User, view: str, q: str | None = None) -> Select:
+def view_query(
+    actor: User, view: str, q: str | None = None, query: QueryNode | None = None
+) -> Select:
     """The live customers of list ``view`` for ``actor`` (authorized), narrowed by quick search
     ``q``: an exact No. (``123``, ``No. 123``, ``#123``, Persian digits too) through the unique
     ``(tenant_id, number)`` index, else a name prefix on the indexed ``name_key`` (``LIKE
-    'key%'``: a range scan of ``ix_customers_tenant_name_key``)."""
+    'key%'``: a range scan of ``ix_customers_tenant_name_key``); then by the combined query
+    ``query`` (``customers.query``), ANDed after the list's visibility rule: it only narrows."""
+    node = query
     if view not in VIEWS:
         raise ValidationFailed(_("Choose one of the offered values."), code="view")
     if (perm := VIEWS[view]) is not None:
@@ -598,6 +604,10 @@ def view_query(actor: User, view: str, q: str | None = None) -> Select:
     elif view == "subordinates":
         below = sorted(subordinate_ids(actor))
         query = query.where(Customer.owner_id.in_(below or [-1]))
+    if node is not None:  # the combined query: only ever ANDed to the rule above
+        from saas.customers.query import where
+
+        query = query.where(where(node, actor))
     q = single_line(q)[:200]
     if q:
         digits = _NUMBER_QUERY.match(q.translate(LATIN_DIGITS))
@@ -617,11 +627,20 @@ def view_query(actor: User, view: str, q: str | None = None) -> Select:
     return query
 
 
-def count_view(actor: User, view: str, q: str | None = None, cap: int = COUNT_CAP) -> int:
-    """How many customers list ``view`` holds, counting at most ``cap + 1``: a result above
-    ``cap`` reads "10,000+". ``SELECT count(*) FROM (… LIMIT cap + 1)`` stops the index scan
-    there, so a tab of a million rows costs as much as one of ten thousand."""
-    inner = view_query(actor, view, q).with_only_columns(Customer.id).limit(cap + 1).subquery()
+def count_view(
+    actor: User,
+    view: str,
+    q: str | None = None,
+    cap: int = COUNT_CAP,
+    query: QueryNode | None = None,
+) -> int:
+    """How many customers list ``view`` holds (narrowed by ``q`` and ``query``), counting at
+    most ``cap + 1``: a result above ``cap`` reads "10,000+". ``SELECT count(*) FROM (… LIMIT
+    cap + 1)`` stops the index scan there, so a tab of a million rows costs as much as one of
+    ten thousand."""
+    inner = (
+        view_query(actor, view, q, query).with_only_columns(Customer.id).limit(cap + 1).subquery()
+    )
     return db.session.scalar(select(func.count()).select_from(inner)) or 0
 
 
@@ -632,25 +651,49 @@ def list_customers(
     cursor: str | None = None,
     limit: int = PAGE,
     q: str | None = None,
+    query: QueryNode | None = None,
+    sort: SortSpec | str | None = None,
 ) -> Page[Customer]:
-    """One keyset page (newest first) of a list: ``mine``, ``pool``, ``shared`` (shared with
-    me), ``subordinates`` (owned by anyone below me) or ``all`` (live rows), narrowed by quick
-    search ``q`` (see ``view_query``).
+    """One keyset page of a list: ``mine``, ``pool``, ``shared`` (shared with me),
+    ``subordinates`` (owned by anyone below me) or ``all`` (live rows), narrowed by quick
+    search ``q`` and the combined query ``query`` (see ``view_query``), in the order ``sort``
+    (``customers.query.sort_spec``: a field, ``-`` for descending; default newest first).
 
-    Each reads through an index led by ``tenant_id``: ``(tenant_id, owner_id, id)`` for mine,
-    the pool and subordinates (an ``IN`` list of owners), ``(tenant_id, user_id,
-    customer_id)`` of ``customer_shares`` joined to the primary key for shared; "all" is
-    ordered by No. (unique per tenant), so only ``(tenant_id, number)`` can serve it — ordered
-    by ``id``, PostgreSQL preferred walking the primary key backwards through other tenants'
-    newer rows (docs/PERFORMANCE.md). Owners are loaded in one query.
+    The default order reads through an index led by ``tenant_id``: ``(tenant_id, owner_id,
+    id)`` for mine, the pool and subordinates (an ``IN`` list of owners), ``(tenant_id,
+    user_id, customer_id)`` of ``customer_shares`` joined to the primary key for shared; "all"
+    is ordered by No. (unique per tenant), so only ``(tenant_id, number)`` can serve it —
+    ordered by ``id``, PostgreSQL preferred walking the primary key backwards through other
+    tenants' newer rows (docs/PERFORMANCE.md). No. order is id order (both grow with each
+    creation), so ``number`` either way keeps these paths. Any other sort pages by (sort key,
+    id) with NULL keys last (``pagination.paginate_sorted``); the cursor names the sort, so a
+    cursor of one order gives the first page of another. Owners are loaded in one query.
     """
-    query = view_query(actor, view, q).options(selectinload(Customer.owner))
-    return paginate(
-        query,
-        name=f"customers:{view}:{name_key(single_line(q))[:50]}",
-        key=Customer.number if view == "all" else Customer.id,
+    from saas.customers.query import sort_key, sort_spec
+
+    spec = sort if isinstance(sort, SortSpec) else sort_spec(sort, view)
+    select_ = view_query(actor, view, q, query).options(selectinload(Customer.owner))
+    name = f"customers:{view}:{name_key(single_line(q))[:50]}"
+    limit = max(1, min(limit, 200))
+    if spec.field == "number":
+        return paginate(
+            select_,
+            name=name if spec.descending else f"{name}:number",
+            key=Customer.number if view == "all" else Customer.id,
+            id_col=Customer.id,
+            unique_key=True,
+            cursor=cursor,
+            limit=limit,
+            newest_first=spec.descending,
+        )
+    key, nullable = sort_key(spec)
+    return paginate_sorted(
+        select_,
+        name=f"{name}:{spec}",
+        key=key,
         id_col=Customer.id,
-        unique_key=True,
         cursor=cursor,
-        limit=max(1, min(limit, 200)),
+        limit=limit,
+        descending=spec.descending,
+        nullable=nullable,
     )

@@ -4,22 +4,29 @@ selection, a new-customer form, claim in place) and the customer card (header + 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
 from saas.contacts.views import add_primary_contact
-from saas.customers import attribute_forms, batch, bp, card, lists, service
+from saas.customers import attribute_forms, batch, bp, card, grid, lists, prefs, service
+from saas.customers import columns as columns_mod
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
+from saas.customers.state import ListState
+from saas.errors import ValidationFailed
 from saas.extensions import db
 from saas.formatting import number as format_number
 from saas.forms import options, submit
@@ -41,19 +48,25 @@ def _tab_order(view: str) -> int:
     return TAB_ORDER.index(view) if view in TAB_ORDER else len(TAB_ORDER)
 
 
-def _tabs(q: str | None) -> list[dict[str, Any]]:
-    """The tabs ``current_user`` may open, each with its (capped) count."""
+def _tabs(q: str | None, counts: bool = True) -> list[dict[str, Any]]:
+    """The tabs ``current_user`` may open, each with its (capped) count of the quick search;
+    no counts under a combined query (each would be a capped scan of its own)."""
     tabs = []
     for view in sorted(service.views_for(current_user), key=_tab_order):
-        count = service.count_view(current_user, view, q)
+        count = service.count_view(current_user, view, q) if counts else None
+        text = ""
+        if count is not None:
+            text = (
+                _("%(n)s+", n=format_number(service.COUNT_CAP))
+                if count > service.COUNT_CAP
+                else format_number(count)
+            )
         tabs.append(
             {
                 "view": view,
                 "label": str(VIEW_LABELS.get(view, view)),
                 "count": count,
-                "count_text": _("%(n)s+", n=format_number(service.COUNT_CAP))
-                if count > service.COUNT_CAP
-                else format_number(count),
+                "count_text": text,
             }
         )
     return tabs
@@ -84,42 +97,135 @@ def _batch_form(view: str, q: str) -> BatchForm:
     return form
 
 
-def _list_page(status: int = 200, form: BatchForm | None = None) -> Response:
-    """The Customers page (or the ``#customers`` fragment) of the current query string, or of
-    the batch form's view and search when it is re-shown with its errors."""
-    view = (form.view.data if form else None) or request.args.get("view") or _default_view()
-    if form is not None and view not in service.views_for(current_user):
-        view = _default_view()  # a batch form re-shown: never a 403 for its hidden view
-    q = ((form.q.data if form else None) or request.args.get("q") or "").strip()[:200]
-    cursor = None if form else (request.args.get("cursor") or None)
-    page = service.list_customers(actor=current_user, view=view, cursor=cursor, q=q)
+def list_state(form: BatchForm | None = None) -> ListState:
+    """The list state of the request (the batch form's view and search when it is re-shown)."""
+    state = ListState.from_args(request.args, _default_view())
+    if form is not None:
+        view = form.view.data or state.view
+        if view not in service.views_for(current_user):
+            view = _default_view()  # a batch form re-shown: never a 403 for its hidden view
+        q = (form.q.data or "").strip()[:200]
+        state = replace(state, view=view, q=q, cursor="")
+    return state
+
+
+def _list_page(
+    status: int = 200,
+    form: BatchForm | None = None,
+    state: ListState | None = None,
+    **extra: Any,
+) -> Response:
+    """The Customers page (or the ``#customers`` fragment) of the list state: the query
+    string's, or the batch form's view and search when it is re-shown with its errors."""
+    state = state or list_state(form)
+    view, q = state.view, state.q
+    table = grid.build(current_user, state)
     form = form or _batch_form(view, q)
     company_empty = False
-    if not page.items and not q and view in ("mine", "all"):
+    if not table.page.items and not q and not state.query and view in ("mine", "all"):
         company_empty = not db.session.scalar(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
+    extra.setdefault("column_order", column_order(table.available, table.columns))
     return htmx.render(
         "customers/index.html",
         "customers/_list.html",
-        status=status,
-        tabs=_tabs(q),
+        status=max(status, 422 if table.errors else 200),
+        tabs=_tabs(q, counts=not state.query),
         view=view,
         q=q,
-        customers=page.items,
-        listing=page,
+        state=state,
+        grid=table,
+        columns=table.columns,
+        cf_texts=grid.cf_texts,
+        filtered_fields=table.filtered_fields,
+        page_sizes=prefs.PAGE_SIZES,
+        has_values="customers.values" in current_app.view_functions,
+        customers=table.page.items,
+        listing=table.page,
         batch_form=form,
         batch_actions=batch.actions_for(current_user),
         return_reasons=lists.reasons_for(),
         company_empty=company_empty,
         batch_limit=batch.SYNC_LIMIT,
+        **extra,
     )
+
+
+def column_order(available: dict[str, Any], shown: list[Any]) -> list[tuple[Any, bool]]:
+    """The chooser's rows: the visible columns in their order, then the others."""
+    rest = [c for c in available.values() if c not in shown]
+    return [(c, True) for c in shown] + [(c, False) for c in rest]
+
+
+def show_state(state: ListState) -> Response:
+    """Go to the list of ``state``: htmx gets the list in place (URL pushed), a plain form a
+    303 to its URL."""
+    if not htmx.is_fragment_request():
+        return htmx.redirect(state.url())
+    resp = _list_page(state=state)
+    resp.headers["HX-Retarget"] = "#customers"
+    resp.headers["HX-Reswap"] = "outerHTML"
+    resp.headers["HX-Push-Url"] = state.url()
+    return resp
 
 
 @bp.get("/customers")
 @login_required
 def index() -> Any:
     return _list_page()
+
+
+@bp.post("/customers/columns")
+@login_required
+def columns() -> Any:
+    """The columns chooser: ↑/↓ answer the chooser in its new order; "Apply and remember"
+    saves the user's columns and page size and shows the list with them."""
+    state = ListState.from_args(request.form, _default_view())
+    available, _shown = grid.visible_columns(current_user, None)
+    order = [k for k in request.form.getlist("order") if k in available]
+    order += [k for k in available if k not in order]
+    show = [k for k in request.form.getlist("show") if k in available]
+    size_text = request.form.get("size") or ""
+    size = int(size_text) if size_text.isdigit() else None
+    move = request.form.get("move") or ""
+    if request.form.get("reset"):
+        order, show = list(available), [k for k in columns_mod.DEFAULT_COLUMNS if k in available]
+    elif ":" in move:
+        direction, key = move.split(":", 1)
+        if key in order:
+            i = order.index(key)
+            j = i - 1 if direction == "up" else i + 1
+            if 0 <= j < len(order):
+                order[i], order[j] = order[j], order[i]
+    errors: list[str] = []
+    if request.form.get("apply"):
+        chosen = [k for k in order if k in show]
+        try:
+            prefs.save_prefs(current_user, columns=chosen, page_size=size, allowed=set(available))
+        except ValidationFailed as exc:
+            errors.append(exc.message)
+        else:
+            return show_state(replace(state, cols=tuple(chosen), size=size, cursor=""))
+    rows = [(available[k], k in show) for k in order]
+    fake = SimpleNamespace(size=size or prefs.get_prefs(current_user).page_size)
+    if htmx.is_fragment_request():
+        return htmx.respond(
+            "customers/_columns.html",
+            status=422 if errors else 200,
+            state=state,
+            column_order=rows,
+            column_errors=errors,
+            page_sizes=prefs.PAGE_SIZES,
+            grid=fake,
+        )
+    return _list_page(
+        422 if errors else 200,
+        state=state,
+        column_order=rows,
+        column_errors=errors,
+        columns_open=True,
+    )
 
 
 @bp.post("/customers/batch")
@@ -216,9 +322,21 @@ def claim(customer_id: int) -> Any:
         return htmx.redirect(url_for("customers.show", customer_id=customer.id))
     if not htmx.is_fragment_request():
         return htmx.redirect(url_for("customers.index", view="pool"))
+    shown_state = ListState.from_args(_current_url_args(), _default_view())
     return htmx.respond(
-        "customers/_row.html", events="customerClaimed", customer=customer, view="pool"
+        "customers/_row.html",
+        events="customerClaimed",
+        customer=customer,
+        view="pool",
+        columns=grid.visible_columns(current_user, shown_state)[1],
+        cf_texts=grid.cf_texts,
     )
+
+
+def _current_url_args() -> Any:
+    """The query parameters of the page an htmx request came from (``HX-Current-URL``)."""
+    current = request.headers.get("HX-Current-URL", "")
+    return MultiDict(parse_qsl(urlsplit(current).query)) if current else MultiDict()
 
 
 def _card(customer: Customer, tab: card.CardTab) -> Any:

@@ -1,0 +1,274 @@
+"""The Customers grid (issue 7): URL state, columns, page size, sort headers, per-user
+preferences, and the attacks on its routes (another tenant, no permission, no CSRF)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from saas.customers import prefs, service
+from saas.customers.prefs import ListPreference
+from saas.customers.state import ListState, compact
+from saas.errors import ValidationFailed
+from saas.extensions import db
+from tests.conftest import add_member, as_member, csrf, login, make_company
+
+
+@pytest.fixture
+def shop(app):
+    company = make_company(app, "Grid Shop", plan="team")
+    ann = add_member(app, company, "sales", email="ann@grid.example.com")
+    bob = add_member(app, company, "sales", email="bob@grid.example.com")
+    for i in range(30):
+        as_member(
+            app,
+            ann if i % 3 else bob,
+            lambda a, i=i: service.create_customer(
+                actor=a, name=f"Customer {i:02d}", city="Tirana" if i % 2 else "Durrës"
+            ),
+        )
+    return company, ann, bob
+
+
+# --- URL state --------------------------------------------------------------------------------
+
+STATES = [
+    ListState(view="mine"),
+    ListState(view="all", q="acme", sort="-number", cols=("number", "name"), size=25),
+    ListState(
+        view="pool",
+        query=compact({"and": [{"field": "city", "op": "in", "value": ["Tirana", "Дуррес"]}]}),
+        sort="city",
+        cols=("name", "cf.contract", "city"),
+        size=200,
+        cursor="abc.def",
+    ),
+    ListState(
+        view="shared", q="华信 ۰۹۱۲", query=compact({"or": [{"field": "tags", "op": "empty"}]})
+    ),
+]
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_state_round_trips_through_its_url_parameters(app, state):
+    with app.test_request_context("/"):
+        assert ListState.from_args(state.args(cursor=state.cursor), "mine") == state
+        url = state.url(cursor=state.cursor)
+    with app.test_request_context(url):
+        from flask import request
+
+        assert ListState.from_args(request.args, "mine") == state
+
+
+def test_query_json_is_normalised_to_one_compact_form():
+    loose = '{ "and" : [ {"field": "city", "op": "is", "value": "Tirana"} ] }'
+    state = ListState.from_args({"view": "all", "query": loose}, "mine")
+    assert state.query == '{"and":[{"field":"city","op":"is","value":"Tirana"}]}'
+    assert ListState.from_args({"query": '{"and":[]}'}, "mine").query == ""
+    # nonsense stays as typed (the page reports it), never an exception
+    assert ListState.from_args({"query": "{nope"}, "mine").query == "{nope"
+    assert ListState.from_args({"size": "33"}, "mine").size is None
+    assert ListState.from_args({"size": "100"}, "mine").size == 100
+
+
+def _page_state(html: str) -> str:
+    match = re.search(r'data-state-url="([^"]+)"', html)
+    assert match
+    return unescape(match.group(1))
+
+
+def _rows(html: str) -> int:
+    return len(re.findall(r'<tr id="customer-\d+"', html))
+
+
+def _heads(html: str) -> list[str]:
+    return re.findall(r'<th scope="col" data-column="([^"]+)"', html)
+
+
+def test_a_state_url_renders_the_same_state(app, client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    state = ListState(view="mine", q="Customer", cols=("name", "city", "number"), size=25)
+    with app.test_request_context("/"):
+        url = state.url()
+    resp = client.get(url)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert _page_state(html) == url
+    assert _heads(html) == ["name", "city", "number"]
+    # a page of 25 of ann's 20 customers: all of them, and the footer counts them
+    assert _rows(html) == 20
+    assert "20 customers" in html
+    # htmx asks for the fragment of the same URL: the same state
+    frag = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert frag.lstrip().startswith('<div id="customers"')
+    assert _page_state(frag) == url
+
+
+def test_page_size_pages_and_the_pager_keeps_the_state(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    html = client.get("/customers?view=all&size=25&cols=name,number").get_data(as_text=True)
+    assert _rows(html) == 25
+    assert "30 customers" in html
+    nxt = re.search(r'<a class="button" rel="next" href="([^"]+)"', html)
+    assert nxt
+    url = unescape(nxt.group(1))
+    assert "size=25" in url and "cols=name,number" in url
+    second = client.get(url).get_data(as_text=True)
+    assert _rows(second) == 5
+    assert _heads(second) == ["name", "number"]
+
+
+def test_unknown_columns_fall_back_and_bad_input_never_fails(client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    html = client.get("/customers?cols=nope,<script>,cf.missing").get_data(as_text=True)
+    assert _heads(html) == ["number", "name", "stage", "city", "owner"]
+    for bad in ("size=-1", "size=abc", "cursor=%00", "sort=" + "x" * 500, "query=%7B", "view=zzz"):
+        assert client.get(f"/customers?{bad}").status_code < 500, bad
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+def _save(client, cols, size=None):
+    data = {"csrf_token": csrf(client, "/customers"), "apply": "1", "view": "mine"}
+    data["order"] = cols
+    data["show"] = cols
+    if size:
+        data["size"] = str(size)
+    return client.post("/customers/columns", data=data)
+
+
+def test_columns_are_remembered_per_user(app, client, shop):
+    _, ann, bob = shop
+    login(client, ann.email)
+    resp = _save(client, ["city", "name", "created_at"], size=25)
+    assert resp.status_code == 303
+    assert "cols=city,name,created_at" in unescape(resp.headers["Location"])
+    html = client.get("/customers").get_data(as_text=True)
+    assert _heads(html) == ["city", "name", "created_at"]
+    assert as_member(app, ann, prefs.get_prefs) == prefs.Prefs(["city", "name", "created_at"], 25)
+    # bob's list is untouched
+    assert as_member(app, bob, prefs.get_prefs) == prefs.Prefs(None, prefs.DEFAULT_SIZE)
+    bob_client = client.application.test_client()
+    login(bob_client, bob.email)
+    html = bob_client.get("/customers").get_data(as_text=True)
+    assert _heads(html) == ["number", "name", "stage", "city", "owner"]
+
+
+def test_moving_a_column_answers_the_chooser_in_its_new_order(app, client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    data = {
+        "csrf_token": csrf(client, "/customers"),
+        "view": "mine",
+        "order": ["number", "name", "city"],
+        "show": ["number", "name", "city"],
+        "move": "up:city",
+    }
+    resp = client.post("/customers/columns", data=data, headers={"HX-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert re.findall(r'name="order" value="([^"]+)"', html)[:3] == ["number", "city", "name"]
+    assert 'id="col-up-city"' in html  # the focused button keeps its id across the swap
+    assert as_member(app, ann, prefs.get_prefs).columns is None  # a move saves nothing
+
+
+def test_preferences_are_validated(app, shop):
+    _, ann, _ = shop
+    with pytest.raises(ValidationFailed):
+        as_member(app, ann, lambda a: prefs.save_prefs(a, page_size=33))
+    with pytest.raises(ValidationFailed):
+        as_member(app, ann, lambda a: prefs.save_prefs(a, columns=[]))
+    with pytest.raises(ValidationFailed):
+        as_member(app, ann, lambda a: prefs.save_prefs(a, columns=["x"], allowed={"name"}))
+    with pytest.raises(ValidationFailed):
+        as_member(app, ann, lambda a: prefs.save_prefs(a, "other", page_size=25))
+
+
+def test_another_tenants_preferences_cannot_be_read(app, shop):
+    _, ann, _ = shop
+    other = make_company(app, "Other Grid")
+    as_member(app, ann, lambda a: prefs.save_prefs(a, columns=["name"], page_size=100))
+    rows = as_member(app, other.owner, lambda a: list(db.session.scalars(select(ListPreference))))
+    assert rows == []
+    assert as_member(app, other.owner, prefs.get_prefs) == prefs.Prefs(None, prefs.DEFAULT_SIZE)
+    as_member(app, other.owner, lambda a: prefs.save_prefs(a, columns=["city"]))
+    assert as_member(app, ann, prefs.get_prefs) == prefs.Prefs(["name"], 100)
+
+
+def test_columns_route_attacks(app, client, shop):
+    _, ann, _ = shop
+    form = {"apply": "1", "order": ["name"], "show": ["name"]}
+    resp = client.post("/customers/columns", data=form)  # not logged in
+    assert resp.status_code in (302, 303, 400, 401)
+    login(client, ann.email)
+    assert client.post("/customers/columns", data=form).status_code == 400  # no CSRF token
+    assert as_member(app, ann, prefs.get_prefs).columns is None
+    # unknown keys are dropped, never stored; a bad size is a 422 on the chooser
+    assert _save(client, ["name", "<x>", "owner_id"]).status_code == 303
+    assert as_member(app, ann, prefs.get_prefs).columns == ["name"]
+    resp = _save(client, ["name"], size=33)
+    assert resp.status_code == 422
+    assert "Choose a page size" in resp.get_data(as_text=True)
+    # nothing chosen: 422, the saved columns stay
+    resp = client.post(
+        "/customers/columns",
+        data={"csrf_token": csrf(client, "/customers"), "apply": "1", "order": ["name"]},
+    )
+    assert resp.status_code == 422
+    assert as_member(app, ann, prefs.get_prefs).columns == ["name"]
+
+
+def test_a_rep_cannot_open_the_all_view_by_url(client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    assert client.get("/customers?view=all&cols=name").status_code == 403
+
+
+def test_sort_header_sorts_and_says_so(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    html = client.get("/customers?view=all&sort=name&cols=name,city").get_data(as_text=True)
+    assert re.search(r'data-column="name" aria-sort="ascending"', html)
+    names = re.findall(r">(Customer \d\d)</a>", html)
+    assert names == sorted(names)
+    # the header now offers descending, keeping the rest of the state
+    link = re.search(
+        r'data-column="name"[^>]*>\s*<span class="th-inner">\s*<a class="sort-link" href="([^"]+)"',
+        html,
+    )
+    assert (
+        link
+        and "sort=-name" in unescape(link.group(1))
+        and "cols=name,city" in unescape(link.group(1))
+    )
+    html = client.get(unescape(link.group(1))).get_data(as_text=True)
+    assert re.search(r'data-column="name" aria-sort="descending"', html)
+    names = re.findall(r">(Customer \d\d)</a>", html)
+    assert names == sorted(names, reverse=True)
+    # a bad sort is reported (422) and the list shows in its default order
+    resp = client.get("/customers?view=all&sort=nope")
+    assert resp.status_code == 422
+    assert "<code>sort</code>" in resp.get_data(as_text=True)
+
+
+def test_a_bad_query_is_reported_with_its_path(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    bad = (
+        '{"and":[{"field":"city","op":"is","value":"Tirana"},{"field":"nope","op":"is","value":1}]}'
+    )
+    resp = client.get("/customers", query_string={"view": "all", "query": bad})
+    assert resp.status_code == 422
+    assert "$.and[1].field" in resp.get_data(as_text=True)
+    good = '{"and":[{"field":"city","op":"is","value":"tirana"}]}'
+    html = client.get("/customers", query_string={"view": "all", "query": good}).get_data(
+        as_text=True
+    )
+    assert _rows(html) == 15 and "15 customers" in html
