@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.customers.duplicates_api
     import saas.customers.duplicates_views
     import saas.customers.fields_views
+    import saas.customers.grid_views
     import saas.customers.manage
     import saas.customers.notes_api
     import saas.customers.notes_views
@@ -94,6 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.customers.pool_views
     import saas.customers.segments_api
     import saas.customers.settings_views
+    import saas.customers.values_api
     import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views

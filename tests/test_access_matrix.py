@@ -538,6 +538,17 @@ MATRIX: dict[str, dict[str, Case]] = {
     # Contacts follow their customer ({customer}, the target's): seen by its owner and view_all
     # holders (404 for the rest), changed only where the customer may be changed (the viewer
     # reads but gets 403 writing).
+    # The Contacts page: a contact shows with its customer, through the customers' lists.
+    "contacts.index": {
+        "GET": row("/contacts", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET search": row("/contacts?q=li&sort=-created&size=25", LOGIN, 200, 200, 200, 200,
+                          200, 200),
+        "GET pool": row("/contacts?view=pool", LOGIN, 200, 200, 200, 200, NOPE, 200),
+        "GET all": row("/contacts?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),
+        "GET mine": row("/contacts?view=mine", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET subordinates": row("/contacts?view=subordinates", LOGIN, 200, 200, 200, NOPE, NOPE,
+                                200),
+    },
     "contacts.new": {
         "GET": row("/customers/{customer}/contacts/new", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
                    probe="customer"),
@@ -710,6 +721,12 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/api/v1/customers/{cust_lock_api}/unlock", 401, 200, 200, GONE, GONE, NOPE,
                     GONE, probe="cust_lock_api"),
     },
+    "api.list_all_contacts": {
+        "GET": row("/api/v1/contacts", 401, 200, 200, 200, 200, 200, 200),
+        "GET search": row("/api/v1/contacts?q=li&limit=5", 401, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/api/v1/contacts?view=all", 401, 200, 200, NOPE, NOPE, 200, 200),
+        "GET pool": row("/api/v1/contacts?view=pool", 401, 200, 200, 200, 200, NOPE, 200),
+    },
     "api.list_contacts": {
         "GET": row("/api/v1/customers/{customer}/contacts", 401, 200, 200, GONE, GONE, 200, GONE,
                    probe="customer"),
@@ -737,6 +754,9 @@ MATRIX: dict[str, dict[str, Case]] = {
     "api.batch_customers": {
         "POST": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, 200,
                     json={"action": "claim", "ids": ["{pool_batch}"]}),
+        # over a segment: the rep's shared one runs as each caller (their own "mine")
+        "POST segment": row("/api/v1/customers/batch", 401, 200, 200, 200, 200, NOPE, GONE,
+                            json={"action": "claim", "segment": "{segment}"}, probe="segment"),
     },
     # Segments: a shared one is seen and run by all of A, changed by its creator (the rep who
     # is not one of the callers) or an admin only; a private one is nobody else's (404).

@@ -163,6 +163,7 @@ def test_another_tenants_segment_ids_are_not_found(app, team, client):
         ("PATCH", f"/api/v1/segments/{theirs}", {"shared": False}),
         ("DELETE", f"/api/v1/segments/{theirs}", None),
         ("GET", f"/api/v1/customers?segment={theirs}", None),
+        ("POST", "/api/v1/customers/batch", {"action": "claim", "segment": theirs}),
     ):
         assert _api(client, token, method, url, body).status_code == 404, (method, url)
     assert [s["name"] for s in _api(client, token, "GET", "/api/v1/segments").get_json()] == []
@@ -271,3 +272,48 @@ def test_the_view_query_of_a_state_is_the_services(app, team):
         app, ann, lambda a: len(db.session.scalars(segments.customer_query(a, state)).all())
     )
     assert count == 1 == _as(app, ann, lambda a: service.count_view(a, "mine", "acme"))
+
+
+def test_a_segment_whose_custom_field_was_deleted_says_so_instead_of_failing(app, team, client):
+    from saas.customers import fields as custom_fields
+
+    company, _people = team
+    owner = company.owner
+    field_id = _as(
+        app, owner, lambda a: custom_fields.create_field(actor=a, label="Region", type="text").id
+    )
+    key = _as(app, owner, lambda a: custom_fields.get_field(field_id).key)
+    _as(
+        app,
+        owner,
+        lambda a: (
+            service.create_customer(actor=a, name="North Co", custom_fields={key: "North"}).id
+        ),
+    )
+    _as(app, owner, lambda a: service.create_customer(actor=a, name="South Co").id)
+    condition = {"field": f"cf.{key}", "op": "contains", "value": "nor"}
+    sid = _segment(
+        app, owner, "Northern", shared=True, view="all", query={"and": [{"or": [condition]}]}
+    )
+    assert _names(app, owner, sid) == ["North Co"]
+    assert _fields(app, owner, sid, "query") == ({"and": [{"or": [condition]}]},)
+    _as(app, owner, lambda a: custom_fields.archive_field(actor=a, field_id=field_id))
+    with pytest.raises(ValidationFailed) as caught:
+        _as(app, owner, lambda a: segments.evaluate(a, sid))
+    assert caught.value.code == "segment_invalid" and "Northern" in caught.value.message
+    answer = _api(client, _bearer(app, owner), "GET", f"/api/v1/segments/{sid}/customers")
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["code"] == "segment_invalid" and error["path"] == "$.and[0].or[0].field"
+    assert "Northern" in error["message"]
+    # the segment itself still opens, so it can be fixed or deleted
+    assert _api(client, _bearer(app, owner), "GET", f"/api/v1/segments/{sid}").status_code == 200
+    fixed = _api(
+        client,
+        _bearer(app, owner),
+        "PATCH",
+        f"/api/v1/segments/{sid}",
+        {"query": {"and": [{"field": "name", "op": "starts_with", "value": "north"}]}},
+    )
+    assert fixed.status_code == 200, fixed.get_json()
+    assert _names(app, owner, sid) == ["North Co"]

@@ -16,7 +16,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
-from saas.contacts import service
+from saas.contacts import search, service
 from saas.contacts.models import Contact
 from saas.contacts.normalize import format_phone
 from saas.contacts.views import vcard_response
@@ -315,3 +315,78 @@ def delete_contact(contact_id: int) -> None:
 )
 def contact_vcard(contact_id: int) -> Response:
     return vcard_response(service.get_contact(current_user, contact_id), current_user)
+
+
+# --- the Contacts list: people across the customers the caller may see ------------------------
+
+
+class ContactListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(
+        default=None,
+        max_length=search.MAX_QUERY,
+        description="Quick search: the beginning of a word of the name or position, a phone "
+        "number or its beginning (any format and digits; compared as E.164), the beginning "
+        "of an email address or of the customer's name",
+    )
+    view: Literal["mine", "pool", "shared", "subordinates", "all"] | None = Field(
+        default=None,
+        description="Whose customers' contacts, as GET /customers: mine; pool "
+        "(customers.pool); shared (shared with me); subordinates (customers.view_team); all "
+        "(customers.view_all). Default: all when the caller may, else mine",
+    )
+    sort: Literal["name", "-name", "customer", "-customer", "created", "-created"] = Field(
+        default="name", description="name, customer (its name) or created; '-' first: descending"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None, max_length=500, description="next_cursor of the previous page"
+    )
+
+
+class ContactCustomer(BaseModel):
+    id: int
+    number: int
+    name: str
+
+
+class ContactListItem(ContactOut):
+    customer: ContactCustomer
+
+
+class ContactPage(BaseModel):
+    items: list[ContactListItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null: last")
+
+
+@api.route(
+    "/contacts",
+    "GET",
+    summary="A page of contacts of the customers the caller may see, with quick search",
+    query=ContactListQuery,
+    response=ContactPage,
+    errors={
+        403: "The list (view) needs a permission the caller lacks",
+        422: "A parameter is not valid (unknown, too long, out of range, or a cursor that is "
+        "not one this list gave)",
+    },
+)
+def list_all_contacts(query: ContactListQuery) -> ContactPage:
+    page = search.list_contacts(
+        actor=current_user,
+        view=query.view or search.default_view(current_user),
+        q=query.q,
+        sort=query.sort,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    hidden = search.masked_customers(current_user, page.items)
+    items = [
+        ContactListItem(
+            **ContactOut.of(contact, customer.id in hidden).model_dump(),
+            customer=ContactCustomer(id=customer.id, number=customer.number, name=customer.name),
+        )
+        for contact, customer in page.items
+    ]
+    return ContactPage(items=items, next_cursor=page.next)

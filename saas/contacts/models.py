@@ -89,6 +89,8 @@ class Contact(TenantScoped, db.Model):
         tenant_fk("created_by_id", "users"),
         tenant_fk("updated_by_id", "users"),
         Index("ix_contacts_tenant_customer", "tenant_id", "customer_id", "id"),
+        # the Contacts page sorted by name: a keyset walk of (name, id), no sort step
+        Index("ix_contacts_tenant_name", "tenant_id", "name", "id"),
     )
 
     customer_id: Mapped[int]
@@ -119,6 +121,11 @@ class Contact(TenantScoped, db.Model):
         cascade="all, delete-orphan",
         order_by="ContactEmail.id",
         primaryjoin="foreign(ContactEmail.contact_id) == Contact.id",
+    )
+    #: The search keys of the Contacts page (``contacts.search``), kept by the service.
+    terms: Mapped[list[ContactTerm]] = relationship(
+        cascade="all, delete-orphan",
+        primaryjoin="foreign(ContactTerm.contact_id) == Contact.id",
     )
 
     @property
@@ -229,3 +236,37 @@ class ContactRelation(TenantScoped, db.Model):
     other: Mapped[Contact] = relationship(
         primaryjoin="foreign(ContactRelation.other_id) == Contact.id", viewonly=True
     )
+
+
+class TermKind(StrEnum):
+    """What a search key was made from: its kind decides who may match it."""
+
+    NAME = "n"  # a word of the name or position, the whole name, a CJK suffix
+    PHONE = "p"  # an E.164 number (hidden from whom the pool masks it)
+    EMAIL = "e"  # an email_key (hidden likewise)
+
+
+#: Byte order on PostgreSQL whatever the database's collation: ``term >= p AND term < p'`` is
+#: exactly "starts with p" and uses the index; ``>=``/``<`` are leakproof, so row-level security
+#: does not keep the planner from the index (``LIKE`` is not). SQLite's BINARY is byte order.
+TERM_TYPE = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+
+class ContactTerm(TenantScoped, db.Model):
+    """One search key of a contact: the Contacts page's quick search is a prefix range scan of
+    ``(tenant_id, term)`` (``contacts.search``). Derived data: rebuilt from the contact by the
+    service whenever its name, position, phones or emails change; not audited."""
+
+    __tablename__ = "contact_terms"
+    __table_args__ = tenant_args(
+        tenant_fk("contact_id", "contacts", ondelete="CASCADE"),
+        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
+        Index("ix_contact_terms_tenant_term", "tenant_id", "term"),
+        Index("ix_contact_terms_tenant_contact", "tenant_id", "contact_id"),
+    )
+
+    contact_id: Mapped[int]
+    #: The contact's customer (denormalised: a masked pool customer's keys are skipped by it).
+    customer_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(1))
+    term: Mapped[str] = mapped_column(TERM_TYPE)

@@ -358,6 +358,10 @@ def _apply(contact: Contact, clean: dict[str, Any]) -> None:
         _set_phones(contact, clean["phones"])
     if "emails" in clean:
         _set_emails(contact, clean["emails"])
+    if clean.keys() & {"name", "position", "phones", "emails"}:
+        from saas.contacts import search
+
+        search.reindex(contact)  # the Contacts page's search keys follow
 
 
 def _primary_of(customer: Customer, but: int | None = None) -> Contact | None:

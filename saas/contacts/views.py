@@ -12,14 +12,15 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, flash, send_file, url_for
+from flask import Response, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from saas import htmx
 from saas.auth.models import User
-from saas.contacts import bp, service
+from saas.contacts import bp, search, service
 from saas.contacts.forms import ContactForm, PhotoForm, PrimaryContactForm, RelationForm
 from saas.contacts.models import RELATION_SUGGESTIONS, Contact
 from saas.contacts.normalize import format_phone, tel_uri
@@ -29,8 +30,10 @@ from saas.customers.card import CardTab, register_tab
 from saas.customers.models import Customer
 from saas.errors import ServiceError, ValidationFailed
 from saas.extensions import db
+from saas.formatting import number as format_number
 from saas.forms import error_status, options
 from saas.storage import get_storage
+from saas.text import single_line
 
 # --- the card's tab ---------------------------------------------------------------------------
 
@@ -343,3 +346,91 @@ def delete_relation(relation_id: int) -> Any:
     contact = service.delete_relation(actor=current_user, relation_id=relation_id)
     customer = customers.get_customer(current_user, contact.customer_id)
     return _done(customer, _("Relationship removed."), "contactChanged")
+
+
+# --- the Contacts page: people across the customers the user may see -------------------------
+
+#: Tab labels of the Contacts page (the customers' lists: a contact shows with its customer).
+CONTACT_VIEW_LABELS = {
+    "mine": _l("Of my customers"),
+    "pool": _l("In the pool"),
+    "shared": _l("Shared with me"),
+    "subordinates": _l("Subordinates'"),
+    "all": _l("All"),
+}
+SORT_LABELS = {
+    "name": _l("Name, A to Z"),
+    "-name": _l("Name, Z to A"),
+    "customer": _l("Customer, A to Z"),
+    "-customer": _l("Customer, Z to A"),
+    "-created": _l("Newest first"),
+    "created": _l("Oldest first"),
+}
+
+
+def _size(value: str | None) -> int:
+    try:
+        size = int(value or search.PAGE)
+    except ValueError:
+        return search.PAGE
+    return size if size in search.PAGE_SIZES else search.PAGE
+
+
+@bp.get("/contacts")
+@login_required
+def index() -> Any:
+    """The Contacts page (or its ``#contacts-list`` fragment) of the query string:
+    ``view``, ``q``, ``sort``, ``size``, ``cursor``."""
+    allowed = customers.views_for(current_user)
+    view = request.args.get("view") or search.default_view(current_user)
+    q = single_line(request.args.get("q"))[: search.MAX_QUERY]
+    sort = request.args.get("sort") or search.DEFAULT_SORT
+    if sort not in search.SORTS:
+        sort = search.DEFAULT_SORT
+    size = _size(request.args.get("size"))
+    cursor = request.args.get("cursor") or None
+    try:
+        page = search.list_contacts(
+            actor=current_user, view=view, q=q, sort=sort, cursor=cursor, limit=size
+        )
+    except ValidationFailed as exc:
+        if exc.code != "cursor":
+            raise
+        cursor = None  # an old or edited page link: the first page
+        page = search.list_contacts(actor=current_user, view=view, q=q, sort=sort, limit=size)
+    total = search.count_contacts(current_user, view, q)
+    state = {
+        "view": view,
+        "q": q or None,
+        "sort": None if sort == search.DEFAULT_SORT else sort,
+        "size": None if size == search.PAGE else size,
+    }
+    return htmx.render(
+        "contacts/index.html",
+        "contacts/_list.html",
+        rows=page.items,
+        listing=page,
+        masked_ids=search.masked_customers(current_user, page.items),
+        view=view,
+        views=[
+            (v, str(CONTACT_VIEW_LABELS.get(v, v)))
+            for v in ("mine", "pool", "shared", "subordinates", "all")
+            if v in allowed
+        ],
+        q=q,
+        sort=sort,
+        sorts=[(s, str(label)) for s, label in SORT_LABELS.items()],
+        size=size,
+        sizes=search.PAGE_SIZES,
+        total=total,
+        total_text=_("%(n)s+", n=format_number(search.COUNT_CAP))
+        if total > search.COUNT_CAP
+        else format_number(total),
+        state=state,
+        company_empty=not q and not page.items and _no_contacts(),
+    )
+
+
+def _no_contacts() -> bool:
+    """Whether the company has no contact at all (the empty state then teaches adding one)."""
+    return db.session.scalar(select(Contact.id).limit(1)) is None

@@ -13,6 +13,7 @@ from saas.api import api
 from saas.contacts import service as contacts_service
 from saas.contacts.api import ContactIn, ContactOut, located
 from saas.customers import batch, fields, lists, segments, service, sharing
+from saas.customers import query as cq
 from saas.customers.attributes_api import (
     CUSTOM_RULE,
     ENTRY_RULE,
@@ -88,10 +89,60 @@ class CustomerListQuery(BaseModel):
     q: str | None = Field(
         default=None, max_length=200, description="Quick search: a No., or a name's beginning"
     )
+    query: str | None = Field(
+        default=None,
+        max_length=cq.MAX_JSON,
+        description="The combined query, a JSON tree: a condition "
+        '{"field": "city", "op": "contains", "value": "Tirana"} or a group {"and": [...]} / '
+        '{"or": [...]}; at most 4 groups deep, 40 conditions, strings of 200 characters, lists '
+        "of 100 values. Fields, their types and operators: text (contains, not_contains, is, "
+        "is_not, starts_with, in, empty, not_empty); number/money (eq, ne, lt, lte, gt, gte, "
+        "between, empty, not_empty); date/datetime (on, before, after, between [from, to] "
+        "inclusive, in_last_days N, empty, not_empty); choice (is, is_not, in, not_in, empty, "
+        "not_empty: list entries by id or name); tags (has_any, has_all, has_none, empty, "
+        "not_empty); bool (is true|false); user (is, is_not, in, empty, not_empty, me, my_team)."
+        " Built-in fields: " + ", ".join(cq.BUILTIN_KEYS) + "; custom fields as cf.<key>. "
+        "Text compares folded (case, full-width, Arabic/Persian letters and digits). "
+        "Invalid: 422 invalid_query with error.path, the JSON path of the bad node "
+        '("$.and[1].op"). Always ANDed to the view: a query only narrows it',
+    )
+    sort: str | None = Field(
+        default=None,
+        max_length=100,
+        description='A sortable field, "-field" descending (e.g. "city", "-created_at"); '
+        "default -number (newest first). Empty values last. Invalid: 422 with error.path "
+        '"sort"',
+    )
+    city: str | None = Field(
+        default=None, max_length=200, description="Field filter: the city is this (folded)"
+    )
+    country: str | None = Field(
+        default=None, max_length=2, description="Field filter: ISO 3166 alpha-2 country"
+    )
+    kind: Literal["company", "person"] | None = Field(default=None, description="Field filter")
+    stage: EntryChoice | None = Field(
+        default=None, description="Field filter: a stage entry (id or name)"
+    )
+    level: EntryChoice | None = Field(
+        default=None, description="Field filter: a level entry (id or name)"
+    )
+    industry: EntryChoice | None = Field(
+        default=None, description="Field filter: an industry entry (id or name)"
+    )
+    source: EntryChoice | None = Field(
+        default=None, description="Field filter: a source entry (id or name)"
+    )
+    tag: EntryChoice | None = Field(
+        default=None, description="Field filter: carries this tag (id or name)"
+    )
+    owner_id: int | None = Field(default=None, description="Field filter: owned by this user")
+    created_by: int | None = Field(default=None, description="Field filter: created by this user")
+    locked: bool | None = Field(default=None, description="Field filter: locked or not")
     segment: int | None = Field(
         default=None,
         description="A saved segment's id: its view, q, query and sort, run as the caller "
-        "(GET /api/v1/segments/{id}/customers); view or q given beside it replace its own",
+        "(GET /api/v1/segments/{id}/customers); view, q, query or sort given beside it "
+        "replace its own, field filters are ANDed to it",
     )
 
 
@@ -221,7 +272,25 @@ class BatchRequest(BaseModel):
         max_length=32,
         description="claim, return, assign; with sharing: share, lock, unlock, reclaim, delete",
     )
-    ids: list[int] = Field(min_length=1, max_length=10_000, description="Customer ids")
+    ids: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description="Customer ids. Exactly one of ids, query and segment.",
+    )
+    query: dict[str, Any] | None = Field(
+        default=None,
+        description="Every customer matching this combined-query tree (as in GET "
+        "/api/v1/customers; {} for none) in the list view, narrowed by q: resolved when the "
+        "action runs, in the request up to 200 matches, else in a background job",
+    )
+    view: Literal["mine", "pool", "shared", "subordinates", "all"] | None = Field(
+        default=None, description="With query: the list (default mine)"
+    )
+    q: str | None = Field(default=None, max_length=200, description="With query: quick search")
+    segment: int | None = Field(
+        default=None, description="Every customer a saved segment selects now, for the caller"
+    )
     reason: str | None = Field(default=None, max_length=1000, description="return: why")
     user_id: int | None = Field(default=None, description="assign: to whom")
     user_ids: list[int] | None = Field(default=None, max_length=100, description="share: with")
@@ -242,7 +311,11 @@ class BatchRefusal(BaseModel):
 class BatchOut(BaseModel):
     action: str
     total: int = Field(description="Distinct ids asked for")
-    done: list[int] = Field(default_factory=list, description="Ids the action was done for")
+    done: list[int] = Field(
+        default_factory=list,
+        description="Ids the action was done for (a query's job keeps the first 10,000)",
+    )
+    done_count: int | None = Field(default=None, description="How many it was done for")
     refused: list[BatchRefusal] = Field(default_factory=list, description="Grouped by reason")
     summary: list[str] = Field(default_factory=list, description="What happened, in sentences")
     job_id: int | None = Field(
@@ -262,22 +335,30 @@ class BatchOut(BaseModel):
     errors={
         403: "The list needs a permission the caller lacks",
         404: "No such segment (or another user's private one)",
-        422: "Invalid parameters, or the segment's stored query no longer fits (segment_invalid)",
+        422: "Invalid parameters (a bad query or sort: invalid_query with error.path), or the "
+        "segment's stored query no longer fits (segment_invalid)",
     },
 )
 def list_customers(query: CustomerListQuery) -> CustomerPage:
+    filters = {k: getattr(query, k) for k in cq.FIELD_FILTERS if getattr(query, k) is not None}
+    filtered = cq.from_filters(filters, current_user)
+    node = cq.parse_json(query.query, current_user)
+    view, q, sort = query.view, query.q, query.sort
     if query.segment is not None:
-        page = segments.evaluate_with(
-            current_user,
-            query.segment,
-            {k: getattr(query, k) for k in ("view", "q") if k in query.model_fields_set},
-            cursor=query.cursor,
-            limit=query.limit,
-        )
-    else:
-        page = service.list_customers(
-            actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
-        )
+        given = {k: getattr(query, k) for k in ("view", "q", "sort") if k in query.model_fields_set}
+        if "query" in query.model_fields_set:
+            given["query"] = cq.dump(node) if node is not None else None
+        state = segments.state_with(current_user, query.segment, given)
+        view, q, node, sort = state.view, state.q, state.node, state.sort
+    page = service.list_customers(
+        actor=current_user,
+        view=view,
+        cursor=query.cursor,
+        limit=query.limit,
+        q=q,
+        query=cq.and_of(filtered, node),
+        sort=sort,
+    )
     lists.prefetch(page.items)  # tags and custom fields of the page: one query each
     fields.prefetch(page.items)
     return CustomerPage(
@@ -517,12 +598,26 @@ def unlock_customer(customer_id: int) -> Customer:
     summary="One action on many customers: what was done and what was refused, and why",
     body=BatchRequest,
     response=BatchOut,
-    also={202: "More than 200 ids: queued as a job (job_id); its result has the same fields"},
-    errors={403: "The action needs a permission the caller lacks"},
+    also={202: "More than 200 customers: queued as a job (job_id); its result has the same fields"},
+    errors={
+        403: "The action needs a permission the caller lacks, or the query's view is not the "
+        "caller's to open",
+        404: "No such segment (or another user's private one)",
+        422: "Invalid action or parameters; not exactly one of ids, query, segment; an invalid "
+        "query tree (path names the bad node) or a segment whose query no longer fits",
+    },
 )
 def batch_customers(body: BatchRequest) -> Any:
-    params = body.model_dump(exclude={"action", "ids"}, exclude_none=True)
-    result = batch.start(actor=current_user, action=body.action, ids=body.ids, params=params)
+    params = body.model_dump(
+        exclude={"action", "ids", "query", "view", "q", "segment"}, exclude_none=True
+    )
+    query = None
+    if body.query is not None or (
+        body.ids is None and body.segment is None and (body.view or body.q)
+    ):  # a view (and search) without a tree selects all of it
+        query = {"view": body.view, "q": body.q, "query": body.query or None}
+    selection = {"ids": body.ids, "query": query, "segment": body.segment}
+    result = batch.start(actor=current_user, action=body.action, params=params, **selection)
     if isinstance(result, JobRecord):
         return BatchOut(action=body.action, total=result.total or 0, job_id=result.id), 202
     return BatchOut.model_validate(result)

@@ -15,7 +15,7 @@ appear once their service functions exist.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,7 +28,8 @@ from flask_babel import lazy_gettext as _l
 from saas import progress
 from saas.access import authorize
 from saas.auth.models import User
-from saas.customers import service
+from saas.customers import segments, service
+from saas.customers.models import Customer
 from saas.errors import ServiceError, ValidationFailed
 from saas.extensions import db
 from saas.formatting import number
@@ -221,17 +222,49 @@ def _action(name: Any) -> Action:
 
 
 def start(
-    *, actor: User, action: str, ids: list[int], params: dict[str, Any] | None = None
+    *,
+    actor: User,
+    action: str,
+    ids: list[int] | None = None,
+    params: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    segment: int | None = None,
 ) -> dict[str, Any] | progress.JobRecord:
-    """Do ``action`` on ``ids``: the result (see ``apply``) or, above ``SYNC_LIMIT`` ids, the
-    record of the background job doing it."""
+    """Do ``action`` on a selection: ``ids``, or every customer matching a list state ``query``
+    (``{"view", "q", "query"}``: the page's "Select all N matching"), or a saved ``segment``
+    (exactly one of the three). Returns the result (see ``apply``) or, above ``SYNC_LIMIT``
+    customers, the record of the background job doing it.
+
+    A query or segment is validated now, as ``actor`` (its view, its tree), and resolved to ids
+    only when it runs: in the request when it matches at most ``SYNC_LIMIT`` customers, else in
+    the job, in keyset chunks (constant memory)."""
     found = _action(action)
-    ids = _clean_ids(ids)
+    state = _selection(actor, ids, query, segment)
+    if state is None:
+        ids = _clean_ids(ids)
     if found.permission is not None:
         authorize(actor, found.permission)
     prepared = found.prepare(actor, dict(params or {})) if found.prepare else {}
-    if found.start is not None:
-        return found.start(actor, ids, prepared)
+    if found.start is not None:  # the action takes the whole selection its own way
+        if state is not None:
+            ids = list(_matching_ids(actor, state, after=0, limit=MAX_IDS + 1))
+        return found.start(actor, ids or [], prepared)
+    if state is not None:
+        first = list(_matching_ids(actor, state, after=0, limit=SYNC_LIMIT + 1))
+        if len(first) <= SYNC_LIMIT:
+            return apply(actor, found, first, prepared)
+        record = progress.create_job("customers.batch", actor=actor, total=None)
+        enqueue_after_commit(
+            run_query_batch_job,
+            record.tenant_id,
+            record.id,
+            found.name,
+            _state_json(state),
+            prepared,
+            actor_id=actor.id,
+        )
+        return record
+    assert ids is not None
     if len(ids) <= SYNC_LIMIT:
         return apply(actor, found, ids, prepared)
     record = progress.create_job("customers.batch", actor=actor, total=len(ids))
@@ -239,6 +272,46 @@ def start(
         run_batch_job, record.tenant_id, record.id, found.name, ids, prepared, actor_id=actor.id
     )
     return record
+
+
+def _selection(actor: User, ids: Any, query: Any, segment: Any) -> segments.ListState | None:
+    """The list state of a query or segment selection (checked as ``actor``), None for ids."""
+    if sum(x is not None for x in (ids, query, segment)) != 1:
+        raise ValidationFailed(
+            _("Choose the customers by ids, by a query or by a segment: one of them."),
+            code="selection",
+        )
+    if segment is not None:
+        return segments.state_of(actor, segments.get_segment(actor, segment))
+    if query is not None:
+        if not isinstance(query, dict):
+            raise ValidationFailed(_("Choose one of the offered values."), code="query")
+        return segments.clean_state(
+            actor,
+            view=query.get("view") or "mine",
+            q=query.get("q"),
+            query=query.get("query"),
+        )
+    return None
+
+
+def _state_json(state: segments.ListState) -> dict[str, Any]:
+    return {"view": state.view, "q": state.q, "query": state.query_json()}
+
+
+def _matching_ids(
+    actor: User, state: segments.ListState, *, after: int, limit: int
+) -> Iterator[int]:
+    """Ids of customers matching ``state`` for ``actor`` with ``id > after``, ascending: one
+    keyset chunk (the list's visibility, search and query re-evaluated now)."""
+    query = (
+        segments.customer_query(actor, state)
+        .with_only_columns(Customer.id)
+        .where(Customer.id > after)
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    yield from db.session.scalars(query)
 
 
 def apply(
@@ -271,7 +344,13 @@ def apply(
     groups = sorted(refused.values(), key=lambda r: -len(r["ids"]))
     for group in groups:
         group["count"] = len(group["ids"])
-    result = {"action": action.name, "total": len(ids), "done": done, "refused": groups}
+    result = {
+        "action": action.name,
+        "total": len(ids),
+        "done": done,
+        "done_count": len(done),
+        "refused": groups,
+    }
     result["summary"] = summary(action, result)
     return result
 
@@ -283,7 +362,7 @@ def summary(action: Action, result: dict[str, Any]) -> list[str]:
         _(
             "%(action)s: done for %(done)s of %(total)s.",
             action=str(action.label),
-            done=number(len(result["done"])),
+            done=number(result.get("done_count", len(result["done"]))),
             total=number(total),
         )
     ]
@@ -348,3 +427,76 @@ def run_batch_job(
             group["count"] = len(group["ids"])
         merged["summary"] = summary(found, merged)
         tracker.record.result = merged
+
+
+#: Ids kept in a query batch's stored result (the counts are always whole).
+KEEP_IDS = MAX_IDS
+
+
+@job("default", retries=0)
+def run_query_batch_job(
+    tenant_id: int, record_id: int, action: str, state: dict[str, Any], params: dict[str, Any]
+) -> None:
+    """Tracked: ``action`` on every customer matching the list ``state`` for the actor, read
+    in keyset chunks of ``CHUNK`` ids (``id > last``), each applied and committed with its
+    progress; memory stays constant however many match (the stored result keeps at most
+    ``KEEP_IDS`` ids per list, and whole counts). The state is re-validated and each row's
+    permission re-checked now, as the actor is now."""
+    actor = db.session.get(User, g.actor_id) if g.get("actor_id") else None
+    if actor is None or not actor.is_active:
+        return
+    found = _action(action)
+    with force_locale(actor.language or "en"), progress.track(record_id) as tracker:
+        if found.permission is not None:
+            authorize(actor, found.permission)
+        parsed = segments.clean_state(actor, **state)
+        tracker.set_total(
+            service.count_view(actor, parsed.view, parsed.q, cap=10**9, query=parsed.node)
+        )
+        db.session.commit()
+        merged = _Merged(found.name)
+        last = 0
+        while True:
+            chunk = list(_matching_ids(actor, parsed, after=last, limit=CHUNK))
+            if not chunk:
+                break
+            last = chunk[-1]
+            merged.add(apply(actor, found, chunk, params))
+            tracker.record.total = max(tracker.record.total or 0, merged.total)
+            tracker.advance(len(chunk), commit=True)
+        tracker.record.total = merged.total
+        tracker.record.result = merged.result(found)
+
+
+class _Merged:
+    """The chunks' results summed: counts whole, ids kept up to ``KEEP_IDS`` per list."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.total = 0
+        self.done: list[int] = []
+        self.done_count = 0
+        self.groups: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, part: dict[str, Any]) -> None:
+        self.total += part["total"]
+        self.done_count += len(part["done"])
+        self.done.extend(part["done"][: max(0, KEEP_IDS - len(self.done))])
+        for group in part["refused"]:
+            into = self.groups.setdefault(
+                (group["code"], group["message"]),
+                {"code": group["code"], "message": group["message"], "ids": [], "count": 0},
+            )
+            into["count"] += group["count"]
+            into["ids"].extend(group["ids"][: max(0, KEEP_IDS - len(into["ids"]))])
+
+    def result(self, action: Action) -> dict[str, Any]:
+        out = {
+            "action": self.action,
+            "total": self.total,
+            "done": self.done,
+            "done_count": self.done_count,
+            "refused": sorted(self.groups.values(), key=lambda r: -r["count"]),
+        }
+        out["summary"] = summary(action, out)
+        return out
