@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from saas.extensions import db
@@ -142,6 +142,7 @@ def _after(
     beyond = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
     if k is None:  # NULL keys come last, by id
         return and_(key.is_(None), beyond(id_col, i))
+    k = literal(k, key.type)  # a bound value even for True/False
     after = or_(beyond(key, k), and_(key == k, beyond(id_col, i)))
     return or_(key.is_(None), after) if nullable else after
 
@@ -153,6 +154,7 @@ def _before(
     ahead = (lambda a, b: a > b) if descending else (lambda a, b: a < b)
     if k is None:
         return or_(key.is_not(None), and_(key.is_(None), ahead(id_col, i)))
+    k = literal(k, key.type)
     return or_(ahead(key, k), and_(key == k, ahead(id_col, i)))
 
 

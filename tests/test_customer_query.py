@@ -98,6 +98,8 @@ def test_every_kind_of_bad_node_names_its_path(app, team):
         ({"field": "number", "op": "between", "value": [1, "x"]}, ("bad_value", "$.value[1]")),
         ({"field": "created_at", "op": "on", "value": "2026-02-30"}, ("bad_value", "$.value")),
         ({"field": "created_at", "op": "in_last_days", "value": 0}, ("bad_value", "$.value")),
+        ({"field": "created_at", "op": "on", "value": "0999-12-31"}, ("bad_value", "$.value")),
+        ({"field": "city", "op": "is", "value": "\x00\x01"}, ("bad_value", "$.value")),
         ({"field": "created_at", "op": "in_last_days", "value": True}, ("bad_value", "$.value")),
         ({"field": "owner", "op": "is", "value": False}, ("bad_value", "$.value")),
         ({"field": "owner", "op": "is", "value": 2**70}, ("bad_value", "$.value")),
@@ -455,3 +457,336 @@ def test_sort_by_owner_name(app, team, book):
     owner = people["owner"]
     expected = _expected(app, owner, "owner")
     assert _walk(app, owner, "all", "owner", 2)[0] == expected
+
+
+# --- related facts and custom fields ----------------------------------------------------------
+
+
+@pytest.fixture
+def related(app, team):
+    """Customers with contacts (names, phones, emails, birthdays), tags, files, custom fields."""
+    from saas.attachments.models import CustomerAttachment
+    from saas.contacts import service as contacts
+    from saas.customers import fields, lists
+    from saas.customers.attributes import ListKind
+
+    _company, people = team
+
+    def build(actor):
+        actor.tenant.default_country = "IR"
+        for label, type_, kw in [
+            ("Contract", "text", {}),
+            ("Budget", "money", {}),
+            ("Signed", "date", {}),
+            ("Size", "choice", {"choices": ["Small", "Large"]}),
+            ("Channels", "multi_choice", {"choices": ["Web", "Phone", "Fair"]}),
+            ("Vip", "yes_no", {}),
+            ("Notes", "long_text", {}),
+        ]:
+            fields.create_field(actor=actor, label=label, type=type_, **kw)
+        for name in ("Hot", "Cold", "Export"):
+            lists.add_entry(actor=actor, kind=ListKind.TAG, name=name)
+        made = {}
+        specs = {
+            "Ali": {
+                "tags": ["Hot", "Export"],
+                "custom_fields": {
+                    "contract": "ＡＢ-12",
+                    "budget": "1500.50",
+                    "signed": "2026-03-01",
+                    "size": "Large",
+                    "channels": ["Web", "Fair"],
+                    "vip": True,
+                    "notes": "Likes tea\nand كتاب",
+                },
+            },
+            "Bora": {
+                "tags": ["Cold"],
+                "custom_fields": {
+                    "budget": 99,
+                    "size": "Small",
+                    "channels": ["Phone"],
+                    "vip": False,
+                },
+            },
+            "Cara": {"tags": [], "custom_fields": {"contract": "cd-9"}},
+            "Dino": {"tags": ["Hot"], "custom_fields": {}},
+        }
+        for name, spec in specs.items():
+            made[name] = service.create_customer(actor=actor, name=name, **spec).id
+        contacts.create_contact(
+            actor=actor,
+            customer_id=made["Ali"],
+            name="Reza Karimi",
+            phones=[{"number": "0912 345 6789", "type": "mobile"}],
+            emails=["Reza@Example.COM"],
+            birthday="1990-05-17",
+        )
+        contacts.create_contact(
+            actor=actor,
+            customer_id=made["Ali"],
+            name="علي رضایی",
+            birthday="1985-11-02",
+        )
+        contacts.create_contact(
+            actor=actor,
+            customer_id=made["Bora"],
+            name="Bora Hoxha",
+            phones=[{"number": "+355 68 700 1122", "type": "work"}],
+            emails=["bora@shop.al"],
+        )
+        db.session.add(
+            CustomerAttachment(
+                customer_id=made["Cara"],
+                name="a.pdf",
+                size=1,
+                content_type="application/pdf",
+                storage_key="k1",
+                sha256="0" * 64,
+            )
+        )
+        db.session.add(
+            CustomerAttachment(
+                customer_id=made["Dino"],
+                name="b.pdf",
+                size=1,
+                content_type="application/pdf",
+                storage_key="k2",
+                sha256="0" * 64,
+                deleted_at=utcnow(),
+            )
+        )
+        return made
+
+    return _as(app, people["owner"], build)
+
+
+def test_related_facts(app, team, related):
+    _, people = team
+    o = people["owner"]
+    assert _ids(app, o, {"field": "has_contact", "op": "is", "value": True}) == {"Ali", "Bora"}
+    assert _ids(app, o, {"field": "has_contact", "op": "is", "value": False}) == {"Cara", "Dino"}
+    assert _ids(app, o, {"field": "contact_name", "op": "contains", "value": "KARIM"}) == {"Ali"}
+    # any contact matches (علي = علی)
+    assert _ids(app, o, {"field": "contact_name", "op": "starts_with", "value": "علی"}) == {"Ali"}
+    assert _ids(app, o, {"field": "contact_name", "op": "not_contains", "value": "reza"}) == {
+        "Bora",
+        "Cara",
+        "Dino",
+    }
+    # phones by their E.164 digits: national, international, Persian digits
+    for value in ("09123456789", "912 345", "۰۹۱۲۳۴۵۶۷۸۹", "+98 912"):
+        assert _ids(app, o, {"field": "contact_phone", "op": "contains", "value": value}) == {
+            "Ali"
+        }, value
+    assert _ids(app, o, {"field": "contact_phone", "op": "is", "value": "0912 345 6789"}) == {"Ali"}
+    assert _ids(app, o, {"field": "contact_phone", "op": "in", "value": ["+355687001122"]}) == {
+        "Bora"
+    }
+    assert _ids(app, o, {"field": "contact_phone", "op": "empty"}) == {"Cara", "Dino"}
+    assert _ids(app, o, {"field": "contact_email", "op": "is", "value": "reza@example.com"}) == {
+        "Ali"
+    }
+    assert _ids(app, o, {"field": "contact_email", "op": "contains", "value": ".AL"}) == {"Bora"}
+    birthday = {"field": "contact_birthday", "op": "month_is", "value": 11}
+    assert _ids(app, o, birthday) == {"Ali"}
+    birthday = {"field": "contact_birthday", "op": "between", "value": ["1990-01-01", "1990-12-31"]}
+    assert _ids(app, o, birthday) == {"Ali"}
+    assert _ids(app, o, {"field": "contact_birthday", "op": "empty"}) == {"Bora", "Cara", "Dino"}
+    # a deleted file does not count
+    assert _ids(app, o, {"field": "has_attachment", "op": "is", "value": True}) == {"Cara"}
+    tags = {"field": "tags", "op": "has_all", "value": ["hot", "Export"]}
+    assert _ids(app, o, tags) == {"Ali"}
+    assert _ids(app, o, {"field": "tags", "op": "has_any", "value": "Hot"}) == {"Ali", "Dino"}
+    assert _ids(app, o, {"field": "tags", "op": "has_none", "value": ["Hot"]}) == {"Bora", "Cara"}
+    assert _ids(app, o, {"field": "tags", "op": "empty"}) == {"Cara"}
+
+
+def test_this_month_birthdays(app, team, related, monkeypatch):
+    from datetime import datetime
+
+    _, people = team
+    monkeypatch.setattr("saas.utils.utcnow", lambda: datetime(2026, 5, 3, 12, 0))
+    this_month = {"field": "contact_birthday", "op": "this_month"}
+    assert _ids(app, people["owner"], this_month) == {"Ali"}
+    monkeypatch.setattr("saas.utils.utcnow", lambda: datetime(2026, 7, 3, 12, 0))
+    assert _ids(app, people["owner"], this_month) == set()
+
+
+def test_custom_fields(app, team, related):
+    _, people = team
+    o = people["owner"]
+    assert _ids(app, o, {"field": "cf.contract", "op": "starts_with", "value": "ab-"}) == {"Ali"}
+    assert _ids(app, o, {"field": "cf.contract", "op": "empty"}) == {"Bora", "Dino"}
+    assert _ids(app, o, {"field": "cf.notes", "op": "contains", "value": "كتاب"}) == {"Ali"}
+    assert _ids(app, o, {"field": "cf.budget", "op": "gt", "value": "100"}) == {"Ali"}
+    assert _ids(app, o, {"field": "cf.budget", "op": "eq", "value": 1500.5}) == {"Ali"}
+    assert _ids(app, o, {"field": "cf.budget", "op": "ne", "value": 99}) == {"Ali", "Cara", "Dino"}
+    assert _ids(app, o, {"field": "cf.budget", "op": "between", "value": [99, 99]}) == {"Bora"}
+    assert _ids(app, o, {"field": "cf.signed", "op": "before", "value": "2026-03-02"}) == {"Ali"}
+    assert _ids(app, o, {"field": "cf.signed", "op": "after", "value": "2026-03-01"}) == set()
+    assert _ids(app, o, {"field": "cf.size", "op": "is", "value": "large"}) == {"Ali"}
+    assert _ids(app, o, {"field": "cf.size", "op": "not_in", "value": ["Large"]}) == {
+        "Bora",
+        "Cara",
+        "Dino",
+    }
+    assert _ids(app, o, {"field": "cf.channels", "op": "has_any", "value": ["fair", "phone"]}) == {
+        "Ali",
+        "Bora",
+    }
+    assert _ids(app, o, {"field": "cf.channels", "op": "has_all", "value": ["Web", "Fair"]}) == {
+        "Ali"
+    }
+    assert _ids(app, o, {"field": "cf.vip", "op": "is", "value": False}) == {"Bora"}
+    assert _ids(app, o, {"field": "cf.vip", "op": "empty"}) == {"Cara", "Dino"}
+    assert _error(app, o, {"field": "cf.size", "op": "is", "value": "Huge"}) == (
+        "bad_value",
+        "$.value",
+    )
+    assert _error(app, o, {"field": "cf.budget", "op": "eq", "value": "1.00001"}) == (
+        "bad_value",
+        "$.value",
+    )
+    assert _error(app, o, {"field": "cf.channels", "op": "is", "value": "Web"}) == (
+        "bad_operator",
+        "$.op",
+    )
+    # built-in integer columns compare with decimals too
+    assert _ids(app, o, {"field": "number", "op": "lt", "value": "1.5"}) == {"Ali"}
+
+
+def test_sort_by_custom_fields_and_entries(app, team, related):
+    _, people = team
+    o = people["owner"]
+
+    def order(sort):
+        return _as(
+            app,
+            o,
+            lambda a: [
+                c.name for c in service.list_customers(actor=a, view="all", sort=sort).items
+            ],
+            commit=False,
+        )
+
+    assert order("cf.budget") == ["Bora", "Ali", "Cara", "Dino"]
+    assert order("-cf.budget") == ["Ali", "Bora", "Dino", "Cara"]
+    for sort in ("cf.budget", "-cf.signed", "cf.vip", "stage", "-level"):
+        expected = order(sort)
+        assert _walk(app, o, "all", sort, 1)[0] == [related[n] for n in expected], sort
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def _bearer(app, member):
+    from saas.auth import tokens
+
+    return _as(app, member, lambda a: tokens.create_token(actor=a, name="t")[1])
+
+
+def _get(client, token, params):
+    return client.get(
+        "/api/v1/customers", query_string=params, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def test_api_query_sort_and_field_filters(app, client, team, book):
+    _, people = team
+    token = _bearer(app, people["owner"])
+    tirana = json.dumps({"field": "city", "op": "is", "value": "tirana"})
+    body = _get(client, token, {"view": "all", "query": tirana, "sort": "name"}).get_json()
+    assert [c["name"] for c in body["items"]] == ["Alpha", "Beta", "Epsilon"]
+    body = _get(client, token, {"view": "all", "city": "TIRANA", "kind": "person"}).get_json()
+    assert {c["name"] for c in body["items"]} == {"Beta", "Epsilon"}
+    both = {"view": "all", "query": tirana, "owner_id": people["ann"].id}
+    assert [c["name"] for c in _get(client, token, both).get_json()["items"]] == ["Alpha"]
+    staged = _get(client, token, {"view": "all", "stage": "Ended", "locked": "true"}).get_json()
+    assert [c["name"] for c in staged["items"]] == ["Gamma"]
+    # pages of a sorted list
+    seen, cursor = [], None
+    while True:
+        params = {"view": "all", "sort": "-city", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = _get(client, token, params).get_json()
+        seen += [c["name"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    whole = _get(client, token, {"view": "all", "sort": "-city", "limit": 50}).get_json()
+    assert seen == [c["name"] for c in whole["items"]]
+    assert len(seen) == 6 and seen[-1] == "Delta"  # the empty city last
+
+
+def test_api_bad_queries_are_422_with_a_path_never_5xx(app, client, team, book):
+    _, people = team
+    token = _bearer(app, people["ann"])
+    bad_field = json.dumps({"and": [{"field": "city", "op": "empty"}, {"field": "x", "op": "is"}]})
+    resp = _get(client, token, {"query": bad_field})
+    assert resp.status_code == 422
+    error = resp.get_json()["error"]
+    assert error["code"] == "unknown_field" and error["path"] == "$.and[1].field"
+    assert error["message"]
+    resp = _get(client, token, {"sort": "tags"})
+    assert resp.status_code == 422 and resp.get_json()["error"]["path"] == "sort"
+    resp = _get(client, token, {"level": "No such level"})
+    assert resp.status_code == 422 and resp.get_json()["error"]["path"] == "level"
+    garbage = [
+        {"query": "{"},
+        {"query": "[]"},
+        {"query": "false"},
+        {"query": "1e999999"},
+        {"query": "[" * 3000},
+        {"query": "[" * 9000 + "]" * 9000},
+        {"query": "{" * 30_000},
+        {"query": json.dumps({"field": "owner", "op": "is", "value": False})},
+        {"query": json.dumps({"field": "owner", "op": "in", "value": [10**30]})},
+        {"query": json.dumps({"field": "number", "op": "eq", "value": 10**300})},
+        {"query": json.dumps({"field": "number", "op": "eq", "value": "9" * 39})},
+        {"query": json.dumps({"field": "created_at", "op": "in_last_days", "value": 10**20})},
+        {"query": json.dumps({"field": "created_at", "op": "on", "value": "9999-12-31"})},
+        {"query": json.dumps({"field": "created_at", "op": "on", "value": "0001-01-01"})},
+        {"query": json.dumps({"field": "city", "op": "contains", "value": "\x00"})},
+        {"query": json.dumps({"field": ["city"], "op": "is", "value": "x"})},
+        {"query": json.dumps({"field": "city", "op": {"a": 1}, "value": "x"})},
+        {"owner_id": "false"},
+        {"owner_id": str(10**30)},
+        {"created_by": "-1"},
+        {"tag": "9" * 30},
+        {"stage": "0"},
+        {"sort": "-"},
+        {"sort": "\x00"},
+        {"locked": "maybe"},
+        {"country": "ZZ"},
+        {"city": "x" * 201},
+        {"kind": "robot"},
+    ]
+    deep = {"field": "city", "op": "empty"}
+    for _ in range(50):
+        deep = {"or": [deep]}
+    garbage.append({"query": json.dumps(deep)})
+    for params in garbage:
+        resp = _get(client, token, params)
+        assert resp.status_code in (200, 422), (params, resp.status_code)
+        if resp.status_code == 422:
+            assert resp.get_json()["error"]["message"], params
+
+
+def test_the_openapi_document_declares_the_list_parameters_and_the_error_path(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    listing = doc["paths"]["/api/v1/customers"]["get"]
+    names = {p["name"] for p in listing["parameters"]}
+    assert {"query", "sort", "city", "level", "stage", "owner_id", "tag"} <= names
+    query = next(p for p in listing["parameters"] if p["name"] == "query")
+    assert "$.and[1].op" in query["description"] and "my_team" in query["description"]
+    error_body = doc["components"]["schemas"]["ErrorBody"]
+    assert "path" in error_body["properties"]
+    assert "422" in listing["responses"]
+
+
+def test_builtin_keys_name_every_builtin_field(app, team):
+    _, people = team
+    keys = _as(app, people["owner"], lambda a: [f.key for f in cq.field_catalog(a)], commit=False)
+    assert tuple(k for k in keys if not k.startswith("cf.")) == cq.BUILTIN_KEYS

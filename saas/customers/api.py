@@ -13,6 +13,7 @@ from saas.api import api
 from saas.contacts import service as contacts_service
 from saas.contacts.api import ContactIn, ContactOut, located
 from saas.customers import batch, fields, lists, segments, service, sharing
+from saas.customers import query as cq
 from saas.customers.attributes_api import (
     CUSTOM_RULE,
     ENTRY_RULE,
@@ -88,10 +89,60 @@ class CustomerListQuery(BaseModel):
     q: str | None = Field(
         default=None, max_length=200, description="Quick search: a No., or a name's beginning"
     )
+    query: str | None = Field(
+        default=None,
+        max_length=cq.MAX_JSON,
+        description="The combined query, a JSON tree: a condition "
+        '{"field": "city", "op": "contains", "value": "Tirana"} or a group {"and": [...]} / '
+        '{"or": [...]}; at most 4 groups deep, 40 conditions, strings of 200 characters, lists '
+        "of 100 values. Fields, their types and operators: text (contains, not_contains, is, "
+        "is_not, starts_with, in, empty, not_empty); number/money (eq, ne, lt, lte, gt, gte, "
+        "between, empty, not_empty); date/datetime (on, before, after, between [from, to] "
+        "inclusive, in_last_days N, empty, not_empty); choice (is, is_not, in, not_in, empty, "
+        "not_empty: list entries by id or name); tags (has_any, has_all, has_none, empty, "
+        "not_empty); bool (is true|false); user (is, is_not, in, empty, not_empty, me, my_team)."
+        " Built-in fields: " + ", ".join(cq.BUILTIN_KEYS) + "; custom fields as cf.<key>. "
+        "Text compares folded (case, full-width, Arabic/Persian letters and digits). "
+        "Invalid: 422 invalid_query with error.path, the JSON path of the bad node "
+        '("$.and[1].op"). Always ANDed to the view: a query only narrows it',
+    )
+    sort: str | None = Field(
+        default=None,
+        max_length=100,
+        description='A sortable field, "-field" descending (e.g. "city", "-created_at"); '
+        "default -number (newest first). Empty values last. Invalid: 422 with error.path "
+        '"sort"',
+    )
+    city: str | None = Field(
+        default=None, max_length=200, description="Field filter: the city is this (folded)"
+    )
+    country: str | None = Field(
+        default=None, max_length=2, description="Field filter: ISO 3166 alpha-2 country"
+    )
+    kind: Literal["company", "person"] | None = Field(default=None, description="Field filter")
+    stage: EntryChoice | None = Field(
+        default=None, description="Field filter: a stage entry (id or name)"
+    )
+    level: EntryChoice | None = Field(
+        default=None, description="Field filter: a level entry (id or name)"
+    )
+    industry: EntryChoice | None = Field(
+        default=None, description="Field filter: an industry entry (id or name)"
+    )
+    source: EntryChoice | None = Field(
+        default=None, description="Field filter: a source entry (id or name)"
+    )
+    tag: EntryChoice | None = Field(
+        default=None, description="Field filter: carries this tag (id or name)"
+    )
+    owner_id: int | None = Field(default=None, description="Field filter: owned by this user")
+    created_by: int | None = Field(default=None, description="Field filter: created by this user")
+    locked: bool | None = Field(default=None, description="Field filter: locked or not")
     segment: int | None = Field(
         default=None,
         description="A saved segment's id: its view, q, query and sort, run as the caller "
-        "(GET /api/v1/segments/{id}/customers); view or q given beside it replace its own",
+        "(GET /api/v1/segments/{id}/customers); view, q, query or sort given beside it "
+        "replace its own, field filters are ANDed to it",
     )
 
 
@@ -284,22 +335,30 @@ class BatchOut(BaseModel):
     errors={
         403: "The list needs a permission the caller lacks",
         404: "No such segment (or another user's private one)",
-        422: "Invalid parameters, or the segment's stored query no longer fits (segment_invalid)",
+        422: "Invalid parameters (a bad query or sort: invalid_query with error.path), or the "
+        "segment's stored query no longer fits (segment_invalid)",
     },
 )
 def list_customers(query: CustomerListQuery) -> CustomerPage:
+    filters = {k: getattr(query, k) for k in cq.FIELD_FILTERS if getattr(query, k) is not None}
+    filtered = cq.from_filters(filters, current_user)
+    node = cq.parse_json(query.query, current_user)
+    view, q, sort = query.view, query.q, query.sort
     if query.segment is not None:
-        page = segments.evaluate_with(
-            current_user,
-            query.segment,
-            {k: getattr(query, k) for k in ("view", "q") if k in query.model_fields_set},
-            cursor=query.cursor,
-            limit=query.limit,
-        )
-    else:
-        page = service.list_customers(
-            actor=current_user, view=query.view, cursor=query.cursor, limit=query.limit, q=query.q
-        )
+        given = {k: getattr(query, k) for k in ("view", "q", "sort") if k in query.model_fields_set}
+        if "query" in query.model_fields_set:
+            given["query"] = cq.dump(node) if node is not None else None
+        state = segments.state_with(current_user, query.segment, given)
+        view, q, node, sort = state.view, state.q, state.node, state.sort
+    page = service.list_customers(
+        actor=current_user,
+        view=view,
+        cursor=query.cursor,
+        limit=query.limit,
+        q=q,
+        query=cq.and_of(filtered, node),
+        sort=sort,
+    )
     lists.prefetch(page.items)  # tags and custom fields of the page: one query each
     fields.prefetch(page.items)
     return CustomerPage(

@@ -61,6 +61,8 @@ MAX_JSON = 20_000
 #: Bounds of numbers compared (16 integer digits, like custom fields' NUMERIC(20, 4)).
 MAX_NUMBER = Decimal(10) ** 16
 MAX_DAYS = 36_500
+#: Dates a query may name (a day's bounds must stay representable in every zone).
+MIN_YEAR, MAX_YEAR = 1000, 9998
 MAX_ID = 2**31 - 1
 
 
@@ -669,6 +671,16 @@ def _option_resolver(options: list[str]) -> Callable[[Any], Any]:
     return resolve
 
 
+#: The keys of the built-in fields and related facts, in the catalog's order.
+BUILTIN_KEYS = (
+    *("number", "name", "kind", "stage", "level", "industry", "source", "tags", "country"),
+    *("city", "address", "website", "comments", "contact_frequency_days", "owner"),
+    *("created_by", "created_at", "updated_at", "claimed_at", "returned_at", "locked"),
+    *("has_contact", "contact_name", "contact_phone", "contact_email", "contact_birthday"),
+    "has_attachment",
+)
+
+
 def _fields() -> dict[str, _Field]:
     """Every field of the current tenant's query: built-ins, related facts, custom fields."""
     return {f.key: f for f in (*_builtin_fields(), *_custom_fields())}
@@ -812,7 +824,8 @@ class _Parser:
         if kind == "text":
             if not isinstance(raw, str):
                 raise self.bad(path, _("Enter text."))
-            text = " ".join(raw.split())
+            # control characters (NUL cannot even reach PostgreSQL) are not part of a value
+            text = " ".join("".join(ch for ch in raw if ch >= " " or ch in "\t\n").split())
             if len(text) > MAX_STRING:
                 raise self.bad(path, _("At most %(n)s characters.", n=MAX_STRING))
             assert f.text_value is not None
@@ -826,9 +839,11 @@ class _Parser:
         if kind in ("date", "datetime"):
             if isinstance(raw, str) and len(raw.strip()) == 10:
                 try:
-                    return date.fromisoformat(raw.strip())
+                    day = date.fromisoformat(raw.strip())
                 except ValueError:
-                    pass
+                    day = None
+                if day is not None and MIN_YEAR <= day.year <= MAX_YEAR:
+                    return day
             raise self.bad(path, _("Enter a date, like 2026-11-29."))
         if kind == "bool":
             if not isinstance(raw, bool):
@@ -941,6 +956,39 @@ def conditions(node: Node | None) -> Iterable[Condition]:
         return
     for child in node.children:
         yield from conditions(child)
+
+
+#: Simple field filters (the API's ``city=``, ``level=`` …): parameter → (field, operator).
+#: Each becomes one condition ANDed to the query: one mechanism.
+FIELD_FILTERS: dict[str, tuple[str, str]] = {
+    "city": ("city", "is"),
+    "country": ("country", "is"),
+    "kind": ("kind", "is"),
+    "stage": ("stage", "is"),
+    "level": ("level", "is"),
+    "industry": ("industry", "is"),
+    "source": ("source", "is"),
+    "tag": ("tags", "has_any"),
+    "owner_id": ("owner", "is"),
+    "created_by": ("created_by", "is"),
+    "locked": ("locked", "is"),
+}
+
+
+def from_filters(params: dict[str, Any], actor: User) -> Node | None:
+    """The field filters given (``{param: value}``) as conditions ANDed; ``QueryInvalid`` with
+    the parameter's name as the path for a bad value."""
+    parser = _Parser(actor)
+    found: list[Node] = []
+    for param, value in params.items():
+        if param not in FIELD_FILTERS or value is None:
+            continue
+        key, op = FIELD_FILTERS[param]
+        try:
+            found.append(parser.condition({"field": key, "op": op, "value": value}, "$"))
+        except QueryInvalid as exc:
+            raise QueryInvalid(exc.message, path=param, code=exc.code) from None
+    return and_of(*found)
 
 
 def and_of(*nodes: Node | None) -> Node | None:

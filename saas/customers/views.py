@@ -21,7 +21,17 @@ from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
 from saas.contacts.views import add_primary_contact
-from saas.customers import attribute_forms, batch, bp, card, grid, lists, prefs, service
+from saas.customers import (
+    attribute_forms,
+    batch,
+    bp,
+    card,
+    grid,
+    lists,
+    prefs,
+    search,
+    service,
+)
 from saas.customers import columns as columns_mod
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
@@ -32,6 +42,9 @@ from saas.formatting import number as format_number
 from saas.forms import options, submit
 from saas.progress.models import JobRecord
 from saas.settings.service import countries
+
+#: ``text|highlight(q)``: escaped text with quick search ``q``'s matches in ``<mark>``.
+bp.add_app_template_filter(search.highlight, "highlight")
 
 #: Tab labels and their order; a view of ``service.VIEWS`` not named here comes last.
 VIEW_LABELS = {
