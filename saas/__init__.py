@@ -128,6 +128,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         jobs_bp,
     ):
         app.register_blueprint(bp)
+    from saas import printouts
+
+    printouts.init_app(app)  # before the API blueprint: its API routes register on import
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 

@@ -835,6 +835,33 @@ MATRIX: dict[str, dict[str, Case]] = {
         "DELETE": row("/api/v1/attachments/{att_del_api}", 401, 204, 204, GONE, GONE, NOPE, GONE,
                       probe="att_del_api"),
     },
+    # Printouts: a sheet is the card on paper (same callers as the card); a batch's PDF is its
+    # creator's (the owner) and view_all holders' (admin, viewer), like its job.
+    "printouts.sheet": {
+        "GET": row("/customers/{customer}/sheet.pdf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.customer_sheet": {
+        "GET": row("/api/v1/customers/{customer}/sheet.pdf", 401, 200, 200, GONE, GONE, 200,
+                   GONE, probe="customer"),
+    },
+    "printouts.download": {
+        "GET": row("/printouts/{printout}.pdf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="printout"),
+    },
+    "api.create_printout": {
+        # anyone may print; ids they cannot see are skipped by the job (B's job finds nothing)
+        "POST": row("/api/v1/printouts", 401, 202, 202, 202, 202, 202, 202,
+                    json={"customer_ids": ["{customer}"]}),
+    },
+    "api.get_printout": {
+        "GET": row("/api/v1/printouts/{printout}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="printout"),
+    },
+    "api.printout_pdf": {
+        "GET": row("/api/v1/printouts/{printout}.pdf", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="printout"),
+    },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
     },
@@ -972,6 +999,7 @@ def build_world(app) -> World:
         )
         lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
         tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
+        printout = _printout(owner)
         rep = db.session.get(User, target.id)
 
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
@@ -1021,6 +1049,7 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
+            "printout": printout.id,
             "contact": contact.id,
             "contact2": contact2.id,
             "contact_del": contact_del.id,
@@ -1102,6 +1131,23 @@ _LONG_TOKEN = re.compile(r"[\w.\-]{32,}")
 def _normalized(resp: TestResponse) -> str:
     """The body without per-request CSRF tokens."""
     return _LONG_TOKEN.sub("TOKEN", resp.get_data(as_text=True))
+
+
+def _printout(owner: User) -> Any:
+    """A finished batch printout of the owner whose PDF may still be downloaded."""
+    from datetime import timedelta
+
+    from saas.printouts import service as printouts
+    from saas.progress.models import JobStatus
+    from saas.storage import get_storage, unique_key
+    from saas.utils import utcnow
+
+    record = progress.create_job(printouts.KIND, actor=owner, total=1)
+    key = get_storage().put(owner.tenant_id, unique_key("printouts/batch", "pdf"), PDF)
+    until = utcnow() + timedelta(hours=1)
+    record.status, record.done = JobStatus.SUCCEEDED, 1
+    record.result = {"file": key, "count": 1, "missing": 0, "expires_at": until.isoformat()}
+    return record
 
 
 def _fill(value: Any, fmt: dict[str, Any], *, json: bool = False) -> Any:
