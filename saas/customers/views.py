@@ -32,6 +32,7 @@ from saas.customers import (
     search,
     service,
 )
+from saas.customers import builder as builder_mod
 from saas.customers import columns as columns_mod
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
@@ -140,6 +141,8 @@ def _list_page(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
     extra.setdefault("column_order", column_order(table.available, table.columns))
+    if "builder" not in extra:
+        extra.update(builder_mod.context(current_user, None, state.tree))
     return htmx.render(
         "customers/index.html",
         "customers/_list.html",
