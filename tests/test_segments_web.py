@@ -94,7 +94,7 @@ def test_save_the_list_as_shown_into_the_open_segment(app, client, team):
 
 
 def test_the_segments_page_renames_shares_and_deletes_only_for_those_allowed(app, client, team):
-    company, people = team
+    _company, people = team
     ann, bob = people["ann"], people["bob"]
     shared = _as(app, ann, lambda a: segments.create_segment(actor=a, name="Team", shared=True).id)
     private = _as(app, ann, lambda a: segments.create_segment(actor=a, name="Secret").id)
@@ -151,7 +151,7 @@ def test_a_shared_segment_of_a_list_the_user_may_not_open_falls_back_to_theirs(a
 
 
 def test_select_all_matching_posts_the_list_state_instead_of_ids(app, client, team):
-    company, people = team
+    _company, people = team
     ann = people["ann"]
     tirana = _insert(app, ann, 27, city="Tirana")
     durres = _insert(app, ann, 4, city="Durres")
