@@ -189,6 +189,10 @@ def show_state(state: ListState) -> Response:
 @bp.get("/customers")
 @login_required
 def index() -> Any:
+    from saas.customers import segments_views
+
+    if (loaded := segments_views.open_segment()) is not None:  # ?segment=<id>: its state
+        return loaded
     return _list_page()
 
 
@@ -249,6 +253,8 @@ def columns() -> Any:
 def batch_action() -> Any:
     """A batch action on the ticked customers: done in the request (summary flashed, back to the
     list) or, for a large selection, as a job with a progress bar."""
+    from saas.customers import segments_views
+
     form = _batch_form("", "")
 
     def done(result: Any) -> Response:
@@ -265,7 +271,7 @@ def batch_action() -> Any:
         lambda: batch.start(
             actor=current_user,
             action=form.action.data,
-            ids=form.ids.data or [],
+            **segments_views.batch_selection(form.ids.data or [], form.view.data, form.q.data),
             params={
                 "reason": form.reason.data,
                 "user_id": form.user_id.data,
