@@ -80,7 +80,7 @@ def count_text(count: int) -> str:
     """The footer's "1,234 customers" ("10,000+ customers" above the cap)."""
     if count > COUNT_CAP:
         return _("%(n)s+ customers", n=format_number(COUNT_CAP))
-    return ngettext("%(num)s customer", "%(num)s customers", count) % {"num": format_number(count)}
+    return ngettext("%(n)s customer", "%(n)s customers", count, n=format_number(count))
 
 
 def top_level(tree: Any) -> list[Any]:
