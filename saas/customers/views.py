@@ -228,6 +228,7 @@ def tab_counts() -> Any:
             "customers/_tab_counts.html",
             tabs=_tabs(state.q, counts=not state.query),
             count_text=grid.count_text(total),
+            matching=bool(request.args.get("matching")),
         )
     )
     resp.headers.add("Vary", "HX-Request")
