@@ -344,3 +344,126 @@ def test_the_lookups_use_the_gin_indexes(app, company):
     plan_text = _as(app, o, explain, commit=False)
     assert "Function Scan on baza_customer_search" in plan_text, plan_text
     assert "Seq Scan on customers" not in plan_text, plan_text
+
+
+# --- property: the SQL search equals the plain-Python reference ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: Pieces that collide under folding: scripts, widths, Arabic/Persian letters, digits, wildcards.
+PIECES = [
+    "华信", "贸易", "有限公司", "華", "信", "Acme", "ＡＣＭＥ", "acme", "Trading", "علي", "علی",
+    "كيان", "کیان", "پارس", "Ромашка", "РОМАШКА", "ёлка", "Straße", "STRASSE", "۱۲۳", "123",
+    "٤٥", "45", "%", "_", "\\", "O'Brien", "<b>", "&", "-", " ", "  ",
+]  # fmt: skip
+#: Valid phones as people type them (the tenant's country is IR).
+PHONES = [
+    "0912 123 4567", "۰۹۱۲ ۱۲۳ ۴۵۶۷", "+98 912 123 4567", "٠٩٣٥٧٦٥٤٣٢١", "+86 138 0013 8000",
+    "0086 138 0013 8000", "021 8888 1234",
+]  # fmt: skip
+
+words = st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join)
+maybe = st.one_of(st.none(), words)
+contact_st = st.fixed_dictionaries(
+    {
+        "name": words,
+        "phones": st.lists(st.sampled_from(PHONES), max_size=2, unique=True),
+        "emails": st.lists(
+            st.sampled_from(["Li.Wei@Example.com", "ali@kian.ir", "ＲＯＭ@mail.ru"]),
+            max_size=1,
+        ),
+    }
+)
+customer_st = st.fixed_dictionaries(
+    {
+        "name": words,
+        "city": maybe,
+        "comments": maybe,
+        "contacts": st.lists(contact_st, max_size=2),
+    }
+)
+
+
+def _query_st(customers_data):
+    """Substrings of the data (any field, any slice), phone forms, and noise."""
+    texts = [v for c in customers_data for v in (c["name"], c["city"], c["comments"]) if v]
+    texts += [p["name"] for c in customers_data for p in c["contacts"]]
+    texts += [n for c in customers_data for p in c["contacts"] for n in p["phones"]]
+    texts += [e for c in customers_data for p in c["contacts"] for e in p["emails"]]
+    slices = st.sampled_from(texts).flatmap(
+        lambda t: st.tuples(st.integers(0, len(t)), st.integers(1, 12)).map(
+            lambda ab: t[ab[0] : ab[0] + ab[1]]
+        )
+    )
+    return st.one_of(slices, words, st.text(max_size=6), st.sampled_from(["#1", "No. 2", "3"]))
+
+
+_seq = iter(range(10**6))
+
+
+def _reference(actor, q):
+    """The ids ``reference_match`` picks from the tenant's rows as stored."""
+    from saas.contacts.models import ContactEmail, ContactPhone
+
+    out = set()
+    for c in db.session.scalars(select(Customer).where(Customer.deleted_at.is_(None))):
+        people = []
+        for p in db.session.scalars(select(Contact).where(Contact.customer_id == c.id)):
+            phones = db.session.execute(
+                select(ContactPhone.raw, ContactPhone.e164).where(ContactPhone.contact_id == p.id)
+            ).all()
+            emails = db.session.scalars(
+                select(ContactEmail.email).where(ContactEmail.contact_id == p.id)
+            ).all()
+            people.append(search.ContactText(p.name, [tuple(x) for x in phones], list(emails)))
+        if search.reference_match(
+            q,
+            number=c.number,
+            name=c.name,
+            name_key=c.name_key,
+            city=c.city,
+            comments=c.comments,
+            contacts=people,
+        ):
+            out.add(c.id)
+    return out
+
+
+@settings(
+    max_examples=12 if is_postgres() else 25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), rows=st.lists(customer_st, min_size=1, max_size=6))
+def test_sql_search_equals_the_python_reference(app, data, rows):
+    n = next(_seq)
+    company = make_company(app, name=f"Prop{n}", email=f"owner@prop{n}.example.com")
+    o = company.owner
+
+    def setup(actor):
+        db.session.get(Tenant, actor.tenant_id).default_country = "IR"
+        for row in rows:
+            customer = customers.create_customer(
+                actor=actor, name=row["name"], city=row["city"], comments=row["comments"]
+            )
+            for person in row["contacts"]:
+                contacts.create_contact(
+                    actor=actor,
+                    customer_id=customer.id,
+                    name=person["name"],
+                    phones=[{"number": x} for x in person["phones"]],
+                    emails=person["emails"],
+                )
+
+    from saas.errors import ValidationFailed
+
+    try:
+        _as(app, o, setup)
+    except ValidationFailed:  # a name of only spaces and dashes: refused like in the form
+        return
+    queries = data.draw(st.lists(_query_st(rows), min_size=1, max_size=8))
+    for q in queries:
+        got = _found(app, o, q)
+        want = _as(app, o, lambda a, q=q: _reference(a, q), commit=False)
+        assert got == want, q
