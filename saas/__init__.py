@@ -94,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.customers.pool_api
     import saas.customers.pool_views
     import saas.customers.segments_api
+    import saas.customers.segments_views
     import saas.customers.settings_views
     import saas.customers.values_api
     import saas.customers.views

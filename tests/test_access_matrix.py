@@ -78,6 +78,7 @@ class Redirect:
 LOGIN = Redirect("/login")
 DASH = Redirect("/dashboard")
 LISTS = Redirect("/settings/lists/level")
+CUSTOMERS = Redirect("/customers")
 Expect = int | Redirect
 
 
@@ -454,6 +455,11 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET shared": row("/customers?view=shared", LOGIN, 200, 200, 200, 200, 200, 200),
         "GET subordinates": row("/customers?view=subordinates", LOGIN, 200, 200, 200, NOPE, NOPE,
                                 200),
+        # a saved segment loads its state into the URL; another user's private one is a 404
+        "GET segment": row("/customers?segment={segment}", LOGIN, CUSTOMERS, CUSTOMERS,
+                           CUSTOMERS, CUSTOMERS, CUSTOMERS, GONE, probe="segment"),
+        "GET private segment": row("/customers?segment={segment_private}", LOGIN, GONE, GONE,
+                                   GONE, GONE, GONE, GONE, probe="segment_private"),
     },
     "customers.new": {
         "GET": row("/customers/new", LOGIN, 200, 200, 200, 200, NOPE, 200),
@@ -601,6 +607,30 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
             "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
             "to": "pool"}),
+    },
+    # Segments on the web: the page and "Save as segment" for everyone; a shared segment (the
+    # rep's, not a caller) changed by an admin only; a private one is nobody else's (404).
+    "customers.segments_page": {
+        "GET": row("/customers/segments", LOGIN, 200, 200, 200, 200, 200, 200),
+    },
+    "customers.create_segment": {
+        "POST": row("/customers/segments", LOGIN, 303, 303, 303, 303, 303, 303,
+                    data={"name": "Web segment of {actor}", "view": "mine", "q": "tirana"}),
+    },
+    "customers.edit_segment": {
+        "POST": row("/customers/segments/{segment}", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="segment", data={"name": "Renamed by {actor}", "shared": "1"}),
+        "POST private": row("/customers/segments/{segment_private}", LOGIN, GONE, GONE, GONE,
+                            GONE, GONE, GONE, probe="segment_private",
+                            data={"name": "Taken by {actor}", "shared": "1"}),
+    },
+    "customers.save_segment_state": {
+        "POST": row("/customers/segments/{segment}/state", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, probe="segment", data={"view": "mine", "q": "tirana"}),
+    },
+    "customers.delete_segment": {
+        "POST": row("/customers/segments/{segment_del_web}/delete", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, probe="segment_del_web"),
     },
     # The duplicate check: customers.create or customers.edit (the viewer has neither).
     "customers.duplicate_panel": {
@@ -960,6 +990,7 @@ def _segments_of(rep: User) -> dict[str, int]:
         "segment": seg("Acme shared segment", True),
         "segment_private": seg("Acme private segment", False),
         "segment_del": seg("Acme segment to delete", True),
+        "segment_del_web": seg("Acme segment to delete on the web", True),
     }
 
 

@@ -415,3 +415,118 @@ def test_values_api_and_its_attacks(app, client, shop):
         headers={"Authorization": f"Bearer {other_token}"},
     ).get_json()
     assert body["items"] == [{"value": "Tirana", "label": "Tirana", "count": 1}]
+
+
+# --- the combined-query builder ---------------------------------------------------------------
+
+
+def _builder_form(**extra):
+    form = {
+        "view": "all",
+        "top": "and",
+        "row": ["0", "1.0", "1.1", "2"],
+        "group": ["1"],
+        "f.0": "city",
+        "o.0": "in",
+        "v.0": "Tirana",
+        "g.1": "or",
+        "f.1.0": "name",
+        "o.1.0": "contains",
+        "v.1.0": "01",
+        "f.1.1": "name",
+        "o.1.1": "contains",
+        "v.1.1": "03",
+        "f.2": "number",
+        "o.2": "gte",
+        "v.2": "1",
+    }
+    form.update(extra)
+    return form
+
+
+def test_builder_applies_a_three_condition_query_with_an_or_group(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    resp = client.get("/customers/builder", query_string=_builder_form(do="apply"))
+    assert resp.status_code == 303
+    state = ListState.from_args(_args(resp.headers["Location"]), "mine")
+    assert state.view == "all"
+    assert state.tree == {
+        "and": [
+            {"field": "city", "op": "in", "value": ["Tirana"]},
+            {
+                "or": [
+                    {"field": "name", "op": "contains", "value": "01"},
+                    {"field": "name", "op": "contains", "value": "03"},
+                ]
+            },
+            {"field": "number", "op": "gte", "value": 1},
+        ]
+    }
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert sorted(re.findall(r">(Customer \d\d)</a>", html)) == ["Customer 01", "Customer 03"]
+    assert "2 customers" in html
+    # the page's builder is rendered back from the state: same rows
+    assert 'name="f.1.1"' in html and 'value="03"' in html
+
+
+def test_builder_round_trips_add_remove_and_fits_operators(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    hx = {"HX-Request": "true"}
+    html = client.get(
+        "/customers/builder", query_string=_builder_form(do="add_in:1"), headers=hx
+    ).get_data(as_text=True)
+    assert html.lstrip().startswith('<form id="query-builder"')
+    assert 'name="row" value="1.2"' in html
+    html = client.get(
+        "/customers/builder", query_string=_builder_form(do="remove:0"), headers=hx
+    ).get_data(as_text=True)
+    assert 'name="f.0"' not in html or 'value="city" selected' not in html
+    # a field changed to a date: its operator becomes one a date has
+    html = client.get(
+        "/customers/builder", query_string=_builder_form(**{"f.2": "created_at"}), headers=hx
+    ).get_data(as_text=True)
+    assert re.search(r'name="o.2"[^>]*>\s*<option value="on" selected', html)
+
+
+def test_builder_shows_an_invalid_value_on_its_row(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    resp = client.get(
+        "/customers/builder",
+        query_string=_builder_form(do="apply", **{"v.1.1": "x" * 300}),
+        headers={"HX-Request": "true"},
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    row = re.search(r'<div class="qrow has-error"[^>]*id="qrow-([^"]+)"', html)
+    assert row and row.group(1) == "1-1"
+    assert "At most 200 characters" in html
+    # a rep cannot use the builder to reach a view they lack
+    rep = client.application.test_client()
+    login(rep, shop[1].email)
+    assert rep.get("/customers/builder", query_string=_builder_form(do="apply")).status_code == 303
+    assert rep.get("/customers/builder?view=all&do=apply&row=0&f.0=city&o.0=empty").status_code in (
+        303,
+        403,
+    )
+
+
+def test_capped_counts_say_so(app, client, shop, monkeypatch):
+    from saas.customers import values
+
+    monkeypatch.setattr(values, "COUNT_CAP", 7)
+    _, ann, _ = shop
+    login(client, ann.email)
+    html = client.get(
+        "/customers/values?field=city&view=mine", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "≥ " in html and "Counted over the first 7 customers" in html
+    counts = [int(n) for n in re.findall(r'class="count">≥ (\d+)<', html)]
+    assert counts and sum(counts) <= 8
+    token = _api_token(app, ann)
+    body = client.get(
+        "/api/v1/customers/values?field=city", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert body["capped"] is True and body["counted"] == 7

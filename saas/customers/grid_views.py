@@ -13,7 +13,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from saas import htmx
-from saas.customers import bp, service, values
+from saas.customers import bp, builder, service, values
+from saas.customers import query as engine
 from saas.customers.state import ListState, compact
 from saas.customers.views import _default_view, _list_page, show_state
 from saas.errors import ValidationFailed
@@ -98,3 +99,41 @@ def apply_filter() -> Any:
         )
     tree = values.with_filter(state.tree, key, condition)
     return show_state(replace(state, query=compact(tree) if tree else "", cursor=""))
+
+
+@bp.get("/customers/builder")
+@login_required
+def query_builder() -> Any:
+    """The combined-query builder, re-rendered from its form after an action (add a row, a
+    group, a row to a group, remove a row; a field or operator changed); "Apply" validates the
+    query and shows the list (URL pushed), or answers the builder with the error on its row."""
+    state = _state()
+    b = (
+        builder.from_form(request.args)
+        if request.args.getlist("row") or request.args.get("group")
+        else builder.from_tree(state.tree)
+    )
+    action = (request.args.get("do") or "")[:40]
+    ctx = builder.context(current_user, b, state.tree)
+    status = 200
+    if action == "apply":
+        tree, where = builder.to_tree(b, ctx["catalog"])
+        try:
+            node = engine.parse(tree, current_user) if tree is not None else None
+        except engine.QueryInvalid as exc:
+            status = 422
+            row = builder.row_of(exc.path, where)
+            target = next((r for r in b.rows() if r.path == row), None)
+            if target is not None:
+                target.error = exc.message
+            else:
+                b.error = exc.message
+        else:
+            query = engine.dumps(node) if node is not None else ""
+            return show_state(replace(state, query=query, cursor=""))
+    elif action:
+        builder.act(b, action)
+        builder.fit(b, ctx["catalog"])
+    if htmx.is_fragment_request():
+        return htmx.respond("customers/_builder.html", status=status, state=state, **ctx)
+    return _list_page(status, state=state, builder_open=True, **ctx)

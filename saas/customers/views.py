@@ -32,6 +32,7 @@ from saas.customers import (
     search,
     service,
 )
+from saas.customers import builder as builder_mod
 from saas.customers import columns as columns_mod
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
@@ -140,6 +141,8 @@ def _list_page(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
     extra.setdefault("column_order", column_order(table.available, table.columns))
+    if "builder" not in extra:
+        extra.update(builder_mod.context(current_user, None, state.tree))
     return htmx.render(
         "customers/index.html",
         "customers/_list.html",
@@ -186,6 +189,10 @@ def show_state(state: ListState) -> Response:
 @bp.get("/customers")
 @login_required
 def index() -> Any:
+    from saas.customers import segments_views
+
+    if (loaded := segments_views.open_segment()) is not None:  # ?segment=<id>: its state
+        return loaded
     return _list_page()
 
 
@@ -246,6 +253,8 @@ def columns() -> Any:
 def batch_action() -> Any:
     """A batch action on the ticked customers: done in the request (summary flashed, back to the
     list) or, for a large selection, as a job with a progress bar."""
+    from saas.customers import segments_views
+
     form = _batch_form("", "")
 
     def done(result: Any) -> Response:
@@ -262,7 +271,7 @@ def batch_action() -> Any:
         lambda: batch.start(
             actor=current_user,
             action=form.action.data,
-            ids=form.ids.data or [],
+            **segments_views.batch_selection(form.ids.data or [], form.view.data, form.q.data),
             params={
                 "reason": form.reason.data,
                 "user_id": form.user_id.data,

@@ -87,6 +87,16 @@ function batchUpdate() {
     all.checked = ticked > 0 && ticked === boxes.length;
     all.indeterminate = ticked > 0 && ticked < boxes.length;
   }
+  // "Select all N matching" (segments): offered once the whole page is ticked; checked, the
+  // action runs over the list's state instead of the ticked ids.
+  const matching = form.querySelector("[data-batch-matching]");
+  const scope = form.querySelector("[data-batch-scope]");
+  if (matching && scope) {
+    const whole = ticked > 0 && ticked === boxes.length;
+    matching.hidden = !whole;
+    if (!whole) scope.checked = false;
+    if (scope.checked && counter) counter.textContent = scope.dataset.selected;
+  }
 }
 
 function batchShowParams() {
@@ -111,7 +121,7 @@ document.addEventListener("change", (event) => {
   if (el.matches("input[data-select-all]")) {
     batchBoxes().forEach((b) => { b.checked = el.checked; });
     batchUpdate();
-  } else if (el.matches('input[name="ids"]')) {
+  } else if (el.matches('input[name="ids"]') || el.matches("[data-batch-scope]")) {
     batchUpdate();
   } else if (el.matches("[data-batch-action]")) {
     batchShowParams();
