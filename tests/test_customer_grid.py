@@ -511,3 +511,22 @@ def test_builder_shows_an_invalid_value_on_its_row(client, shop):
         303,
         403,
     )
+
+
+def test_capped_counts_say_so(app, client, shop, monkeypatch):
+    from saas.customers import values
+
+    monkeypatch.setattr(values, "COUNT_CAP", 7)
+    _, ann, _ = shop
+    login(client, ann.email)
+    html = client.get(
+        "/customers/values?field=city&view=mine", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "≥ " in html and "Counted over the first 7 customers" in html
+    counts = [int(n) for n in re.findall(r'class="count">≥ (\d+)<', html)]
+    assert counts and sum(counts) <= 8
+    token = _api_token(app, ann)
+    body = client.get(
+        "/api/v1/customers/values?field=city", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert body["capped"] is True and body["counted"] == 7
