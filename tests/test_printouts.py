@@ -474,3 +474,19 @@ def test_vendored_vazirmatn_with_its_licence():
     names = {p.name for p in fonts.VAZIRMATN_DIR.iterdir()}
     assert {"Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf", "OFL.txt"} <= names
     assert "SIL OPEN FONT LICENSE" in (fonts.VAZIRMATN_DIR / "OFL.txt").read_text().upper()
+
+
+def test_the_benchmark_runs(tmp_path):
+    """``make bench``'s printout module, once, so it cannot rot (not a timing test)."""
+    env = {**os.environ, "BAZA_INSTANCE_DIR": str(tmp_path)}
+    env.pop("TEST_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.printouts", "--repeat", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=fonts.ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "sheet PDF, Chinese customer" in done.stdout and "CPU p50" in done.stdout

@@ -149,7 +149,7 @@ def sheet_html(actor: User, customer_id: int) -> str:
         direction=text_direction(),
         page_counter=page_counter_css(),
         font_faces=fonts.font_face_css(),
-        font_stack=fonts.FONT_STACK,
+        font_stack=fonts.font_stack(language),
         missing_cjk=fonts.missing_cjk(
             *_texts(context), str(_("Printed")), str(context["customer"].stage_label)
         ),
