@@ -34,6 +34,7 @@ test: $(VENV)/.installed-dev translations
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.benchmarks
 	$(BIN)/python -m tests.benchmarks.customer_list $(BENCH_ARGS)
+	$(BIN)/python -m tests.benchmarks.printouts
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -87,13 +87,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import saas.customers.duplicates_api
     import saas.customers.duplicates_views
     import saas.customers.fields_views
+    import saas.customers.grid_views
     import saas.customers.manage
     import saas.customers.notes_api
     import saas.customers.notes_views
     import saas.customers.pool_api
     import saas.customers.pool_views
     import saas.customers.segments_api
+    import saas.customers.segments_views
     import saas.customers.settings_views
+    import saas.customers.values_api
     import saas.customers.views
     import saas.dashboard.views
     import saas.mail.views
@@ -126,6 +129,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         jobs_bp,
     ):
         app.register_blueprint(bp)
+    from saas import printouts
+
+    printouts.init_app(app)  # before the API blueprint: its API routes register on import
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 

@@ -108,11 +108,13 @@ def scheduled_jobs() -> list[tuple[Any, dict[str, Any]]]:
     from saas.customers.pool_tasks import apply_pool_rules
     from saas.customers.tasks import nightly
     from saas.mail.tasks import requeue_stuck_mail
+    from saas.printouts.tasks import sweep_expired_printouts
     from saas.progress.tasks import sweep_stale_jobs
 
     return [
         (requeue_stuck_mail, {"interval": 300}),
         (sweep_stale_jobs, {"interval": 600}),
+        (sweep_expired_printouts, {"interval": 3600}),  # merged PDFs past their link's expiry
         (apply_pool_rules, {"cron": "10 2 * * *"}),  # nightly, 02:10 UTC
         # expired shares, the trash purge (UTC)
         (nightly, {"cron": "17 3 * * *"}),

@@ -10,6 +10,7 @@ from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
 from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, PoolWarning
 from saas.customers.prefs import ListPreference
+from saas.customers.search import CustomerSearch
 from saas.customers.segment_models import CustomerSegment
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
@@ -28,6 +29,7 @@ __all__ = [
     "CustomerAttachment",
     "CustomerFieldValue",
     "CustomerNote",
+    "CustomerSearch",
     "CustomerSegment",
     "CustomerTag",
     "Invitation",

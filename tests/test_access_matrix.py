@@ -78,6 +78,7 @@ class Redirect:
 LOGIN = Redirect("/login")
 DASH = Redirect("/dashboard")
 LISTS = Redirect("/settings/lists/level")
+CUSTOMERS = Redirect("/customers")
 Expect = int | Redirect
 
 
@@ -454,6 +455,11 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET shared": row("/customers?view=shared", LOGIN, 200, 200, 200, 200, 200, 200),
         "GET subordinates": row("/customers?view=subordinates", LOGIN, 200, 200, 200, NOPE, NOPE,
                                 200),
+        # a saved segment loads its state into the URL; another user's private one is a 404
+        "GET segment": row("/customers?segment={segment}", LOGIN, CUSTOMERS, CUSTOMERS,
+                           CUSTOMERS, CUSTOMERS, CUSTOMERS, GONE, probe="segment"),
+        "GET private segment": row("/customers?segment={segment_private}", LOGIN, GONE, GONE,
+                                   GONE, GONE, GONE, GONE, probe="segment_private"),
     },
     "customers.new": {
         "GET": row("/customers/new", LOGIN, 200, 200, 200, 200, NOPE, 200),
@@ -601,6 +607,30 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
             "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",
             "to": "pool"}),
+    },
+    # Segments on the web: the page and "Save as segment" for everyone; a shared segment (the
+    # rep's, not a caller) changed by an admin only; a private one is nobody else's (404).
+    "customers.segments_page": {
+        "GET": row("/customers/segments", LOGIN, 200, 200, 200, 200, 200, 200),
+    },
+    "customers.create_segment": {
+        "POST": row("/customers/segments", LOGIN, 303, 303, 303, 303, 303, 303,
+                    data={"name": "Web segment of {actor}", "view": "mine", "q": "tirana"}),
+    },
+    "customers.edit_segment": {
+        "POST": row("/customers/segments/{segment}", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="segment", data={"name": "Renamed by {actor}", "shared": "1"}),
+        "POST private": row("/customers/segments/{segment_private}", LOGIN, GONE, GONE, GONE,
+                            GONE, GONE, GONE, probe="segment_private",
+                            data={"name": "Taken by {actor}", "shared": "1"}),
+    },
+    "customers.save_segment_state": {
+        "POST": row("/customers/segments/{segment}/state", LOGIN, 303, 303, NOPE, NOPE, NOPE,
+                    GONE, probe="segment", data={"view": "mine", "q": "tirana"}),
+    },
+    "customers.delete_segment": {
+        "POST": row("/customers/segments/{segment_del_web}/delete", LOGIN, 303, 303, NOPE, NOPE,
+                    NOPE, GONE, probe="segment_del_web"),
     },
     # The duplicate check: customers.create or customers.edit (the viewer has neither).
     "customers.duplicate_panel": {
@@ -835,6 +865,33 @@ MATRIX: dict[str, dict[str, Case]] = {
         "DELETE": row("/api/v1/attachments/{att_del_api}", 401, 204, 204, GONE, GONE, NOPE, GONE,
                       probe="att_del_api"),
     },
+    # Printouts: a sheet is the card on paper (same callers as the card); a batch's PDF is its
+    # creator's (the owner) and view_all holders' (admin, viewer), like its job.
+    "printouts.sheet": {
+        "GET": row("/customers/{customer}/sheet.pdf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="customer"),
+    },
+    "api.customer_sheet": {
+        "GET": row("/api/v1/customers/{customer}/sheet.pdf", 401, 200, 200, GONE, GONE, 200,
+                   GONE, probe="customer"),
+    },
+    "printouts.download": {
+        "GET": row("/printouts/{printout}.pdf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
+                   probe="printout"),
+    },
+    "api.create_printout": {
+        # anyone may print; ids they cannot see are skipped by the job (B's job finds nothing)
+        "POST": row("/api/v1/printouts", 401, 202, 202, 202, 202, 202, 202,
+                    json={"customer_ids": ["{customer}"]}),
+    },
+    "api.get_printout": {
+        "GET": row("/api/v1/printouts/{printout}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="printout"),
+    },
+    "api.printout_pdf": {
+        "GET": row("/api/v1/printouts/{printout}.pdf", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="printout"),
+    },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
     },
@@ -933,6 +990,7 @@ def _segments_of(rep: User) -> dict[str, int]:
         "segment": seg("Acme shared segment", True),
         "segment_private": seg("Acme private segment", False),
         "segment_del": seg("Acme segment to delete", True),
+        "segment_del_web": seg("Acme segment to delete on the web", True),
     }
 
 
@@ -972,6 +1030,7 @@ def build_world(app) -> World:
         )
         lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
         tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
+        printout = _printout(owner)
         rep = db.session.get(User, target.id)
 
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
@@ -1021,6 +1080,7 @@ def build_world(app) -> World:
             "message": message.id,
             "lost_message": lost.id,
             "job": tracked.id,
+            "printout": printout.id,
             "contact": contact.id,
             "contact2": contact2.id,
             "contact_del": contact_del.id,
@@ -1102,6 +1162,23 @@ _LONG_TOKEN = re.compile(r"[\w.\-]{32,}")
 def _normalized(resp: TestResponse) -> str:
     """The body without per-request CSRF tokens."""
     return _LONG_TOKEN.sub("TOKEN", resp.get_data(as_text=True))
+
+
+def _printout(owner: User) -> Any:
+    """A finished batch printout of the owner whose PDF may still be downloaded."""
+    from datetime import timedelta
+
+    from saas.printouts import service as printouts
+    from saas.progress.models import JobStatus
+    from saas.storage import get_storage, unique_key
+    from saas.utils import utcnow
+
+    record = progress.create_job(printouts.KIND, actor=owner, total=1)
+    key = get_storage().put(owner.tenant_id, unique_key("printouts/batch", "pdf"), PDF)
+    until = utcnow() + timedelta(hours=1)
+    record.status, record.done = JobStatus.SUCCEEDED, 1
+    record.result = {"file": key, "count": 1, "missing": 0, "expires_at": until.isoformat()}
+    return record
 
 
 def _fill(value: Any, fmt: dict[str, Any], *, json: bool = False) -> Any:

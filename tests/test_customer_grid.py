@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -82,6 +83,10 @@ def _page_state(html: str) -> str:
 
 def _rows(html: str) -> int:
     return len(re.findall(r'<tr id="customer-\d+"', html))
+
+
+def _args(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def _heads(html: str) -> list[str]:
@@ -272,3 +277,256 @@ def test_a_bad_query_is_reported_with_its_path(client, shop):
         as_text=True
     )
     assert _rows(html) == 15 and "15 customers" in html
+
+
+# --- column filters: distinct values ----------------------------------------------------------
+
+
+def _api_token(app, member):
+    from saas.auth import tokens
+
+    def make(actor):
+        return tokens.create_token(actor=actor, name="t")[1]
+
+    return as_member(app, member, make)
+
+
+def test_distinct_values_count_only_what_the_view_shows(app, client, shop):
+    company, ann, _ = shop
+    login(client, ann.email)
+    # ann's customers: 20, cities alternate; bob's 10 are not counted under "mine"
+    html = client.get("/customers/values?field=city&view=mine", headers={"HX-Request": "true"})
+    body = html.get_data(as_text=True)
+    assert html.status_code == 200
+    counts = dict(
+        re.findall(r'class="filter-value">([^<]+)</span>\s*<span class="count">(\d+)<', body)
+    )
+    assert counts == {"Tirana": "10", "Durrës": "10"}
+    # the owner under "all" counts everyone's
+    owner = client.application.test_client()
+    login(owner, company.owner.email)
+    body = owner.get(
+        "/customers/values?field=city&view=all", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    counts = dict(
+        re.findall(r'class="filter-value">([^<]+)</span>\s*<span class="count">(\d+)<', body)
+    )
+    assert counts == {"Tirana": "15", "Durrës": "15"}
+    # a rep asking for the "all" view: refused, nothing counted
+    assert client.get("/customers/values?field=city&view=all").status_code == 403
+    # owner values under "mine" of ann's: only names of owners ann sees (herself)
+    body = client.get(
+        "/customers/values?field=owner&view=mine", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "Bob" not in body and re.search(r'class="count">20<', body)
+
+
+def test_applying_a_filter_puts_one_condition_in_the_query(app, client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    resp = client.get(
+        "/customers/filter",
+        query_string={"view": "mine", "field": "city", "v": ['"Tirana"'], "cols": "name,city"},
+    )
+    assert resp.status_code == 303
+    url = resp.headers["Location"]
+    state = ListState.from_args(_args(url), "mine")
+    assert state.tree == {"and": [{"field": "city", "op": "in", "value": ["Tirana"]}]}
+    html = client.get(url).get_data(as_text=True)
+    assert _rows(html) == 10 and "10 customers" in html
+    # again for the same column: replaced, not added; with blanks: an "or" with empty
+    resp = client.get(
+        "/customers/filter",
+        query_string={
+            "view": "mine",
+            "query": state.query,
+            "field": "city",
+            "v": ['"Durrës"', "null"],
+        },
+    )
+    args = _args(resp.headers["Location"])
+    tree = ListState.from_args(args, "mine").tree
+    assert tree == {
+        "and": [
+            {
+                "or": [
+                    {"field": "city", "op": "in", "value": ["Durrës"]},
+                    {"field": "city", "op": "empty"},
+                ]
+            }
+        ]
+    }
+    # clear: the query is gone
+    resp = client.get(
+        "/customers/filter",
+        query_string={"view": "mine", "query": args["query"], "field": "city", "clear": "1"},
+    )
+    assert "query=" not in resp.headers["Location"]
+
+
+def test_values_api_and_its_attacks(app, client, shop):
+    _, ann, _ = shop
+    other = make_company(app, "Values Other")
+    as_member(
+        app, other.owner, lambda a: service.create_customer(actor=a, name="Theirs", city="Tirana")
+    )
+    token = _api_token(app, ann)
+    auth = {"Authorization": f"Bearer {token}"}
+    resp = client.get("/api/v1/customers/values?field=city&view=mine", headers=auth)
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert {i["value"]: i["count"] for i in body["items"]} == {"Tirana": 10, "Durrës": 10}
+    assert body["total_distinct"] == 2 and body["capped"] is False and body["counted"] == 20
+    # another filter narrows the counts; the field's own filter does not
+    query = compact(
+        {
+            "and": [
+                {"field": "city", "op": "in", "value": ["Tirana"]},
+                {"field": "name", "op": "contains", "value": "1"},
+            ]
+        }
+    )
+    body = client.get(
+        "/api/v1/customers/values", query_string={"field": "city", "query": query}, headers=auth
+    ).get_json()
+    assert sum(i["count"] for i in body["items"]) == len(
+        [i for i in range(30) if i % 3 and "1" in f"{i:02d}"]
+    )
+    # range columns answer min and max
+    body = client.get("/api/v1/customers/values?field=number&view=mine", headers=auth).get_json()
+    assert body["items"] == [] and body["min"] >= 1 and body["max"] <= 30
+    # attacks: other view, unknown field, bad query, no token
+    assert (
+        client.get("/api/v1/customers/values?field=city&view=all", headers=auth).status_code == 403
+    )
+    assert client.get("/api/v1/customers/values?field=nope", headers=auth).status_code == 422
+    assert client.get("/api/v1/customers/values?field=comments", headers=auth).status_code == 422
+    bad = client.get(
+        "/api/v1/customers/values",
+        query_string={"field": "city", "query": '{"and":[{"field":"x"}]}'},
+        headers=auth,
+    )
+    assert bad.status_code == 422 and "$.and[0]" in bad.get_data(as_text=True)
+    assert client.get("/api/v1/customers/values?field=city").status_code == 401
+    # the other tenant's owner never sees ann's values, and ann never theirs
+    other_token = _api_token(app, other.owner)
+    body = client.get(
+        "/api/v1/customers/values?field=city&view=all",
+        headers={"Authorization": f"Bearer {other_token}"},
+    ).get_json()
+    assert body["items"] == [{"value": "Tirana", "label": "Tirana", "count": 1}]
+
+
+# --- the combined-query builder ---------------------------------------------------------------
+
+
+def _builder_form(**extra):
+    form = {
+        "view": "all",
+        "top": "and",
+        "row": ["0", "1.0", "1.1", "2"],
+        "group": ["1"],
+        "f.0": "city",
+        "o.0": "in",
+        "v.0": "Tirana",
+        "g.1": "or",
+        "f.1.0": "name",
+        "o.1.0": "contains",
+        "v.1.0": "01",
+        "f.1.1": "name",
+        "o.1.1": "contains",
+        "v.1.1": "03",
+        "f.2": "number",
+        "o.2": "gte",
+        "v.2": "1",
+    }
+    form.update(extra)
+    return form
+
+
+def test_builder_applies_a_three_condition_query_with_an_or_group(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    resp = client.get("/customers/builder", query_string=_builder_form(do="apply"))
+    assert resp.status_code == 303
+    state = ListState.from_args(_args(resp.headers["Location"]), "mine")
+    assert state.view == "all"
+    assert state.tree == {
+        "and": [
+            {"field": "city", "op": "in", "value": ["Tirana"]},
+            {
+                "or": [
+                    {"field": "name", "op": "contains", "value": "01"},
+                    {"field": "name", "op": "contains", "value": "03"},
+                ]
+            },
+            {"field": "number", "op": "gte", "value": 1},
+        ]
+    }
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert sorted(re.findall(r">(Customer \d\d)</a>", html)) == ["Customer 01", "Customer 03"]
+    assert "2 customers" in html
+    # the page's builder is rendered back from the state: same rows
+    assert 'name="f.1.1"' in html and 'value="03"' in html
+
+
+def test_builder_round_trips_add_remove_and_fits_operators(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    hx = {"HX-Request": "true"}
+    html = client.get(
+        "/customers/builder", query_string=_builder_form(do="add_in:1"), headers=hx
+    ).get_data(as_text=True)
+    assert html.lstrip().startswith('<form id="query-builder"')
+    assert 'name="row" value="1.2"' in html
+    html = client.get(
+        "/customers/builder", query_string=_builder_form(do="remove:0"), headers=hx
+    ).get_data(as_text=True)
+    assert 'name="f.0"' not in html or 'value="city" selected' not in html
+    # a field changed to a date: its operator becomes one a date has
+    html = client.get(
+        "/customers/builder", query_string=_builder_form(**{"f.2": "created_at"}), headers=hx
+    ).get_data(as_text=True)
+    assert re.search(r'name="o.2"[^>]*>\s*<option value="on" selected', html)
+
+
+def test_builder_shows_an_invalid_value_on_its_row(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    resp = client.get(
+        "/customers/builder",
+        query_string=_builder_form(do="apply", **{"v.1.1": "x" * 300}),
+        headers={"HX-Request": "true"},
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    row = re.search(r'<div class="qrow has-error"[^>]*id="qrow-([^"]+)"', html)
+    assert row and row.group(1) == "1-1"
+    assert "At most 200 characters" in html
+    # a rep cannot use the builder to reach a view they lack
+    rep = client.application.test_client()
+    login(rep, shop[1].email)
+    assert rep.get("/customers/builder", query_string=_builder_form(do="apply")).status_code == 303
+    assert rep.get("/customers/builder?view=all&do=apply&row=0&f.0=city&o.0=empty").status_code in (
+        303,
+        403,
+    )
+
+
+def test_capped_counts_say_so(app, client, shop, monkeypatch):
+    from saas.customers import values
+
+    monkeypatch.setattr(values, "COUNT_CAP", 7)
+    _, ann, _ = shop
+    login(client, ann.email)
+    html = client.get(
+        "/customers/values?field=city&view=mine", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "≥ " in html and "Counted over the first 7 customers" in html
+    counts = [int(n) for n in re.findall(r'class="count">≥ (\d+)<', html)]
+    assert counts and sum(counts) <= 8
+    token = _api_token(app, ann)
+    body = client.get(
+        "/api/v1/customers/values?field=city", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert body["capped"] is True and body["counted"] == 7

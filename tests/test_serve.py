@@ -132,6 +132,7 @@ def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
     assert alive == [], [c.pid for c in alive]
 
 
+@pytest.mark.timeout(360)  # five `flask` processes start one after another: slow on a busy machine
 def test_documented_commands_beside_serve_leave_it_running(served):
     """An operator's `flask` commands beside `make run` must not stop its embedded Redis."""
     proc, base, _tmp_path, env = served

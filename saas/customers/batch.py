@@ -62,6 +62,9 @@ class Action:
     prepare: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None
     #: the module and function that must exist for the action to be offered
     needs: tuple[str, str] | None = None
+    #: does the whole batch its own way (e.g. one merged PDF: ``printouts``), returning a
+    #: result or a ``JobRecord`` as ``start`` does
+    start: Callable[[User, list[int], dict[str, Any]], Any] | None = None
 
     def available(self) -> bool:
         if self.needs is None:
@@ -242,6 +245,10 @@ def start(
     if found.permission is not None:
         authorize(actor, found.permission)
     prepared = found.prepare(actor, dict(params or {})) if found.prepare else {}
+    if found.start is not None:  # the action takes the whole selection its own way
+        if state is not None:
+            ids = list(_matching_ids(actor, state, after=0, limit=MAX_IDS + 1))
+        return found.start(actor, ids or [], prepared)
     if state is not None:
         first = list(_matching_ids(actor, state, after=0, limit=SYNC_LIMIT + 1))
         if len(first) <= SYNC_LIMIT:

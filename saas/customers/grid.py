@@ -46,9 +46,9 @@ class Grid:
     def count_text(self) -> str:
         if self.count > COUNT_CAP:
             return _("%(n)s+ customers", n=format_number(COUNT_CAP))
-        return ngettext("%(num)s customer", "%(num)s customers", self.count) % {
-            "num": format_number(self.count)
-        }
+        return ngettext(
+            "%(n)s customer", "%(n)s customers", self.count, n=format_number(self.count)
+        )
 
     @property
     def sort_key(self) -> str:

@@ -16,19 +16,18 @@ directs it (share, lock, see ``sharing.py``): ``in_charge`` — never a sharee.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from babel import Locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from saas.access import authorize
 from saas.auth.models import User
-from saas.customers import pool
+from saas.customers import pool, search
 from saas.customers.models import (
     Customer,
     CustomerKind,
@@ -41,7 +40,6 @@ from saas.customers.query import Node as QueryNode
 from saas.customers.query import SortSpec
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.formatting import LATIN_DIGITS
 from saas.pagination import PAGE, Page, paginate, paginate_sorted
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
@@ -575,16 +573,13 @@ def views_for(actor: User) -> list[str]:
 #: Tab counts stop here ("10,000+"): counting reads at most this many index entries per tab.
 COUNT_CAP = 10_000
 
-_NUMBER_QUERY = re.compile(r"^\s*(?:no\.?|#|№)?\s*(\d{1,12})\s*$", re.IGNORECASE)
-
 
 def view_query(
     actor: User, view: str, q: str | None = None, query: QueryNode | None = None
 ) -> Select:
     """The live customers of list ``view`` for ``actor`` (authorized), narrowed by quick search
-    ``q``: an exact No. (``123``, ``No. 123``, ``#123``, Persian digits too) through the unique
-    ``(tenant_id, number)`` index, else a name prefix on the indexed ``name_key`` (``LIKE
-    'key%'``: a range scan of ``ix_customers_tenant_name_key``); then by the combined query
+    ``q`` (``customers.search``: an exact No. through the unique ``(tenant_id, number)`` index,
+    else name, contacts, phones, emails, city and comments); then by the combined query
     ``query`` (``customers.query``), ANDed after the list's visibility rule: it only narrows."""
     node = query
     if view not in VIEWS:
@@ -608,22 +603,9 @@ def view_query(
         from saas.customers.query import where
 
         query = query.where(where(node, actor))
-    q = single_line(q)[:200]
-    if q:
-        digits = _NUMBER_QUERY.match(q.translate(LATIN_DIGITS))
-        if digits:
-            query = query.where(Customer.number == int(digits.group(1)))
-        else:
-            key = name_key(q)[:200]
-            # name_key keeps letters and digits only: no LIKE wildcard can be in it
-            if not key:
-                return query.where(false())
-            query = query.where(Customer.name_key.like(f"{key}%"))
-            if db.session.get_bind().dialect.name == "sqlite":
-                # SQLite's LIKE ignores ASCII case, so its index cannot serve it: add the range
-                query = query.where(
-                    Customer.name_key >= key, Customer.name_key < key + "\U0010ffff"
-                )
+    found = search.condition(require_tenant_id(), q)
+    if found is not None:
+        query = query.where(found)
     return query
 
 

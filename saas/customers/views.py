@@ -21,7 +21,18 @@ from saas import htmx
 from saas.access import permission_required
 from saas.auth.models import User
 from saas.contacts.views import add_primary_contact
-from saas.customers import attribute_forms, batch, bp, card, grid, lists, prefs, service
+from saas.customers import (
+    attribute_forms,
+    batch,
+    bp,
+    card,
+    grid,
+    lists,
+    prefs,
+    search,
+    service,
+)
+from saas.customers import builder as builder_mod
 from saas.customers import columns as columns_mod
 from saas.customers.forms import BatchForm
 from saas.customers.models import KIND_LABELS, Customer
@@ -32,6 +43,9 @@ from saas.formatting import number as format_number
 from saas.forms import options, submit
 from saas.progress.models import JobRecord
 from saas.settings.service import countries
+
+#: ``text|highlight(q)``: escaped text with quick search ``q``'s matches in ``<mark>``.
+bp.add_app_template_filter(search.highlight, "highlight")
 
 #: Tab labels and their order; a view of ``service.VIEWS`` not named here comes last.
 VIEW_LABELS = {
@@ -127,6 +141,8 @@ def _list_page(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
     extra.setdefault("column_order", column_order(table.available, table.columns))
+    if "builder" not in extra:
+        extra.update(builder_mod.context(current_user, None, state.tree))
     return htmx.render(
         "customers/index.html",
         "customers/_list.html",
@@ -173,6 +189,10 @@ def show_state(state: ListState) -> Response:
 @bp.get("/customers")
 @login_required
 def index() -> Any:
+    from saas.customers import segments_views
+
+    if (loaded := segments_views.open_segment()) is not None:  # ?segment=<id>: its state
+        return loaded
     return _list_page()
 
 
@@ -233,6 +253,8 @@ def columns() -> Any:
 def batch_action() -> Any:
     """A batch action on the ticked customers: done in the request (summary flashed, back to the
     list) or, for a large selection, as a job with a progress bar."""
+    from saas.customers import segments_views
+
     form = _batch_form("", "")
 
     def done(result: Any) -> Response:
@@ -249,7 +271,7 @@ def batch_action() -> Any:
         lambda: batch.start(
             actor=current_user,
             action=form.action.data,
-            ids=form.ids.data or [],
+            **segments_views.batch_selection(form.ids.data or [], form.view.data, form.q.data),
             params={
                 "reason": form.reason.data,
                 "user_id": form.user_id.data,

@@ -207,6 +207,7 @@ CONTACT_COLUMNS = (
 )  # fmt: skip
 PHONE_COLUMNS = ("tenant_id", "contact_id", "customer_id", "raw", "e164", "type")
 EMAIL_COLUMNS = ("tenant_id", "contact_id", "customer_id", "email", "email_key", "type")
+SEARCH_COLUMNS = ("tenant_id", "customer_id", "doc", "grams")
 TERM_COLUMNS = ("tenant_id", "contact_id", "customer_id", "kind", "term")
 SHARE_COLUMNS = (
     "tenant_id", "customer_id", "user_id", "access", "until", "created_by_id", "created_at",
@@ -236,6 +237,7 @@ class _Tables:
     def __init__(self) -> None:
         from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactTerm
         from saas.customers.models import CustomerShare
+        from saas.customers.search import CustomerSearch
 
         self.parts = {}
         for name, model, cols in (
@@ -244,6 +246,7 @@ class _Tables:
             ("emails", ContactEmail, EMAIL_COLUMNS),
             ("terms", ContactTerm, TERM_COLUMNS),
             ("shares", CustomerShare, SHARE_COLUMNS),
+            ("search", CustomerSearch, SEARCH_COLUMNS),
         ):
             extra_cols, extra_vals = _defaults(model.__table__, cols)
             self.parts[name] = (model.__table__, cols + extra_cols, extra_vals)
@@ -264,11 +267,13 @@ def _contacts_and_shares(
     home: str,
     contacts: tuple[int, int],
     rng: random.Random,
-) -> None:
+) -> dict[int, list]:
     """Contacts (with phones and emails) and shares of the customers just inserted: ``made``
-    holds (index in ``ids``, number, pools, owner, created) of each."""
+    holds (index in ``ids``, number, pools, owner, created) of each. Returns what quick search
+    reads of them: ``{customer id: [search.ContactText, …]}``."""
     from saas.contacts.normalize import email_key
     from saas.contacts.search import keys as search_keys
+    from saas.customers.search import ContactText
     from saas.demo.names import email_address, person_name, position
 
     accounts = "[]" if writer.postgres else []  # COPY takes the JSON text
@@ -290,29 +295,63 @@ def _contacts_and_shares(
     tables.insert(writer, conn, "contacts", [p[-1] for p in people])
     tables.insert(writer, conn, "shares", shares)
     if not people:
-        return
+        return {}
     contact_ids = writer.contact_ids(conn, tenant_id, min(ids), max(ids))
     if len(contact_ids) != len(people):
         raise RuntimeError("demo: contacts of the new customers do not match what was inserted")
     phones, emails = [], []
     terms = []
+    searched: dict[int, list] = {}
     for contact_id, (number, k, name, country, customer_id, row) in zip(
         contact_ids, people, strict=True
     ):
         numbers = []
+        text = ContactText(name)
+        searched.setdefault(customer_id, []).append(text)
         for j in range(rng.randint(1, 2)):
             raw, e164 = _phone(rng, country, home)
             kind = "mobile" if j == 0 else "work"
             phones.append((tenant_id, contact_id, customer_id, raw, e164, kind))
             numbers.append(e164)
+            text.phones.append((raw, e164))
         email = email_address(name, number, k + 1)
         emails.append((tenant_id, contact_id, customer_id, email, email_key(email), "work"))
+        text.emails.append(email)
         # the Contacts page's search keys, as the contact service writes them
         for kind, term in search_keys(name, row[3], numbers, [email_key(email)]):
             terms.append((tenant_id, contact_id, customer_id, kind, term))
     tables.insert(writer, conn, "phones", phones)
     tables.insert(writer, conn, "emails", emails)
     tables.insert(writer, conn, "terms", terms)
+    return searched
+
+
+def _search_documents(
+    writer,  # noqa: ANN001
+    conn,  # noqa: ANN001
+    tables: _Tables,
+    tenant_id: int,
+    ids: list[int],
+    rows: list[tuple],
+    people: dict[int, list],
+) -> None:
+    """Quick search's documents of the customers just inserted (``rows`` in ``ids`` order,
+    columns as ``CUSTOMER_COLUMNS``), as ``search.refresh`` would write them."""
+    from saas.customers.search import bigrams, document
+
+    name, city, comments = (CUSTOMER_COLUMNS.index(c) for c in ("name", "city", "comments"))
+    docs = []
+    for customer_id, row in zip(ids, rows, strict=True):
+        doc = document(row[name], row[city], row[comments], people.get(customer_id, ()))
+        grams = bigrams(doc)
+        docs.append((tenant_id, customer_id, doc, _pg_array(grams) if writer.postgres else grams))
+    tables.insert(writer, conn, "search", docs)
+
+
+def _pg_array(items: list[str]) -> str:
+    """A text[] literal for COPY: every element quoted, ``"`` and ``\\`` escaped."""
+    quoted = ('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 def _defaults(table: Table, columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
@@ -423,9 +462,10 @@ def _customers(
                         notes.append((number - first, owner, note_text(rng, pools.language), when))
             writer.insert(conn, table, columns, rows)
             ids = writer.ids_by_number(conn, tenant_id, first, first + size - 1)
-            _contacts_and_shares(
+            people = _contacts_and_shares(
                 writer, conn, tables, tenant_id, ids, made, staff, home.country, contacts, rng
             )
+            _search_documents(writer, conn, tables, tenant_id, ids, rows, people)
             if notes:
                 note_rows = [
                     (

@@ -151,4 +151,9 @@ class BulkWriter:
     def analyze(self) -> None:
         """Fresh planner statistics after a bulk load (PostgreSQL ANALYZE, SQLite ANALYZE)."""
         with self.engine.begin() as conn:
+            if self.postgres:  # GIN's pending list would keep the planner off the indexes
+                for index in ("ix_customer_search_doc_trgm", "ix_customer_search_grams"):
+                    conn.execute(
+                        text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}
+                    )
             conn.execute(text("ANALYZE"))

@@ -87,6 +87,16 @@ function batchUpdate() {
     all.checked = ticked > 0 && ticked === boxes.length;
     all.indeterminate = ticked > 0 && ticked < boxes.length;
   }
+  // "Select all N matching" (segments): offered once the whole page is ticked; checked, the
+  // action runs over the list's state instead of the ticked ids.
+  const matching = form.querySelector("[data-batch-matching]");
+  const scope = form.querySelector("[data-batch-scope]");
+  if (matching && scope) {
+    const whole = ticked > 0 && ticked === boxes.length;
+    matching.hidden = !whole;
+    if (!whole) scope.checked = false;
+    if (scope.checked && counter) counter.textContent = scope.dataset.selected;
+  }
 }
 
 function batchShowParams() {
@@ -111,7 +121,7 @@ document.addEventListener("change", (event) => {
   if (el.matches("input[data-select-all]")) {
     batchBoxes().forEach((b) => { b.checked = el.checked; });
     batchUpdate();
-  } else if (el.matches('input[name="ids"]')) {
+  } else if (el.matches('input[name="ids"]') || el.matches("[data-batch-scope]")) {
     batchUpdate();
   } else if (el.matches("[data-batch-action]")) {
     batchShowParams();
@@ -128,4 +138,44 @@ document.addEventListener("keydown", (event) => {
   if (!el.matches || !el.matches("textarea[data-ctrl-enter='submit']") || !el.form) return;
   event.preventDefault();
   el.form.requestSubmit();
+});
+
+// Customers grid: a column filter panel takes focus when it opens; Escape or "Close" empties it
+// and gives focus back to the header button that opened it. Escape also closes the columns
+// chooser. Without this file "Close" is a link back to the list.
+let filterOpener = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const el = event.detail.elt;
+  if (el && el.classList && el.classList.contains("filter-button")) filterOpener = el;
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const panel = event.detail.target;
+  if (!panel || panel.id !== "filter-panel") return;
+  const search = panel.querySelector("#filter-search");
+  if (search && document.activeElement === search) return; // typing in the panel's search
+  const first = panel.querySelector("input:not([type=hidden]), button");
+  if (first) first.focus();
+});
+function closeFilterPanel() {
+  const panel = document.getElementById("filter-panel");
+  if (!panel || !panel.querySelector("[data-filter-panel]")) return false;
+  panel.innerHTML = "";
+  if (filterOpener && document.body.contains(filterOpener)) filterOpener.focus();
+  return true;
+}
+document.addEventListener("click", (event) => {
+  const close = event.target.closest && event.target.closest("[data-filter-close]");
+  if (close && closeFilterPanel()) event.preventDefault();
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  if (event.target.closest && event.target.closest("#filter-panel") && closeFilterPanel()) {
+    event.preventDefault();
+    return;
+  }
+  const chooser = event.target.closest && event.target.closest("details.popover[open]");
+  if (chooser) {
+    chooser.open = false;
+    chooser.querySelector("summary").focus();
+  }
 });

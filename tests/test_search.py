@@ -1,0 +1,469 @@
+# ruff: noqa: RUF001 - Persian, Arabic, Chinese and full-width letters are the point
+"""Quick search (saas/customers/search.py): semantics, folding, upkeep, isolation, plans."""
+
+from __future__ import annotations
+
+import pytest
+from flask import g
+from sqlalchemy import func, select, text
+
+from saas.auth import tokens
+from saas.auth.models import User
+from saas.contacts import service as contacts
+from saas.contacts.models import Contact
+from saas.customers import search
+from saas.customers import service as customers
+from saas.customers.models import Customer
+from saas.customers.search import CustomerSearch, highlight, plan
+from saas.extensions import db
+from saas.tenancy.context import tenant_context
+from saas.tenancy.models import Tenant
+from tests.conftest import add_member, as_owner, is_postgres, login, make_company
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _as(app, member, fn, *, commit=True):
+    with app.test_request_context("/"), tenant_context(member.tenant_id):
+        actor = db.session.get(User, member.id)
+        g.actor_id = actor.id
+        try:
+            result = fn(actor)
+        except BaseException:
+            db.session.rollback()
+            raise
+        if commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return result
+
+
+@pytest.fixture
+def company(app):
+    company = make_company(app, plan="team")
+
+    def country(actor):
+        db.session.get(Tenant, actor.tenant_id).default_country = "IR"
+
+    _as(app, company.owner, country)
+    return company
+
+
+def _customer(app, member, name, **kw):
+    return _as(app, member, lambda a: customers.create_customer(actor=a, name=name, **kw).id)
+
+
+def _contact(app, member, customer_id, name="Li Wei", **kw):
+    return _as(
+        app,
+        member,
+        lambda a: contacts.create_contact(actor=a, customer_id=customer_id, name=name, **kw).id,
+    )
+
+
+def _found(app, member, q, view="all"):
+    """Ids the list ``view`` shows for quick search ``q`` (the service's query)."""
+    return _as(
+        app,
+        member,
+        lambda a: set(
+            db.session.scalars(customers.view_query(a, view, q).with_only_columns(Customer.id))
+        ),
+        commit=False,
+    )
+
+
+# --- semantics without a database --------------------------------------------------------------
+
+
+def test_folding_is_nfkc_casefold_persian_letters_and_ascii_digits():
+    assert search.fold("ＡＣＭＥ  Trading") == "acme trading"
+    assert search.fold("علي") == search.fold("علی")
+    assert search.fold("كيان") == search.fold("کیان")
+    assert search.fold("۰۹۱۲") == "0912" == search.fold("٠٩١٢") == search.fold("０９１２")
+
+
+@pytest.mark.parametrize(
+    ("q", "path", "term"),
+    [
+        ("华信", "bigram", "华信"),
+        ("華", "prefix", "華"),
+        ("ab", "prefix", "ab"),
+        ("abc", "substring", "abc"),
+        ("0912 123-4567", "substring", "09121234567"),
+        ("+98 (912) 123", "substring", "98912123"),
+        ("۰۹۱۲", "substring", "0912"),
+        ("No. 12", "none", "12"),
+        ("#1234", "substring", "1234"),
+        ("ＡＢ", "prefix", "ab"),
+        ("ＡＢＣ", "substring", "abc"),
+    ],
+)
+def test_each_query_takes_its_documented_path(q, path, term):
+    p = plan(q)
+    assert (p.path, p.term) == (path, term)
+
+
+def test_an_empty_query_narrows_nothing():
+    assert plan("") is None and plan("   \t") is None and plan(None) is None
+
+
+def test_a_document_holds_every_searched_field_apart():
+    doc = search.document(
+        "华信 Trading",
+        "Tehran",
+        "VIP",
+        [search.ContactText("علي", [("0912 123 4567", "+989121234567")], ["LI@Example.com"])],
+    )
+    fields = doc.split(search.SEP)
+    assert fields[:3] == ["华信 trading", "tehran", "vip"]
+    assert "علی" in fields and "li@example.com" in fields
+    assert {"09121234567", "989121234567"} <= set(fields)
+    assert "华信" in search.bigrams(doc) and "信 " in search.bigrams(doc)
+    assert all(search.SEP not in g for g in search.bigrams(doc))
+
+
+def test_highlight_marks_the_match_in_the_original_text():
+    assert highlight("Huaxin 华信贸易", "华信") == "Huaxin <mark>华信</mark>贸易"
+    assert highlight("ＡＣＭＥ Ltd", "acme") == "<mark>ＡＣＭＥ</mark> Ltd"
+    assert highlight("Ali کیان", "كيان") == "Ali <mark>کیان</mark>"
+    assert highlight("0912 123 4567", "09121234") == "<mark>0912 123 4</mark>567"
+    assert highlight("Acme", None) == "Acme" and highlight(None, "x") == ""
+
+
+def test_highlight_escapes_the_text_and_the_query():
+    out = highlight('<script>alert("x")</script> Acme', "<script>")
+    assert "<script>" not in out.replace("<mark>", "").replace("</mark>", "")
+    assert str(out).startswith("<mark>&lt;script&gt;</mark>")
+    out = highlight("a&b <i>c</i>", "&b <i")
+    assert str(out) == "a<mark>&amp;b &lt;i</mark>&gt;c&lt;/i&gt;"
+    assert str(highlight("<b>", "zzz")) == "&lt;b&gt;"
+
+
+# --- the list's search ----------------------------------------------------------------------------
+
+
+def test_two_chinese_characters_find_names_contacts_and_cities(app, company):
+    o = company.owner
+    a = _customer(app, o, "华信贸易有限公司")
+    b = _customer(app, o, "Acme", city="北京华信区")
+    c = _customer(app, o, "Other")
+    _contact(app, o, c, name="王华信")
+    d = _customer(app, o, "华为")
+    assert _found(app, o, "华信") == {a, b, c}
+    assert d not in _found(app, o, "华信")
+    assert _found(app, o, "华") >= {a, d}  # one character: the name's prefix only
+    assert b not in _found(app, o, "华")
+
+
+def test_phones_in_any_format_and_script(app, company):
+    o = company.owner
+    cid = _customer(app, o, "Kian")
+    _contact(app, o, cid, name="Reza", phones=[{"number": "0912 123 4567"}])
+    _customer(app, o, "Someone else")
+    for q in ("۰۹۱۲۱۲۳۴۵۶۷", "0912-123-4567", "+98 912 123 4567", "912 123", "٠٩١٢١٢٣"):
+        assert _found(app, o, q) == {cid}, q
+
+
+def test_persian_and_arabic_spellings_and_full_width_are_equal(app, company):
+    o = company.owner
+    a = _customer(app, o, "شرکت کیان پارس")
+    b = _customer(app, o, "ＡＣＭＥ Trading")
+    assert _found(app, o, "كيان") == {a}
+    assert _found(app, o, "acme tr") == {b}
+    assert _found(app, o, "ＴＲＡＤ") == {b}
+
+
+def test_emails_comments_and_the_exact_number(app, company):
+    o = company.owner
+    a = _customer(app, o, "Alpha", comments="met at the Tirana fair")
+    b = _customer(app, o, "Beta")
+    _contact(app, o, b, name="Ann", emails=["Ann.Smith@Example.com"])
+    number = _as(app, o, lambda actor: db.session.get(Customer, b).number, commit=False)
+    assert _found(app, o, "tirana FAIR") == {a}
+    assert _found(app, o, "ann.smith@") == {b}
+    assert b in _found(app, o, f"No. {number}")
+    assert _found(app, o, "Ann") == {b}
+
+
+def test_like_wildcards_in_a_query_are_literal(app, company):
+    o = company.owner
+    a = _customer(app, o, "100% cotton_ltd")
+    _customer(app, o, "1000 cottonxltd")
+    assert _found(app, o, "0% c") == {a}
+    assert _found(app, o, "n_l") == {a}
+
+
+def test_a_changed_contact_is_found_by_its_new_phone_not_the_old(app, company):
+    o = company.owner
+    cid = _customer(app, o, "Kian")
+    person = _contact(app, o, cid, name="Reza", phones=[{"number": "0912 123 4567"}])
+    assert _found(app, o, "09121234567") == {cid}
+    _as(
+        app,
+        o,
+        lambda a: contacts.update_contact(
+            actor=a, contact_id=person, name="Sara", phones=[{"number": "0935 765 4321"}]
+        ),
+    )
+    assert _found(app, o, "09121234567") == set()
+    assert _found(app, o, "0935 765") == {cid}
+    assert _found(app, o, "sara") == {cid} and _found(app, o, "reza") == set()
+    _as(app, o, lambda a: contacts.delete_contact(actor=a, contact_id=person))
+    assert _found(app, o, "0935 765") == set() and _found(app, o, "sara") == set()
+
+
+def test_a_renamed_customer_and_a_moved_contact(app, company):
+    o = company.owner
+    a = _customer(app, o, "Old Name")
+    b = _customer(app, o, "Other")
+    person = _contact(app, o, a, name="Mover Person")
+    _as(app, o, lambda actor: customers.update_customer(actor, a, name="New Name", city="Paris"))
+    assert _found(app, o, "old name") == set() and _found(app, o, "new name") == {a}
+    assert _found(app, o, "paris") == {a}
+
+    def move(actor):
+        contact = db.session.get(Contact, person)
+        contact.customer_id = b
+        for phone in contact.phones:
+            phone.customer_id = b
+
+    _as(app, o, move)
+    assert _found(app, o, "mover") == {b}
+
+
+def test_search_never_leaves_the_view_or_the_tenant(app, company):
+    o = company.owner
+    rep = add_member(app, company, "sales", email="rep@acme.example.com")
+    mine = _customer(app, rep, "Zephyr One")
+    theirs = _customer(app, o, "Zephyr Two")
+    other = make_company(app, name="Rival", email="owner@rival.example.com")
+    foreign = _customer(app, other.owner, "Zephyr Three")
+    assert _found(app, rep, "zephyr", view="mine") == {mine}
+    assert _found(app, o, "zephyr") == {mine, theirs}
+    assert foreign not in _found(app, o, "zephyr")
+    assert _found(app, other.owner, "zephyr") == {foreign}
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the lookup function exists on PostgreSQL only")
+def test_the_lookup_function_answers_nothing_for_another_tenant(app, company):
+    o = company.owner
+    _customer(app, o, "Zephyr One")
+    other = make_company(app, name="Rival", email="owner@rival.example.com")
+
+    def call(actor, tenant_id):
+        return db.session.execute(
+            select(
+                func.baza_customer_search(tenant_id, "%zephyr%", None)
+                .table_valued("customer_id")
+                .c.customer_id
+            )
+        ).all()
+
+    assert len(_as(app, o, lambda a: call(a, company.tenant_id), commit=False)) == 1
+    # the app role asking for another tenant's documents (its own tenant is set) gets nothing
+    assert _as(app, other.owner, lambda a: call(a, company.tenant_id), commit=False) == []
+
+
+def test_the_list_page_and_the_api_search_and_highlight(app, client, company):
+    o = company.owner
+    a = _customer(app, o, "华信<b>贸易</b>")
+    _customer(app, o, "Zzother")
+    login(client, o.email)
+    html = client.get("/customers?view=all&q=华信").get_data(as_text=True)
+    assert "<mark>华信</mark>&lt;b&gt;贸易&lt;/b&gt;" in html
+    assert "Zzother" not in html
+    token = _as(app, o, lambda actor: tokens.create_token(actor=actor, name="t")[1])
+    got = client.get(
+        "/api/v1/customers?view=all&q=华信", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert got.status_code == 200 and [c["id"] for c in got.get_json()["items"]] == [a]
+
+
+def test_the_stored_documents_match_what_the_tables_say(app, company):
+    o = company.owner
+    cid = _customer(app, o, "Kian", city="تهران")
+    _contact(app, o, cid, name="Reza", phones=[{"number": "0912 123 4567"}], emails=["r@k.ir"])
+
+    def stored(actor):
+        row = db.session.scalar(select(CustomerSearch).where(CustomerSearch.customer_id == cid))
+        return row.doc, row.grams, search.documents(db.session, actor.tenant_id, [cid])[cid]
+
+    doc, grams, fresh = _as(app, o, stored, commit=False)
+    assert doc == fresh and grams == search.bigrams(doc)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="pg_trgm and GIN exist on PostgreSQL only")
+def test_the_lookups_use_the_gin_indexes(app, company):
+    _customer(app, company.owner, "Alfa Bank")
+    with as_owner() as conn:  # 30,000 documents, for a realistic plan
+        conn.execute(
+            text(
+                "INSERT INTO customers (tenant_id, number, name, name_key, kind, stage, locked, "
+                "created_at, updated_at, last_followup_at) SELECT :t, 100 + i, md5(i::text), "
+                "md5(i::text), 'company', 'potential', false, now(), now(), now() "
+                "FROM generate_series(1, 30000) i"
+            ),
+            {"t": company.tenant_id},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customer_search (tenant_id, customer_id, doc, grams) "
+                "SELECT tenant_id, id, name, ARRAY[chr(19968 + id % 5000) || chr(19968 + id % 77)] "
+                "FROM customers WHERE tenant_id = :t AND number >= 100"
+            ),
+            {"t": company.tenant_id},
+        )
+        for index in ("ix_customer_search_doc_trgm", "ix_customer_search_grams"):
+            conn.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index})
+        conn.execute(text("ANALYZE customer_search"))
+        for sql, param in (
+            ("s.doc LIKE :p", "%abc1%"),
+            ("s.grams @> ARRAY[CAST(:p AS text)]", "丁七"),
+        ):
+            plan_text = "\n".join(
+                r[0]
+                for r in conn.execute(
+                    text(
+                        f"EXPLAIN SELECT s.customer_id FROM customer_search s "
+                        f"WHERE s.tenant_id = :t AND {sql}"
+                    ),
+                    {"t": company.tenant_id, "p": param},
+                )
+            )
+            assert "ix_customer_search_" in plan_text, plan_text
+    # and the app's query (as the app role, RLS on) reaches them through the function
+    o = company.owner
+
+    def explain(actor):
+        query = customers.view_query(actor, "all", "alfa bank")
+        compiled = query.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
+        return "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}")))
+
+    plan_text = _as(app, o, explain, commit=False)
+    assert "Function Scan on baza_customer_search" in plan_text, plan_text
+    assert "Seq Scan on customers" not in plan_text, plan_text
+
+
+# --- property: the SQL search equals the plain-Python reference ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: Pieces that collide under folding: scripts, widths, Arabic/Persian letters, digits, wildcards.
+PIECES = [
+    "华信", "贸易", "有限公司", "華", "信", "Acme", "ＡＣＭＥ", "acme", "Trading", "علي", "علی",
+    "كيان", "کیان", "پارس", "Ромашка", "РОМАШКА", "ёлка", "Straße", "STRASSE", "۱۲۳", "123",
+    "٤٥", "45", "%", "_", "\\", "O'Brien", "<b>", "&", "-", " ", "  ",
+]  # fmt: skip
+#: Valid phones as people type them (the tenant's country is IR).
+PHONES = [
+    "0912 123 4567", "۰۹۱۲ ۱۲۳ ۴۵۶۷", "+98 912 123 4567", "٠٩٣٥٧٦٥٤٣٢١", "+86 138 0013 8000",
+    "0086 138 0013 8000", "021 8888 1234",
+]  # fmt: skip
+
+words = st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join)
+maybe = st.one_of(st.none(), words)
+contact_st = st.fixed_dictionaries(
+    {
+        "name": words,
+        "phones": st.lists(st.sampled_from(PHONES), max_size=2, unique=True),
+        "emails": st.lists(
+            st.sampled_from(["Li.Wei@Example.com", "ali@kian.ir", "ＲＯＭ@mail.ru"]),
+            max_size=1,
+        ),
+    }
+)
+customer_st = st.fixed_dictionaries(
+    {
+        "name": words,
+        "city": maybe,
+        "comments": maybe,
+        "contacts": st.lists(contact_st, max_size=2),
+    }
+)
+
+
+def _query_st(customers_data):
+    """Substrings of the data (any field, any slice), phone forms, and noise."""
+    texts = [v for c in customers_data for v in (c["name"], c["city"], c["comments"]) if v]
+    texts += [p["name"] for c in customers_data for p in c["contacts"]]
+    texts += [n for c in customers_data for p in c["contacts"] for n in p["phones"]]
+    texts += [e for c in customers_data for p in c["contacts"] for e in p["emails"]]
+    slices = st.sampled_from(texts).flatmap(
+        lambda t: st.tuples(st.integers(0, len(t)), st.integers(1, 12)).map(
+            lambda ab: t[ab[0] : ab[0] + ab[1]]
+        )
+    )
+    return st.one_of(slices, words, st.text(max_size=6), st.sampled_from(["#1", "No. 2", "3"]))
+
+
+_seq = iter(range(10**6))
+
+
+def _reference(actor, q):
+    """The ids ``reference_match`` picks from the tenant's rows as stored."""
+    from saas.contacts.models import ContactEmail, ContactPhone
+
+    out = set()
+    for c in db.session.scalars(select(Customer).where(Customer.deleted_at.is_(None))):
+        people = []
+        for p in db.session.scalars(select(Contact).where(Contact.customer_id == c.id)):
+            phones = db.session.execute(
+                select(ContactPhone.raw, ContactPhone.e164).where(ContactPhone.contact_id == p.id)
+            ).all()
+            emails = db.session.scalars(
+                select(ContactEmail.email).where(ContactEmail.contact_id == p.id)
+            ).all()
+            people.append(search.ContactText(p.name, [tuple(x) for x in phones], list(emails)))
+        if search.reference_match(
+            q,
+            number=c.number,
+            name=c.name,
+            name_key=c.name_key,
+            city=c.city,
+            comments=c.comments,
+            contacts=people,
+        ):
+            out.add(c.id)
+    return out
+
+
+@settings(
+    max_examples=12 if is_postgres() else 25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), rows=st.lists(customer_st, min_size=1, max_size=6))
+def test_sql_search_equals_the_python_reference(app, data, rows):
+    n = next(_seq)
+    company = make_company(app, name=f"Prop{n}", email=f"owner@prop{n}.example.com")
+    o = company.owner
+
+    def setup(actor):
+        db.session.get(Tenant, actor.tenant_id).default_country = "IR"
+        for row in rows:
+            customer = customers.create_customer(
+                actor=actor, name=row["name"], city=row["city"], comments=row["comments"]
+            )
+            for person in row["contacts"]:
+                contacts.create_contact(
+                    actor=actor,
+                    customer_id=customer.id,
+                    name=person["name"],
+                    phones=[{"number": x} for x in person["phones"]],
+                    emails=person["emails"],
+                )
+
+    from saas.errors import ValidationFailed
+
+    try:
+        _as(app, o, setup)
+    except ValidationFailed:  # a name of only spaces and dashes: refused like in the form
+        return
+    queries = data.draw(st.lists(_query_st(rows), min_size=1, max_size=8))
+    for q in queries:
+        got = _found(app, o, q)
+        want = _as(app, o, lambda a, q=q: _reference(a, q), commit=False)
+        assert got == want, q
