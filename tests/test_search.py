@@ -467,3 +467,32 @@ def test_sql_search_equals_the_python_reference(app, data, rows):
         got = _found(app, o, q)
         want = _as(app, o, lambda a, q=q: _reference(a, q), commit=False)
         assert got == want, q
+
+
+def test_a_phone_is_found_by_its_national_form_with_the_trunk_prefix():
+    assert search.national("+989121234567") == "09121234567"
+    assert search.national("+79123456789") == "89123456789"  # Russia's trunk prefix is 8
+    assert search.national("+390612345678") == "0612345678"  # Italy has none
+    assert search.national("") == "" and search.national(None) == ""
+    assert search.phone_forms("+98 912 123 4567", "+989121234567") == [
+        "989121234567",
+        "09121234567",
+    ]
+
+
+def test_the_backfill_reads_the_same_documents_as_the_upkeep(app, company):
+    o = company.owner
+    a = _customer(app, o, "华信", city="Tirana", comments="VIP")
+    _contact(app, o, a, name="Reza", phones=[{"number": "0912 123 4567"}], emails=["r@k.ir"])
+    _contact(app, o, a, name="Sara", phones=[{"number": "+86 138 0013 8000"}])
+    b = _customer(app, o, "Empty")
+
+    def both(actor):
+        ids = [a, b]
+        return (
+            search.documents(db.session, actor.tenant_id, ids),
+            search.documents_in_range(db.session, actor.tenant_id, min(ids), max(ids) + 1),
+        )
+
+    by_ids, by_range = _as(app, o, both, commit=False)
+    assert by_ids == by_range and set(by_ids) == {a, b}

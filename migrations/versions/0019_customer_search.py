@@ -27,34 +27,30 @@ down_revision = "0022_contact_search"
 branch_labels = None
 depends_on = None
 
-BATCH = 5000
+BATCH = 20_000
 
 
 def _backfill(bind) -> None:
+    """Documents of every customer, in windows of ``BATCH`` ids, per tenant within a window."""
     from saas.customers import search
 
     table = search.CustomerSearch.__table__
     customers = sa.table("customers", sa.column("id"), sa.column("tenant_id"))
-    last, done, started = 0, 0, time.monotonic()
-    while True:
-        rows = bind.execute(
-            sa.select(customers.c.id, customers.c.tenant_id)
-            .where(customers.c.id > last)
-            .order_by(customers.c.id)
-            .limit(BATCH)
+    top = bind.scalar(sa.select(sa.func.max(customers.c.id))) or 0
+    done, started = 0, time.monotonic()
+    for low in range(0, top + 1, BATCH):
+        high = low + BATCH
+        tenants = bind.scalars(
+            sa.select(customers.c.tenant_id)
+            .where(customers.c.id >= low, customers.c.id < high)
+            .distinct()
         ).all()
-        if not rows:
-            break
-        last = rows[-1][0]
-        by_tenant: dict[int, list[int]] = {}
-        for cid, tid in rows:
-            by_tenant.setdefault(tid, []).append(cid)
-        for tid, ids in by_tenant.items():
-            docs = search.documents(bind, tid, ids)
+        for tid in tenants:
+            docs = search.documents_in_range(bind, tid, low, high)
             if docs:
                 bind.execute(sa.insert(table), search.rows_for(tid, docs))
-        done += len(rows)
-        if done % 100_000 < BATCH:
+            done += len(docs)
+        if tenants and (low // BATCH) % 10 == 0:
             print(f"customer_search: {done:,} documents ({time.monotonic() - started:,.0f} s)")
 
 

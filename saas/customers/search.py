@@ -3,7 +3,8 @@
 **What matches** (the semantics; ``reference_match`` is the same rule in plain Python, the
 oracle of the tests). Every customer has a *search document*: the folded text of its name,
 city and comments, and of each contact's name, emails and phones — a phone as the digits of
-what was typed, of its E.164 form (without ``+``) and of its national form, so ``0912 123 4567``,
+what was typed, of its E.164 form (without ``+``) and of its national form (trunk prefix +
+national significant number), so ``0912 123 4567``,
 ``+98 912 123 4567`` and ``۰۹۱۲۱۲۳۴۵۶۷`` all find ``+989121234567``. Folding (``fold``) is
 ``normalize._fold`` — NFKC (full-width = half-width), case-folded, Arabic letters as Persian
 (ي = ی, ك = ک), every decimal digit as ASCII — with whitespace runs made one space. Fields are
@@ -51,6 +52,7 @@ the documents themselves with ``document``/``bigrams``; revision 0019 backfills 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -76,7 +78,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from saas.customers.normalize import _fold, name_key
+from saas.customers.normalize import _LETTERS, _fold, name_key
 from saas.extensions import db
 from saas.formatting import LATIN_DIGITS
 from saas.tenancy.models import TenantScoped, tenant_args, tenant_fk
@@ -124,10 +126,33 @@ class CustomerSearch(TenantScoped, db.Model):
 # --- folding and documents ----------------------------------------------------------------------
 
 
+class _FoldTable(dict):
+    """``normalize._LETTERS`` plus every non-ASCII decimal digit as its ASCII digit, filled
+    lazily: one ``str.translate`` does what ``normalize._fold`` does character by character."""
+
+    def __missing__(self, code: int) -> int | str:
+        ch = chr(code)
+        value: int | str = code
+        if code in _LETTERS:
+            value = _LETTERS[code]  # type: ignore[assignment]
+        elif ch.isdecimal() and not ch.isascii():
+            value = str(unicodedata.decimal(ch))
+        self[code] = value
+        return value
+
+
+_TABLE = _FoldTable()
+
+
 def fold(value: str | None) -> str:
     """NFKC, case-folded, Persian letters, ASCII digits (``normalize._fold``); whitespace runs
     as one space, trimmed."""
-    return " ".join(_fold(value or "").split())
+    if not value:
+        return ""
+    if value.isascii():  # NFKC, the letters and the digits change nothing in ASCII
+        return " ".join(value.lower().split())
+    text = unicodedata.normalize("NFKC", value).casefold().translate(_TABLE)
+    return " ".join(text.split())
 
 
 def is_cjk(ch: str) -> bool:
@@ -149,18 +174,30 @@ def digits(value: str | None) -> str:
     return _NOT_DIGIT.sub("", fold(value))
 
 
-@lru_cache(maxsize=4096)
-def _national(e164: str) -> str:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+@lru_cache(maxsize=1024)
+def _trunk(country_code: int) -> str | None:
+    """The national (trunk) prefix of a country calling code's main region: "0", "8" …"""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+    return (metadata.national_prefix or "") if metadata else ""
+
+
+def national(e164: str | None) -> str:
+    """The digits of the national form: the trunk prefix and the national significant number
+    (``+989121234567`` → ``09121234567``, ``+79123456789`` → ``89123456789``); "" if unknown."""
+    number = digits(e164)
+    for size in (1, 2, 3):
+        trunk = _trunk(int(number[:size])) if len(number) > size else None
+        if trunk is not None:
+            return trunk + number[size:]
+    return ""
 
 
 def phone_forms(raw: str | None, e164: str | None) -> list[str]:
     """The digit strings a phone is found by: as typed, E.164 and national (deduplicated)."""
-    forms = [digits(raw), digits(e164), digits(_national(e164)) if e164 else ""]
+    forms = [digits(raw), digits(e164), national(e164)]
     return [f for f in dict.fromkeys(forms) if f]
 
 
@@ -189,13 +226,21 @@ def document(
     return SEP.join(p for p in dict.fromkeys(parts) if p)
 
 
+_CJK = re.compile(
+    "[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0003ffff\uf900-\ufaff\u3040-\u30ff"
+    "\uac00-\ud7af\u3005-\u3007]"
+)
+
+
 def bigrams(doc: str) -> list[str]:
     """Every two adjacent characters of ``doc`` of which at least one is CJK (sorted, once)."""
-    grams = {
-        doc[i : i + 2]
-        for i in range(len(doc) - 1)
-        if (is_cjk(doc[i]) or is_cjk(doc[i + 1])) and SEP not in doc[i : i + 2]
-    }
+    grams: set[str] = set()
+    for m in _CJK.finditer(doc):
+        i = m.start()
+        if i > 0 and doc[i - 1] != SEP:
+            grams.add(doc[i - 1 : i + 1])
+        if i + 1 < len(doc) and doc[i + 1] != SEP:
+            grams.add(doc[i : i + 2])
     return sorted(grams)
 
 
@@ -428,6 +473,51 @@ def documents(conn: Any, tenant_id: int, customer_ids: Iterable[int]) -> dict[in
         for cid, name, city, comments in rows:
             out[cid] = document(name, city, comments, of.get(cid, ()))
     return out
+
+
+def documents_in_range(conn: Any, tenant_id: int, low: int, high: int) -> dict[int, str]:
+    """``{customer id: document}`` of the tenant's customers with ``low <= id < high``: four
+    range reads (customers by key, contacts through ``(tenant_id, customer_id, id)``, phones and
+    emails joined to them), for backfills — no long ``IN`` lists."""
+    from saas.contacts.models import Contact, ContactEmail, ContactPhone
+    from saas.customers.models import Customer
+
+    cu, co, ph, em = (
+        Customer.__table__,
+        Contact.__table__,
+        ContactPhone.__table__,
+        ContactEmail.__table__,
+    )
+    in_range = (co.c.tenant_id == tenant_id) & (co.c.customer_id >= low) & (co.c.customer_id < high)
+    people: dict[int, ContactText] = {}
+    of: dict[int, list[ContactText]] = {}
+    for cid, customer_id, name in conn.execute(
+        select(co.c.id, co.c.customer_id, co.c.name).where(in_range).order_by(co.c.id)
+    ):
+        people[cid] = ContactText(name)
+        of.setdefault(customer_id, []).append(people[cid])
+    for contact_id, raw, e164 in conn.execute(
+        select(ph.c.contact_id, ph.c.raw, ph.c.e164)
+        .join(co, (co.c.tenant_id == ph.c.tenant_id) & (co.c.id == ph.c.contact_id))
+        .where(in_range)
+        .order_by(ph.c.id)
+    ):
+        people[contact_id].phones.append((raw, e164))
+    for contact_id, email in conn.execute(
+        select(em.c.contact_id, em.c.email)
+        .join(co, (co.c.tenant_id == em.c.tenant_id) & (co.c.id == em.c.contact_id))
+        .where(in_range)
+        .order_by(em.c.id)
+    ):
+        people[contact_id].emails.append(email)
+    rows = conn.execute(
+        select(cu.c.id, cu.c.name, cu.c.city, cu.c.comments).where(
+            cu.c.tenant_id == tenant_id, cu.c.id >= low, cu.c.id < high
+        )
+    )
+    return {
+        cid: document(name, city, comments, of.get(cid, ())) for cid, name, city, comments in rows
+    }
 
 
 def rows_for(tenant_id: int, docs: dict[int, str]) -> list[dict[str, Any]]:
