@@ -27,14 +27,28 @@ from typing import Any
 
 from flask import Response
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field, Form
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import html_params
+from wtforms.widgets import Select, html_params
 
 from saas import htmx
 from saas.errors import ServiceError
 from saas.formatting import calendar_date, parse_user_date, user_calendar
+
+
+class LongSelect(Select):
+    """WTForms' ``Select`` with the same HTML, written a few times faster for plain options
+    (no per-option attributes): for lists of every colleague, drawn on each list page."""
+
+    @classmethod
+    def render_option(cls, choice: SelectChoice, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        label = escape(choice.label or choice.value)
+        selected = "selected " if choice.selected else ""
+        # both parts escaped above, as html_params and WTForms' render_option escape them
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')  # noqa: S704
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

@@ -530,3 +530,42 @@ def test_capped_counts_say_so(app, client, shop, monkeypatch):
         "/api/v1/customers/values?field=city", headers={"Authorization": f"Bearer {token}"}
     ).get_json()
     assert body["capped"] is True and body["counted"] == 7
+
+
+def test_values_of_tags_and_custom_fields_count_blanks_and_each_option(app, client, shop):
+    from saas.customers import fields, lists
+
+    company, _, _ = shop
+
+    def setup(actor):
+        fields.create_field(
+            actor=actor, label="Channels", type="multi_choice", choices=["Shop", "Web"]
+        )
+        tag = lists.add_entry(actor=actor, kind="tag", name="Grid test tag")
+        ids = [c.id for c in service.list_customers(actor=actor, view="all", limit=5).items]
+        for n, cid in enumerate(ids):
+            service.update_customer(
+                actor,
+                cid,
+                tags=[tag.id] if n < 2 else [],
+                custom_fields={"channels": ["Shop", "Web"] if n < 3 else ["Web"]},
+            )
+        return tag.id
+
+    tag_id = as_member(app, company.owner, setup)
+    token = _api_token(app, company.owner)
+    auth = {"Authorization": f"Bearer {token}"}
+    body = client.get("/api/v1/customers/values?field=tags&view=all", headers=auth).get_json()
+    assert {i["value"]: i["count"] for i in body["items"]} == {tag_id: 2, None: 28}
+    body = client.get(
+        "/api/v1/customers/values?field=cf.channels&view=all", headers=auth
+    ).get_json()
+    assert {i["value"]: i["count"] for i in body["items"]} == {"Web": 5, "Shop": 3, None: 25}
+    # picking VIP and (empty) of the tags: an "or" of has_any and empty; 2 + 28 customers
+    login(client, company.owner.email)
+    resp = client.get(
+        "/customers/filter",
+        query_string={"view": "all", "field": "tags", "v": [str(tag_id)]},
+    )
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "2 customers" in html

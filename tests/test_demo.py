@@ -211,3 +211,26 @@ def test_demo_refuses_a_short_password(app):
     assert result.exit_code != 0
     assert "--password" in result.output
     assert _counts() == {}
+
+
+def test_demo_gives_every_customer_the_asked_number_of_contacts(app):
+    # issue 7's benchmark setup: 2 contacts per customer, exactly one of them primary
+    _demo(app, "--tenants", "2", "--customers", "60", "--contacts", "2", "--password", PASSWORD)
+    with as_owner() as conn:
+        per = conn.execute(
+            text(
+                "SELECT count(k.id), sum(CASE WHEN k.is_primary THEN 1 ELSE 0 END) "
+                "FROM customers c LEFT JOIN contacts k "
+                "ON k.customer_id = c.id AND k.tenant_id = c.tenant_id GROUP BY c.id"
+            )
+        ).all()
+    assert len(per) == 120 and set(per) == {(2, 1)}
+
+
+def test_demo_refuses_a_bad_contacts_range(app):
+    for bad in ("3-1", "x", "11", "-1"):
+        result = app.test_cli_runner().invoke(
+            args=["demo", "--tenants", "1", "--contacts", bad, "--password", PASSWORD]
+        )
+        assert result.exit_code != 0 and "--contacts" in result.output, bad
+    assert _counts() == {}

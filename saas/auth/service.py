@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from saas import locales
 from saas.audit import service as audit
@@ -441,7 +442,8 @@ def load_session_user(session_key: str) -> User | None:
         return None
     tid, sid, secret = parsed
     enter_tenant(tid)
-    row = db.session.get(UserSession, sid)
+    # the session and its user (with account and role) in one round trip
+    row = db.session.get(UserSession, sid, options=[joinedload(UserSession.user)])
     if (
         row is None
         or not hmac.compare_digest(row.secret_hash, _digest(secret))

@@ -103,7 +103,7 @@ def _sortable_keys(actor: User) -> set[str]:
     """Keys the query engine sorts by (its field catalog)."""
     from saas.customers import query as engine
 
-    return {f.key for f in engine.field_catalog(actor) if f.sortable}
+    return engine.sortable_keys(actor)
 
 
 def columns_for(actor: User) -> dict[str, Column]:

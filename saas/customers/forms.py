@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from saas.contacts.forms import PrimaryContactForm
-from saas.forms import CalendarDateField
+from saas.forms import CalendarDateField, LongSelect
 
 
 class CustomerForm(FlaskForm):
@@ -72,8 +72,15 @@ class BatchForm(FlaskForm):
     action = SelectField(_l("With the selected customers"))
     ids = SelectMultipleField(_l("Customers"), coerce=_int_or_none, validate_choice=False)
     reason = StringField(_l("Reason for returning"), validators=[Length(max=200)])
-    user_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
-    user_ids = SelectMultipleField(_l("Share with"), coerce=_int_or_none, validate_choice=False)
+    user_id = SelectField(
+        _l("Assign to"), coerce=_int_or_none, validate_choice=False, widget=LongSelect()
+    )
+    user_ids = SelectMultipleField(
+        _l("Share with"),
+        coerce=_int_or_none,
+        validate_choice=False,
+        widget=LongSelect(multiple=True),
+    )
     access = SelectField(_l("Access"))
     until = CalendarDateField(_l("Shared until"), validators=[Optional()])
     to = SelectField(_l("Reclaim"))

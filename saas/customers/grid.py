@@ -37,18 +37,15 @@ class Grid:
     columns: list[cols.Column]
     page: Page[Customer]
     size: int
-    count: int
+    #: None: not counted (an htmx swap; ``views.tab_counts`` sends it)
+    count: int | None
     node: Any = None
     #: A bad ``query``/``sort`` of the URL: ``{"message", "path"}`` (the list ignores it).
     errors: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def count_text(self) -> str:
-        if self.count > COUNT_CAP:
-            return _("%(n)s+ customers", n=format_number(COUNT_CAP))
-        return ngettext(
-            "%(n)s customer", "%(n)s customers", self.count, n=format_number(self.count)
-        )
+        return "" if self.count is None else count_text(self.count)
 
     @property
     def sort_key(self) -> str:
@@ -77,6 +74,13 @@ class Grid:
         if self.sort_key != key:
             return None
         return "descending" if self.sort_desc else "ascending"
+
+
+def count_text(count: int) -> str:
+    """The footer's "1,234 customers" ("10,000+ customers" above the cap)."""
+    if count > COUNT_CAP:
+        return _("%(n)s+ customers", n=format_number(COUNT_CAP))
+    return ngettext("%(n)s customer", "%(n)s customers", count, n=format_number(count))
 
 
 def top_level(tree: Any) -> list[Any]:
@@ -130,18 +134,21 @@ def check_sort(state: ListState) -> dict[str, str] | None:
     return None
 
 
-def visible_columns(actor: User, state: ListState | None) -> tuple[dict, list[cols.Column]]:
+def visible_columns(
+    actor: User, state: ListState | None, saved: prefs.Prefs | None = None
+) -> tuple[dict, list[cols.Column]]:
     """All columns of the company and the ones to show: the state's ``cols``, else the user's
-    saved choice, else the defaults."""
+    saved choice (``saved`` when already read), else the defaults."""
     available = cols.columns_for(actor)
     keys: Any = state.cols if state is not None and state.cols else None
     if not keys:
-        keys = prefs.get_prefs(actor).columns
+        keys = (saved or prefs.get_prefs(actor)).columns
     return available, cols.visible(keys, available)
 
 
-def build(actor: User, state: ListState) -> Grid:
-    """The grid of ``state`` for ``actor`` (``PermissionDenied`` for a view not theirs)."""
+def build(actor: User, state: ListState, counted: bool = True) -> Grid:
+    """The grid of ``state`` for ``actor`` (``PermissionDenied`` for a view not theirs);
+    without its count (None) unless ``counted``."""
     errors: list[dict[str, str]] = []
     node, error = parse_query(actor, state.query)
     if error:
@@ -152,7 +159,7 @@ def build(actor: User, state: ListState) -> Grid:
     sort = "" if sort_error else state.sort
     saved = prefs.get_prefs(actor)
     size = state.size or saved.page_size
-    available, shown = visible_columns(actor, state)
+    available, shown = visible_columns(actor, state, saved)
     page = service.list_customers(
         actor=actor,
         view=state.view,
@@ -172,5 +179,5 @@ def build(actor: User, state: ListState) -> Grid:
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
         for customer in page.items:
             customer.__dict__["_created_by"] = users.get(customer.created_by_id)
-    total = service.count_view(actor, state.view, state.q, query=node)
+    total = service.count_view(actor, state.view, state.q, query=node) if counted else None
     return Grid(state, available, shown, page, size, total, node, errors)

@@ -63,8 +63,8 @@ class Customer(TenantScoped, db.Model):
         tenant_fk("industry_id", "customer_list_entries"),
         tenant_fk("source_id", "customer_list_entries"),
         tenant_fk("stage_id", "customer_list_entries"),
-        # "Mine" / a rep's customers / the pool (owner_id IS NULL), newest first
-        Index("ix_customers_tenant_owner_id", "tenant_id", "owner_id", "id"),
+        # "Mine" / a rep's customers / the pool (owner_id IS NULL), newest No. first
+        Index("ix_customers_tenant_owner_number", "tenant_id", "owner_id", "number"),
         # the duplicate check (one equality lookup) and the quick search's name prefix
         # (LIKE 'key%': pattern ops make it a range scan on PostgreSQL in any collation)
         Index(

@@ -686,6 +686,12 @@ def _fields() -> dict[str, _Field]:
     return {f.key: f for f in (*_builtin_fields(), *_custom_fields())}
 
 
+def sortable_keys(actor: User) -> set[str]:
+    """Keys of the fields a list may be sorted by: ``field_catalog``'s, without reading every
+    field's choices (the list draws its column headers with it on each request)."""
+    return {f.key for f in _fields().values() if f.sortable}
+
+
 def field_catalog(actor: User) -> list[FieldInfo]:
     """The fields a query (and a column filter) may use, with their operators and choices."""
     out = []

@@ -641,15 +641,15 @@ def list_customers(
     search ``q`` and the combined query ``query`` (see ``view_query``), in the order ``sort``
     (``customers.query.sort_spec``: a field, ``-`` for descending; default newest first).
 
-    The default order reads through an index led by ``tenant_id``: ``(tenant_id, owner_id,
-    id)`` for mine, the pool and subordinates (an ``IN`` list of owners), ``(tenant_id,
-    user_id, customer_id)`` of ``customer_shares`` joined to the primary key for shared; "all"
-    is ordered by No. (unique per tenant), so only ``(tenant_id, number)`` can serve it —
-    ordered by ``id``, PostgreSQL preferred walking the primary key backwards through other
-    tenants' newer rows (docs/PERFORMANCE.md). No. order is id order (both grow with each
-    creation), so ``number`` either way keeps these paths. Any other sort pages by (sort key,
-    id) with NULL keys last (``pagination.paginate_sorted``); the cursor names the sort, so a
-    cursor of one order gives the first page of another. Owners are loaded in one query.
+    The default order (No., newest first) reads through an index led by ``tenant_id``:
+    ``(tenant_id, owner_id, number)`` for mine, the pool and subordinates (an ``IN`` list of
+    owners), ``(tenant_id, number)`` for "all" — ordered by ``id``, PostgreSQL preferred walking
+    the primary key backwards through other tenants' newer rows (docs/PERFORMANCE.md). "Shared"
+    pages by ``id`` (the same order: both grow with each creation), a backward walk of
+    ``(tenant_id, user_id, customer_id)`` of ``customer_shares`` joined to the primary key.
+    Any other sort pages by (sort key, id) with NULL keys last (``pagination.paginate_sorted``);
+    the cursor names the sort, so a cursor of one order gives the first page of another.
+    Owners are loaded in one query.
     """
     from saas.customers.query import sort_key, sort_spec
 
@@ -661,7 +661,7 @@ def list_customers(
         return paginate(
             select_,
             name=name if spec.descending else f"{name}:number",
-            key=Customer.number if view == "all" else Customer.id,
+            key=Customer.id if view == "shared" else Customer.number,
             id_col=Customer.id,
             unique_key=True,
             cursor=cursor,

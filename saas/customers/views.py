@@ -9,7 +9,16 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -62,12 +71,13 @@ def _tab_order(view: str) -> int:
     return TAB_ORDER.index(view) if view in TAB_ORDER else len(TAB_ORDER)
 
 
-def _tabs(q: str | None, counts: bool = True) -> list[dict[str, Any]]:
+def _tabs(q: str | None, counts: bool = True, deferred: bool = False) -> list[dict[str, Any]]:
     """The tabs ``current_user`` may open, each with its (capped) count of the quick search;
-    no counts under a combined query (each would be a capped scan of its own)."""
+    no counts under a combined query (each would be a capped scan of its own). ``deferred``:
+    counted later by ``tab_counts`` (an htmx swap), so the tab keeps an empty count to fill."""
     tabs = []
     for view in sorted(service.views_for(current_user), key=_tab_order):
-        count = service.count_view(current_user, view, q) if counts else None
+        count = service.count_view(current_user, view, q) if counts and not deferred else None
         text = ""
         if count is not None:
             text = (
@@ -81,6 +91,7 @@ def _tabs(q: str | None, counts: bool = True) -> list[dict[str, Any]]:
                 "label": str(VIEW_LABELS.get(view, view)),
                 "count": count,
                 "count_text": text,
+                "deferred": counts and deferred,
             }
         )
     return tabs
@@ -91,17 +102,19 @@ def _default_view() -> str:
     return "mine" if "mine" in allowed else allowed[0]
 
 
-def _colleagues() -> list[User]:
-    return list(
-        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
+def _colleagues() -> list[tuple[int, str]]:
+    """(id, name) of the active users: two columns, not whole users with account and role."""
+    rows = db.session.execute(
+        select(User.id, User.name).where(User.is_active.is_(True)).order_by(User.name)
     )
+    return [(uid, name) for uid, name in rows]
 
 
 def _batch_form(view: str, q: str) -> BatchForm:
     form = BatchForm()
     actions = batch.actions_for(current_user)
     form.action.choices = options((a.name, a.label) for a in actions)
-    people = [(u.id, u.name) for u in _colleagues()]
+    people = _colleagues()
     form.user_id.choices = options([("", "—"), *people])
     form.user_ids.choices = options(people)
     form.access.choices = options([("read", _("Read only")), ("write", _("Read and write"))])
@@ -133,7 +146,11 @@ def _list_page(
     string's, or the batch form's view and search when it is re-shown with its errors."""
     state = state or list_state(form)
     view, q = state.view, state.q
-    table = grid.build(current_user, state)
+    # The counts (each tab's and the footer's) cost a capped count each: a whole page (no
+    # JavaScript needed) has them inline; an htmx swap (paging, a tab, search as one types)
+    # shows the rows at once and one hx-trigger="load" request (``tab_counts``) fills them in.
+    deferred = htmx.is_fragment_request()
+    table = grid.build(current_user, state, counted=not deferred)
     form = form or _batch_form(view, q)
     company_empty = False
     if not table.page.items and not q and not state.query and view in ("mine", "all"):
@@ -147,7 +164,8 @@ def _list_page(
         "customers/index.html",
         "customers/_list.html",
         status=max(status, 422 if table.errors else 200),
-        tabs=_tabs(q, counts=not state.query),
+        tabs=_tabs(q, counts=not state.query, deferred=deferred),
+        counts_deferred=deferred,
         view=view,
         q=q,
         state=state,
@@ -194,6 +212,27 @@ def index() -> Any:
     if (loaded := segments_views.open_segment()) is not None:  # ?segment=<id>: its state
         return loaded
     return _list_page()
+
+
+@bp.get("/customers/counts")
+@login_required
+def tab_counts() -> Any:
+    """The counts of a list rendered without them (``_list_page`` for htmx): each tab's for
+    the quick search (none under a combined query) and the footer's for the whole state,
+    swapped out of band into the empty ones."""
+    state = ListState.from_args(request.args, _default_view())
+    node, _error = grid.parse_query(current_user, state.query)  # a bad query: the list's count
+    total = service.count_view(current_user, state.view, state.q, query=node)
+    resp = make_response(
+        render_template(
+            "customers/_tab_counts.html",
+            tabs=_tabs(state.q, counts=not state.query),
+            count_text=grid.count_text(total),
+            matching=bool(request.args.get("matching")),
+        )
+    )
+    resp.headers.add("Vary", "HX-Request")
+    return resp
 
 
 @bp.post("/customers/columns")

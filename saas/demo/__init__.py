@@ -31,6 +31,7 @@ from functools import lru_cache
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import Table, select
 
 from saas.demo.names import HOMES, Pools, build_pools, company_name, person_name
@@ -497,7 +498,13 @@ def _customers(
 )
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True)
-def demo(tenants: int, customers: int, password: str, seed_value: int) -> None:
+@click.option(
+    "--contacts",
+    default="1-3",
+    show_default=True,
+    help="Contacts per new customer: a number (2) or a range (1-3).",
+)
+def demo(tenants: int, customers: int, password: str, seed_value: int, contacts: str) -> None:
     """Fill the database with multilingual demo companies (idempotent per tenant)."""
     from saas.auth.service import validate_password
     from saas.errors import ServiceError
@@ -506,10 +513,19 @@ def demo(tenants: int, customers: int, password: str, seed_value: int) -> None:
         validate_password(password)
     except ServiceError as exc:
         raise click.BadParameter(exc.message, param_hint="--password") from exc
+    low, _dash, high = contacts.partition("-")
+    try:
+        span = (int(low), int(high or low))
+    except ValueError:
+        span = (-1, -1)
+    if not 0 <= span[0] <= span[1] <= 10:
+        raise click.BadParameter(
+            _("a number or a range such as 1-3, at most 10"), param_hint="--contacts"
+        )
     started = time.monotonic()
     logins = seed(
         tenants=tenants, customers=customers, password=password, seed_value=seed_value,
-        echo=click.echo,
+        contacts=span, echo=click.echo,
     )  # fmt: skip
     click.echo(f"\nDone in {time.monotonic() - started:,.1f} s. Log in with:")
     for login in logins:

@@ -42,11 +42,24 @@ def _settings() -> dict[str, str]:
     }
 
 
+#: The three settings in one statement: one round trip per transaction, not three.
+_APPLY = text(
+    "SELECT set_config('app.tenant_id', :tenant_id, true), "
+    "set_config('app.account_id', :account_id, true), "
+    "set_config('app.login_email', :login_email, true)"
+)
+
+
 def _apply(conn: object) -> None:
-    for name, value in _settings().items():
-        conn.execute(  # type: ignore[attr-defined]
-            text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value}
-        )
+    settings = _settings()
+    conn.execute(  # type: ignore[attr-defined]
+        _APPLY,
+        {
+            "tenant_id": settings["app.tenant_id"],
+            "account_id": settings["app.account_id"],
+            "login_email": settings["app.login_email"],
+        },
+    )
 
 
 def apply_to_session(session: Session, tenant_id: int | None = None) -> None:

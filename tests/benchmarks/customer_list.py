@@ -115,13 +115,16 @@ def seed(
             return _flask(env, *args)
 
     started = time.monotonic()
-    out = flask("demo", "--tenants", "1", "--customers", str(customers), "--password", PASSWORD)
+    out = flask(
+        "demo", "--tenants", "1", "--customers", str(customers), "--password", PASSWORD,
+        "--contacts", "2",
+    )  # fmt: skip
     echo(
         f"seeded demo tenant 1 with {customers:,} customers in {time.monotonic() - started:,.0f} s"
     )
     if tenants > 1:
         small = max(100, min(5000, customers // 100))
-        flask("demo", "--tenants", str(tenants), "--customers", str(small))
+        flask("demo", "--tenants", str(tenants), "--customers", str(small), "--contacts", "2")
         echo(f"tenants 2..{tenants}: {small:,} customers each")
     return int(re.search(r"\(tenant (\d+)\)", out).group(1))  # type: ignore[union-attr]
 
@@ -232,7 +235,7 @@ class Raw:
         self.conn.close()  # type: ignore[attr-defined]
 
 
-#: The lists as a person would write them: "All" newest No. first, a rep's newest id first
+#: The lists as a person would write them: newest No. first
 #: (what ``customers.service.list_customers`` asks for), one keyset boundary each.
 _ALL_SQL = (
     "SELECT * FROM customers WHERE tenant_id = %s AND deleted_at IS NULL{extra} "
@@ -240,7 +243,7 @@ _ALL_SQL = (
 )
 _MINE_SQL = (
     "SELECT * FROM customers WHERE tenant_id = %s AND deleted_at IS NULL AND owner_id = %s "
-    "ORDER BY id DESC LIMIT 51"
+    "ORDER BY number DESC LIMIT 51"
 )
 
 
