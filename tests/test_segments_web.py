@@ -179,6 +179,7 @@ def test_select_all_matching_posts_the_list_state_instead_of_ids(app, client, te
         },
     )
     assert resp.status_code == 303
+    assert json.loads(_query(resp.headers["Location"])["query"]) == {"and": [TIRANA]}
     assert "Claim: done for 27 of 27." in client.get(resp.headers["Location"]).get_data(
         as_text=True
     )
