@@ -875,6 +875,9 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/api/v1/customers/{customer}/sheet.pdf", 401, 200, 200, GONE, GONE, 200,
                    GONE, probe="customer"),
     },
+    "printouts.list_pdf": {
+        "GET": row("/customers/list.pdf", LOGIN, 200, 200, 200, 200, 200, 200),
+    },
     "printouts.download": {
         "GET": row("/printouts/{printout}.pdf", LOGIN, 200, 200, GONE, GONE, 200, GONE,
                    probe="printout"),

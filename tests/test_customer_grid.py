@@ -569,3 +569,33 @@ def test_values_of_tags_and_custom_fields_count_blanks_and_each_option(app, clie
     )
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "2 customers" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/customers/values?field=city&view=mine",
+        "/customers/filter?field=city&view=mine&v=%22x%22",
+        "/customers/builder?view=mine&do=apply&row=0&f.0=city&o.0=empty",
+        "/customers?view=mine&cols=name",
+    ],
+)
+def test_new_routes_need_a_login(client, shop, url):
+    resp = client.get(url)
+    assert resp.status_code in (302, 303) and "/login" in resp.headers["Location"]
+
+
+def test_a_rep_gets_nothing_of_a_view_they_lack_from_any_new_route(client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    assert client.get("/customers/values?field=owner&view=all").status_code == 403
+    assert (
+        client.get(
+            "/customers/values?field=owner&view=all", headers={"HX-Request": "true"}
+        ).status_code
+        == 403
+    )
+    # a filter or a builder apply only writes a URL; opening it is the list's 403
+    resp = client.get("/customers/filter?field=city&view=all&v=%22Tirana%22")
+    assert resp.status_code == 303 and client.get(resp.headers["Location"]).status_code == 403
+    assert client.get("/customers/filter?field=nope&view=mine").status_code == 422

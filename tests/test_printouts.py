@@ -481,7 +481,7 @@ def test_the_benchmark_runs(tmp_path):
     env = {**os.environ, "BAZA_INSTANCE_DIR": str(tmp_path)}
     env.pop("TEST_DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.printouts", "--repeat", "1"],
+        [sys.executable, "-m", "tests.benchmarks.printouts", "--repeat", "1", "--list-rows", "20"],
         env=env,
         capture_output=True,
         text=True,
@@ -490,3 +490,57 @@ def test_the_benchmark_runs(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "sheet PDF, Chinese customer" in done.stdout and "CPU p50" in done.stdout
+    assert "list printout, 20 rows" in done.stdout
+
+
+# --- the list printout -------------------------------------------------------------------------
+
+
+@needs_cjk
+def test_list_printout_repeats_the_header_on_every_page_and_goes_landscape_when_wide(
+    app, client, world
+):
+    from saas.customers import service as customers
+
+    def many(actor):
+        for i in range(70):
+            customers.create_customer(actor=actor, name=f"客户 {i:03d} 贸易", city="北京")
+
+    as_member(app, world["ann"], many)
+    login(client, world["ann"].email)
+    page = client.get("/customers?view=mine").get_data(as_text=True)
+    assert "/customers/list.pdf?view=mine" in page  # the list's Print link
+    narrow = client.get("/customers/list.pdf?view=mine&cols=number,name,city&sort=number")
+    assert narrow.status_code == 200 and narrow.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(narrow.data))
+    assert len(reader.pages) >= 2
+    box = reader.pages[0].mediabox
+    assert box.height > box.width  # portrait
+    for number, pdf_page in enumerate(reader.pages, 1):
+        text = _BIDI_MARKS.sub("", pdf_page.extract_text())
+        assert "No." in text and "Name" in text and "City" in text, (number, text[:200])
+    text = pdf_text(narrow.data)
+    assert "客户 000 贸易" in text and "客户 069 贸易" in text and CHINESE in text
+    assert "73 customers" in text  # 70 + the three of the world
+    assert "Foreign Ltd" not in text
+    assert "Page 1 of" in text
+
+    cols = "number,name,kind,stage,level,city,country,owner"
+    wide = client.get(f"/customers/list.pdf?view=mine&cols={cols}&q=客户 00")
+    assert wide.status_code == 200
+    reader = PdfReader(io.BytesIO(wide.data))
+    assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
+    text = pdf_text(wide.data)
+    assert "客户 009 贸易" in text and "客户 010 贸易" not in text  # the quick search applies
+    assert "10 customers" in text
+
+
+def test_list_printout_access_and_bad_input(app, client, world):
+    login(client, world["bob"].email)
+    assert client.get("/customers/list.pdf?view=all").status_code == 403  # a rep: not theirs
+    text = pdf_text(client.get("/customers/list.pdf?view=shared").data)
+    assert "1 customer" in text and "Plain Trading" not in text
+    bad = client.get('/customers/list.pdf?view=mine&query={"field":"nope","op":"eq","value":1}')
+    assert bad.status_code == 422
+    assert client.get("/customers/list.pdf?view=mine&sort=nope").status_code == 422
+    assert app.test_client().get("/customers/list.pdf").status_code in (302, 303)

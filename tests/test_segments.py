@@ -141,6 +141,9 @@ def test_private_segments_are_invisible_to_everyone_else(app, team, client):
         ("DELETE", f"/api/v1/segments/{private}", None),
         ("GET", f"/api/v1/customers?segment={private}", None),
         ("GET", "/api/v1/segments/999999", None),
+        ("GET", f"/api/v1/segments/{2**70}", None),  # past any integer column: still a 404
+        ("GET", f"/api/v1/customers?segment={2**70}", None),
+        ("POST", "/api/v1/customers/batch", {"action": "claim", "segment": 2**63}),
     ):
         answer = _api(client, token, method, url, body)
         assert answer.status_code == 404, (method, url, answer.get_json())

@@ -110,6 +110,8 @@ def test_the_segments_page_renames_shares_and_deletes_only_for_those_allowed(app
     assert client.post(f"/customers/segments/{private}/delete", data=data).status_code == 404
     assert client.get(f"/customers?segment={private}").status_code == 404
     assert client.get("/customers?segment=abc").status_code == 404
+    assert client.get(f"/customers?segment={2**70}").status_code == 404
+    assert client.post(f"/customers/segments/{2**70}", data=data).status_code == 404
     # the creator renames and unshares it, then deletes it
     client = app.test_client()
     login(client, ann.email)
@@ -177,6 +179,7 @@ def test_select_all_matching_posts_the_list_state_instead_of_ids(app, client, te
         },
     )
     assert resp.status_code == 303
+    assert json.loads(_query(resp.headers["Location"])["query"]) == {"and": [TIRANA]}
     assert "Claim: done for 27 of 27." in client.get(resp.headers["Location"]).get_data(
         as_text=True
     )

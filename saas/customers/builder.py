@@ -291,7 +291,9 @@ def describe(tree: Any, catalog: dict[str, engine.FieldInfo]) -> list[str]:
 def context(actor: Any, b: Builder | None, tree: Any) -> dict[str, Any]:
     """What ``_builder.html`` and the query bar need: the builder (from ``tree`` unless
     given), the catalog's fields that a query may use, and the query in words."""
-    fields = engine.field_catalog(actor)
+    from saas.customers.columns import catalog as field_catalog
+
+    fields = field_catalog(actor)
     catalog = {f.key: f for f in fields}
     if b is None:
         b = from_tree(tree)

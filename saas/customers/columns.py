@@ -99,6 +99,43 @@ _CUSTOM = {
 }
 
 
+def catalog(actor: User) -> list[Any]:
+    """``query.field_catalog(actor)``, computed once per request (it reads every list's
+    entries, the users and the countries for the choices)."""
+    from flask import g, has_app_context
+
+    from saas.customers import query as engine
+
+    if not has_app_context():
+        return engine.field_catalog(actor)
+    cache = g.setdefault("_field_catalog", {})
+    if actor.id not in cache:
+        cache[actor.id] = engine.field_catalog(actor)
+    return cache[actor.id]
+
+
+def field_info(actor: User, key: str) -> Any:
+    """One field of the catalog, its choices computed for it alone (the whole catalog reads
+    every list, the users and the countries), or None."""
+    from saas.customers import query as engine
+
+    fields = getattr(engine, "_fields", None)
+    if fields is None:  # the engine's internals changed: the whole catalog
+        return next((f for f in catalog(actor) if f.key == key), None)
+    f = fields().get(key)
+    if f is None:
+        return None
+    return engine.FieldInfo(
+        key=f.key,
+        label=str(f.label),
+        type=f.type,
+        ops=[(op, str(engine.OP_LABELS[op])) for op in f.ops],
+        choices=f.choices() if f.choices is not None else None,
+        sortable=f.sortable,
+        column=f.column,
+    )
+
+
 def _sortable_keys(actor: User) -> set[str]:
     """Keys the query engine sorts by (its field catalog)."""
     from saas.customers import query as engine

@@ -64,9 +64,12 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Index,
+    Integer,
     Select,
     Text,
     UniqueConstraint,
+    any_,
+    cast,
     delete,
     event,
     false,
@@ -316,6 +319,13 @@ def condition(tenant_id: int, q: str | None, model: Any = None) -> ColumnElement
                 Customer.tenant_id == tenant_id, Customer.number == p.number
             )
             ids = union_all(exact, ids)  # type: ignore[assignment]
+        if db.session.get_bind().dialect.name == "postgresql":
+            # ``id = ANY(<the ids as one array>)``: an InitPlan runs the lookup once, then the
+            # primary key is probed per id — whatever the (possibly stale) row estimates, which
+            # after a bulk load made ``IN (…)`` walk the whole tenant in a nested loop
+            found = ids.subquery()
+            array = select(func.array_agg(found.c[0])).scalar_subquery()
+            return Customer.id == any_(cast(array, postgresql.ARRAY(Integer())))
         return Customer.id.in_(ids)
     if p.path == "none":
         return false() if p.number is None else Customer.number == p.number

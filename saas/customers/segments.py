@@ -153,7 +153,12 @@ def list_segments(actor: User) -> list[CustomerSegment]:
 def get_segment(actor: User, segment_id: Any) -> CustomerSegment:
     """A segment ``actor`` may see (and run); ``NotFound`` for any other id — another user's
     private one, another tenant's, one that never existed — never told apart."""
-    if not isinstance(segment_id, int) or isinstance(segment_id, bool) or not actor.is_active:
+    if (
+        not isinstance(segment_id, int)
+        or isinstance(segment_id, bool)
+        or not 0 < segment_id < 2**31  # an integer column: a larger id exists nowhere
+        or not actor.is_active
+    ):
         raise NotFound()
     segment = db.session.get(CustomerSegment, segment_id)
     if segment is None or not (segment.shared or segment.created_by_id == actor.id):

@@ -71,9 +71,11 @@ class Values:
 
 def column_field(actor: User, key: str) -> engine.FieldInfo:
     """The catalog's field of a filterable column, else ``ValidationFailed`` (422, ``field``)."""
-    for info in engine.field_catalog(actor):
-        if info.key == key and info.column and not _is_long(info):
-            return info
+    from saas.customers.columns import field_info
+
+    info = field_info(actor, key)
+    if info is not None and info.column and not _is_long(info):
+        return info
     raise ValidationFailed(_("This column cannot be filtered."), code="field")
 
 

@@ -303,6 +303,7 @@ def batch_action() -> Any:
         for line in result["summary"]:
             flash(line, "info" if refused else "success")
         back = {"view": form.view.data or None, "q": form.q.data or None}
+        back["query"] = request.form.get("query") or None  # the list as it was (segments)
         return htmx.redirect(url_for("customers.index", **back))
 
     return submit(

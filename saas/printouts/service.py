@@ -342,3 +342,86 @@ def expire_printouts(now: datetime | None = None) -> int:
             expired += 1
     db.session.flush()
     return expired
+
+
+# --- the list printout ------------------------------------------------------------------------
+
+#: Most rows a list printout holds (a longer list says how many it leaves out). It is laid
+#: out in the request: 1,000 rows take ~10 s of CPU (docs/PERFORMANCE.md), too long for one.
+LIST_MAX = 500
+#: More visible columns than this print on a landscape page.
+PORTRAIT_COLUMNS = 6
+
+
+def list_html(actor: User, state: Any) -> str:
+    """The current list (``customers.state.ListState``: view, quick search, query, sort,
+    columns) as HTML for WeasyPrint: its first ``LIST_MAX`` rows in the chosen columns, the
+    header row repeated on every page, landscape when wide. Access is the list's (a view not
+    the actor's is ``PermissionDenied``); a bad query or sort is a 422, never ignored on paper."""
+    from saas.customers import fields, grid, lists
+    from saas.customers import service as customers
+    from saas.customers.models import Customer
+
+    node, error = grid.parse_query(actor, state.query)
+    if error:
+        raise ValidationFailed(error["message"], code="query")
+    if sort_error := grid.check_sort(state):
+        raise ValidationFailed(sort_error["message"], code="sort")
+    _available, shown = grid.visible_columns(actor, state)
+    rows: list[Customer] = []
+    cursor = None
+    while len(rows) < LIST_MAX:
+        page = customers.list_customers(
+            actor=actor,
+            view=state.view,
+            cursor=cursor,
+            limit=min(200, LIST_MAX - len(rows)),
+            q=state.q,
+            query=node,
+            sort=state.sort or None,
+        )
+        rows.extend(page.items)
+        if not page.next:
+            break
+        cursor = page.next
+    keys = {c.key for c in shown}
+    if "tags" in keys:
+        lists.prefetch(rows)
+    if any(c.cell == "custom" for c in shown):
+        fields.prefetch(rows)
+    if "created_by" in keys:
+        ids = {c.created_by_id for c in rows if c.created_by_id}
+        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+        for customer in rows:
+            customer.__dict__["_created_by"] = users.get(customer.created_by_id)
+    total = customers.count_view(actor, state.view, state.q, query=node)
+    language = str(get_locale() or "en")
+    return render_template(
+        "printouts/list.html",
+        rows=rows,
+        columns=shown,
+        cf_texts=lambda customer: grid.cf_texts(customer, shown),
+        total_text=_("%(n)s+", n=number(customers.COUNT_CAP))
+        if total > customers.COUNT_CAP
+        else number(total),
+        capped=total > len(rows),
+        state=state,
+        q=state.q,
+        company=actor.tenant,
+        logo=_logo_uri(actor.tenant),
+        printed_at=utcnow(),
+        reader=actor,
+        lang=language,
+        direction=text_direction(),
+        landscape=len(shown) > PORTRAIT_COLUMNS,
+        page_counter=page_counter_css(),
+        font_faces=fonts.font_face_css(),
+        font_stack=fonts.font_stack(language),
+        missing_cjk=fonts.missing_cjk(*(r.name for r in rows), actor.tenant.name),
+        cjk_package=fonts.CJK_PACKAGE,
+    )
+
+
+def list_pdf(actor: User, state: Any) -> bytes:
+    """The current list as a PDF (see ``list_html``)."""
+    return render.pdf(list_html(actor, state))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from flask_login import current_user, login_required
 
 from saas.attachments.files import content_disposition
@@ -44,3 +44,15 @@ def sheet(customer_id: int) -> Any:
 def download(job_id: int) -> Any:
     record, data = service.download(viewer=current_user, job_id=job_id)
     return pdf_response(data, f"customers-{record.id}.pdf", inline=False)
+
+
+@bp.get("/customers/list.pdf")
+@login_required
+def list_pdf() -> Any:
+    """The current list (the Customers page's view, search, query, sort and columns) as PDF."""
+    from saas.customers.state import ListState
+    from saas.customers.views import _default_view
+
+    state = ListState.from_args(request.args, _default_view())
+    data = service.list_pdf(current_user, state)
+    return pdf_response(data, "customers.pdf")

@@ -4,7 +4,8 @@ A Chinese customer with a full card (3 contacts with phones, emails and birthday
 fields, 20 notes, 3 files) printed for an English reader, and a Persian one for a Persian
 reader (right to left, Jalali dates): the service call the route makes (read the card, render
 the HTML, WeasyPrint layout and PDF), 3 warm-ups then ``--repeat`` runs, p50 and p95. Beside it
-the HTML alone, and a one-line Latin page through the same renderer (WeasyPrint's fixed cost).
+the HTML alone, a 1,000-row list printout (5 columns) and a one-line Latin page through
+the same renderer (WeasyPrint's fixed cost).
 
     .venv/bin/python -m tests.benchmarks.printouts [--repeat 20]
 """
@@ -28,6 +29,9 @@ from flask import g  # noqa: E402
 from saas import create_app  # noqa: E402
 from saas.extensions import db  # noqa: E402
 
+#: Customers of the list printout's company (the list prints its first 1,000).
+LIST_ROWS = 1000
+
 
 def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
     """Wall p50, wall p95 and the process's CPU time p50 (what an idle machine would take:
@@ -45,7 +49,7 @@ def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
     return statistics.median(samples), p95, statistics.median(cpu)
 
 
-def _world(app) -> tuple[int, int, int, int]:
+def _world(app, list_rows: int = 1000) -> tuple[int, int, int, int]:
     """A company, its owner (the reader), a full Chinese and a full Persian customer."""
     from saas.attachments import service as attachments
     from saas.auth import service as auth
@@ -91,6 +95,8 @@ def _world(app) -> tuple[int, int, int, int]:
                 attachments.upload_attachment(
                     actor=owner, customer_id=cid, filename=f"报价单-{n}.txt", data=b"x" * 100
                 )
+        for n in range(list_rows - 2):
+            customers.create_customer(actor=owner, name=f"客户 {n:04d} 贸易有限公司", city="北京")
         db.session.commit()
         ids = owner.tenant_id, owner.id, china.id, iran.id
     return ids
@@ -99,6 +105,7 @@ def _world(app) -> tuple[int, int, int, int]:
 def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--list-rows", type=int, default=LIST_ROWS)
     args = parser.parse_args(argv)
     app = create_app(
         {
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
 
     with app.app_context():
         upgrade()
-    tenant_id, reader_id, china, iran = _world(app)
+    tenant_id, reader_id, china, iran = _world(app, args.list_rows)
     rows = []
     with app.test_request_context("/"):
         enter_tenant(tenant_id)
@@ -142,6 +149,20 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
                 )
             )
         db.session.rollback()
+        reader = db.session.get(User, reader_id)
+        from saas.customers.state import ListState
+
+        state = ListState(
+            view="all", sort="number", cols=("number", "name", "stage", "city", "owner")
+        )
+        service.LIST_MAX = args.list_rows  # the route prints at most 500 in a request
+        with service.reading_as(reader):
+            rows.append(
+                (
+                    f"list printout, {args.list_rows:,} rows, 5 columns",
+                    *_timed(lambda: service.list_pdf(reader, state), max(1, args.repeat // 5)),
+                )
+            )
         hello = "<p>Hello</p>"
         rows.append(
             (
