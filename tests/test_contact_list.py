@@ -366,6 +366,7 @@ def test_page_state_in_the_url_and_links(app, client, team):
     html = client.get("/contacts?q=person&sort=-name&size=25").get_data(as_text=True)
     rows = re.findall(r'id="contact-row-(\d+)"', html)
     assert [int(r) for r in rows] == sorted(made, reverse=True)[:25]
+    assert "30 contacts" in html  # counted: the list goes on past this page
     assert f'href="/customers/{cid}/contacts#contact-{made[-1]}"' in html
     assert 'href="tel:+989123456729"' in html
     nxt = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")

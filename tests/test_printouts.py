@@ -481,7 +481,7 @@ def test_the_benchmark_runs(tmp_path):
     env = {**os.environ, "BAZA_INSTANCE_DIR": str(tmp_path)}
     env.pop("TEST_DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.printouts", "--repeat", "1"],
+        [sys.executable, "-m", "tests.benchmarks.printouts", "--repeat", "1", "--list-rows", "20"],
         env=env,
         capture_output=True,
         text=True,
@@ -490,6 +490,7 @@ def test_the_benchmark_runs(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "sheet PDF, Chinese customer" in done.stdout and "CPU p50" in done.stdout
+    assert "list printout, 20 rows" in done.stdout
 
 
 # --- the list printout -------------------------------------------------------------------------

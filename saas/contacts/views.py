@@ -398,7 +398,10 @@ def index() -> Any:
             raise
         cursor = None  # an old or edited page link: the first page
         page = search.list_contacts(actor=current_user, view=view, q=q, sort=sort, limit=size)
-    total = search.count_contacts(current_user, view, q)
+    if cursor is None and page.next is None:
+        total = len(page.items)  # the whole list is on this page: no second run of the search
+    else:
+        total = search.count_contacts(current_user, view, q)
     state = {
         "view": view,
         "q": q or None,

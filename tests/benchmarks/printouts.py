@@ -49,7 +49,7 @@ def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
     return statistics.median(samples), p95, statistics.median(cpu)
 
 
-def _world(app) -> tuple[int, int, int, int]:
+def _world(app, list_rows: int = 1000) -> tuple[int, int, int, int]:
     """A company, its owner (the reader), a full Chinese and a full Persian customer."""
     from saas.attachments import service as attachments
     from saas.auth import service as auth
@@ -95,7 +95,7 @@ def _world(app) -> tuple[int, int, int, int]:
                 attachments.upload_attachment(
                     actor=owner, customer_id=cid, filename=f"报价单-{n}.txt", data=b"x" * 100
                 )
-        for n in range(LIST_ROWS - 2):
+        for n in range(list_rows - 2):
             customers.create_customer(actor=owner, name=f"客户 {n:04d} 贸易有限公司", city="北京")
         db.session.commit()
         ids = owner.tenant_id, owner.id, china.id, iran.id
@@ -105,6 +105,7 @@ def _world(app) -> tuple[int, int, int, int]:
 def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--list-rows", type=int, default=LIST_ROWS)
     args = parser.parse_args(argv)
     app = create_app(
         {
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
 
     with app.app_context():
         upgrade()
-    tenant_id, reader_id, china, iran = _world(app)
+    tenant_id, reader_id, china, iran = _world(app, args.list_rows)
     rows = []
     with app.test_request_context("/"):
         enter_tenant(tenant_id)
@@ -154,11 +155,11 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
         state = ListState(
             view="all", sort="number", cols=("number", "name", "stage", "city", "owner")
         )
-        service.LIST_MAX = LIST_ROWS  # the route prints at most 500 in a request
+        service.LIST_MAX = args.list_rows  # the route prints at most 500 in a request
         with service.reading_as(reader):
             rows.append(
                 (
-                    f"list printout, {LIST_ROWS:,} rows, 5 columns",
+                    f"list printout, {args.list_rows:,} rows, 5 columns",
                     *_timed(lambda: service.list_pdf(reader, state), max(1, args.repeat // 5)),
                 )
             )
