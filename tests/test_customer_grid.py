@@ -599,3 +599,14 @@ def test_a_rep_gets_nothing_of_a_view_they_lack_from_any_new_route(client, shop)
     resp = client.get("/customers/filter?field=city&view=all&v=%22Tirana%22")
     assert resp.status_code == 303 and client.get(resp.headers["Location"]).status_code == 403
     assert client.get("/customers/filter?field=nope&view=mine").status_code == 422
+
+
+def test_the_builder_loads_when_opened_and_works_without_javascript(client, shop):
+    company, _, _ = shop
+    login(client, company.owner.email)
+    page = client.get("/customers?view=all").get_data(as_text=True)
+    assert 'name="f.0"' not in page  # no query: the catalog is not read for the list
+    assert 'hx-trigger="toggle once from:#query-panel"' in page
+    page = client.get("/customers/builder?view=all").get_data(as_text=True)
+    assert '<form id="query-builder"' in page and 'name="f.0"' in page
+    assert '<details class="query-panel" id="query-panel" open>' in page

@@ -59,6 +59,7 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from flask import g, has_app_context
 from markupsafe import Markup, escape
 from sqlalchemy import (
     JSON,
@@ -69,7 +70,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     any_,
-    cast,
+    bindparam,
     delete,
     event,
     false,
@@ -305,6 +306,24 @@ def _matching_ids(tenant_id: int, p: Plan) -> Select:
     )
 
 
+_MEMO = "customer_search_ids"
+
+
+def _request_ids(tenant_id: int, p: Plan, ids: Select) -> list[int]:
+    """The ids ``ids`` selects, read once per request (and again after any document rewrite:
+    ``_rewrite`` forgets them)."""
+    memo: dict | None = None
+    if has_app_context():
+        memo = g.setdefault(_MEMO, {})
+    key = (tenant_id, p)
+    if memo is not None and key in memo:
+        return memo[key]
+    found = sorted(set(db.session.scalars(ids)))
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
 def condition(tenant_id: int, q: str | None, model: Any = None) -> ColumnElement[bool] | None:
     """The SQL condition over ``Customer`` of quick search ``q`` (None: no search)."""
     from saas.customers.models import Customer
@@ -320,12 +339,13 @@ def condition(tenant_id: int, q: str | None, model: Any = None) -> ColumnElement
             )
             ids = union_all(exact, ids)  # type: ignore[assignment]
         if db.session.get_bind().dialect.name == "postgresql":
-            # ``id = ANY(<the ids as one array>)``: an InitPlan runs the lookup once, then the
-            # primary key is probed per id — whatever the (possibly stale) row estimates, which
-            # after a bulk load made ``IN (…)`` walk the whole tenant in a nested loop
-            found = ids.subquery()
-            array = select(func.array_agg(found.c[0])).scalar_subquery()
-            return Customer.id == any_(cast(array, postgresql.ARRAY(Integer())))
+            # ``id = ANY(:ids)``: the lookup runs once per request (a page counts five tabs
+            # and lists one: the same ids), then the primary key is probed per id — whatever
+            # the (possibly stale) row estimates, which after a bulk load made ``IN (…)`` walk
+            # the whole tenant in a nested loop
+            return Customer.id == any_(
+                bindparam(None, _request_ids(tenant_id, p, ids), postgresql.ARRAY(Integer()))
+            )
         return Customer.id.in_(ids)
     if p.path == "none":
         return false() if p.number is None else Customer.number == p.number
@@ -607,6 +627,8 @@ def _rewrite(session: Session, flush_context: object) -> None:
     pending = session.info.pop(_PENDING, None)
     for tenant_id, ids in (pending or {}).items():
         refresh(session, tenant_id, ids)
+    if pending and has_app_context():
+        g.pop(_MEMO, None)  # documents changed: the request's found ids may be stale
 
 
 @event.listens_for(Session, "after_rollback")

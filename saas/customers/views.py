@@ -158,8 +158,9 @@ def _list_page(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
     extra.setdefault("column_order", column_order(table.available, table.columns))
-    if "builder" not in extra:
+    if "builder" not in extra and state.query:
         extra.update(builder_mod.context(current_user, None, state.tree))
+    extra.setdefault("builder", None)  # no query: the builder loads when opened
     return htmx.render(
         "customers/index.html",
         "customers/_list.html",

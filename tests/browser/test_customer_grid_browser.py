@@ -65,6 +65,8 @@ def test_builder_sort_reload_and_back(app, new_page, screenshot):
     # 1. the builder: city contains "tirana", and (name contains 01 or name contains 03),
     #    and No. >= 1 — each field change is a round trip that fits the operators
     page.locator("#query-panel > summary").click()
+    expect(page.locator("#qf-0")).to_be_visible()  # loaded when opened
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     _choose(page, "#qf-0", "city")
     page.locator("#qv-0").fill("tirana")
     _click(page, "button[value=add_group]")
@@ -142,6 +144,7 @@ def test_column_filter_chooser_axe_and_phone_width(app, new_page, screenshot):
 
     # the builder open, then axe over the whole grid
     page.locator("#query-panel > summary").click()
+    expect(page.locator("#qf-0")).to_be_visible()
     assert not _serious(axe_violations(page)), axe_violations(page)
     screenshot(page, "grid-filter")
 
