@@ -380,7 +380,7 @@ def _builtin_fields() -> list[_Field]:
     def col(c: Any, nullable: bool = True) -> Callable[[], _Target]:
         return lambda: _Column(c, nullable)
 
-    def text(key: str, label: Any, c: Any, **kw: Any) -> _Field:
+    def text_field(key: str, label: Any, c: Any, **kw: Any) -> _Field:
         return _Field(
             key,
             label,
@@ -428,7 +428,7 @@ def _builtin_fields() -> list[_Field]:
             sort_key=lambda: Customer.number,
             sort_nullable=False,
         ),
-        text("name", _l("Name"), Customer.name, sortable=True, sort_nullable=False),
+        text_field("name", _l("Name"), Customer.name, sortable=True, sort_nullable=False),
         _Field(
             "kind",
             _l("Kind"),
@@ -462,10 +462,10 @@ def _builtin_fields() -> list[_Field]:
             sortable=True,
             sort_key=lambda: Customer.country,
         ),
-        text("city", _l("City"), Customer.city, sortable=True),
-        text("address", _l("Address"), Customer.address, sortable=True),
-        text("website", _l("Website"), Customer.website, sortable=True),
-        text("comments", _l("Comments"), Customer.comments, column=False),
+        text_field("city", _l("City"), Customer.city, sortable=True),
+        text_field("address", _l("Address"), Customer.address, sortable=True),
+        text_field("website", _l("Website"), Customer.website, sortable=True),
+        text_field("comments", _l("Comments"), Customer.comments, column=False),
         _Field(
             "contact_frequency_days",
             _l("Contact every N days"),
