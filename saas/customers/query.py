@@ -322,7 +322,10 @@ def _user_name(column: Any) -> Callable[[], Any]:
 
 def _users() -> list[tuple[Any, str]]:
     users = db.session.execute(select(User.id, User.name, User.is_active).order_by(User.name))
-    return [(uid, name if active else f"{name} ({_('inactive')})") for uid, name, active in users]
+    return [
+        (uid, name if active else _("%(name)s (inactive)", name=name))
+        for uid, name, active in users
+    ]
 
 
 def _user_resolver() -> Callable[[Any], Any]:
