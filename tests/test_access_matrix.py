@@ -461,6 +461,28 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET private segment": row("/customers?segment={segment_private}", LOGIN, GONE, GONE,
                                    GONE, GONE, GONE, GONE, probe="segment_private"),
     },
+    # the grid: a column's values, a column filter, the query builder, the columns chooser,
+    # the deferred tab counts — each under the view's rule (view=all needs customers.view_all)
+    "customers.values": {
+        "GET": row("/customers/values?field=city", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/customers/values?field=city&view=all", LOGIN, 200, 200, NOPE, NOPE,
+                       200, 200),
+    },
+    "customers.apply_filter": {
+        "GET": row('/customers/filter?field=city&v="Tirana"', LOGIN, CUSTOMERS, CUSTOMERS,
+                   CUSTOMERS, CUSTOMERS, CUSTOMERS, CUSTOMERS),
+    },
+    "customers.query_builder": {
+        "GET": row("/customers/builder", LOGIN, 200, 200, 200, 200, 200, 200),
+    },
+    "customers.columns": {
+        "POST": row("/customers/columns", LOGIN, CUSTOMERS, CUSTOMERS, CUSTOMERS, CUSTOMERS,
+                    CUSTOMERS, CUSTOMERS, data={"apply": "1", "show": "name", "size": "25"}),
+    },
+    "customers.tab_counts": {
+        "GET": row("/customers/counts", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/customers/counts?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),
+    },
     "customers.new": {
         "GET": row("/customers/new", LOGIN, 200, 200, 200, 200, NOPE, 200),
         "POST": row("/customers/new", LOGIN, 303, 303, 303, 303, NOPE, 303, data={
@@ -692,6 +714,11 @@ MATRIX: dict[str, dict[str, Case]] = {
                            GONE, probe="segment"),
         "GET private segment": row("/api/v1/customers?segment={segment_private}", 401, GONE,
                                    GONE, GONE, GONE, GONE, GONE, probe="segment_private"),
+    },
+    "api.customer_values": {
+        "GET": row("/api/v1/customers/values?field=city", 401, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/api/v1/customers/values?field=city&view=all", 401, 200, 200, NOPE,
+                       NOPE, 200, 200),
     },
     "api.create_customer": {
         "POST": row("/api/v1/customers", 401, 201, 201, 201, 201, NOPE, 201,

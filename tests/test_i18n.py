@@ -174,3 +174,18 @@ def test_no_translation_call_hides_inside_an_f_string():
                     ):
                         offenders.append(f"{path.relative_to(ROOT)}:{sub.lineno}")
     assert offenders == []
+
+
+def test_words_with_two_meanings_are_translated_apart(app):
+    """The customer stage "Active" is not a user being enabled; a list's "Position" (its
+    order) is not a contact's job title: each has a message context of its own."""
+    from flask_babel import force_locale, gettext, pgettext
+
+    with app.test_request_context("/"), force_locale("zh"):
+        assert pgettext("customer stage", "Active") != gettext("Active")
+        assert pgettext("sort order", "Position") != gettext("Position")
+    with app.test_request_context("/"), force_locale("zh"):
+        from saas.customers.lists import default_rows
+
+        names = {row["name"] for row in default_rows(gettext, pgettext)}
+        assert pgettext("customer stage", "Active") in names and "Active" not in names

@@ -322,7 +322,10 @@ def _user_name(column: Any) -> Callable[[], Any]:
 
 def _users() -> list[tuple[Any, str]]:
     users = db.session.execute(select(User.id, User.name, User.is_active).order_by(User.name))
-    return [(uid, name if active else f"{name} ({_('inactive')})") for uid, name, active in users]
+    return [
+        (uid, name if active else _("%(name)s (inactive)", name=name))
+        for uid, name, active in users
+    ]
 
 
 def _user_resolver() -> Callable[[Any], Any]:
@@ -380,7 +383,7 @@ def _builtin_fields() -> list[_Field]:
     def col(c: Any, nullable: bool = True) -> Callable[[], _Target]:
         return lambda: _Column(c, nullable)
 
-    def text(key: str, label: Any, c: Any, **kw: Any) -> _Field:
+    def text_field(key: str, label: Any, c: Any, **kw: Any) -> _Field:
         return _Field(
             key,
             label,
@@ -428,7 +431,7 @@ def _builtin_fields() -> list[_Field]:
             sort_key=lambda: Customer.number,
             sort_nullable=False,
         ),
-        text("name", _l("Name"), Customer.name, sortable=True, sort_nullable=False),
+        text_field("name", _l("Name"), Customer.name, sortable=True, sort_nullable=False),
         _Field(
             "kind",
             _l("Kind"),
@@ -462,10 +465,10 @@ def _builtin_fields() -> list[_Field]:
             sortable=True,
             sort_key=lambda: Customer.country,
         ),
-        text("city", _l("City"), Customer.city, sortable=True),
-        text("address", _l("Address"), Customer.address, sortable=True),
-        text("website", _l("Website"), Customer.website, sortable=True),
-        text("comments", _l("Comments"), Customer.comments, column=False),
+        text_field("city", _l("City"), Customer.city, sortable=True),
+        text_field("address", _l("Address"), Customer.address, sortable=True),
+        text_field("website", _l("Website"), Customer.website, sortable=True),
+        text_field("comments", _l("Comments"), Customer.comments, column=False),
         _Field(
             "contact_frequency_days",
             _l("Contact every N days"),
