@@ -211,9 +211,14 @@ def _with_ctx(app: Flask, fn):
 
 
 def make_company(
-    app: Flask, name: str = "Acme", plan: str = "free", email: str | None = None
+    app: Flask,
+    name: str = "Acme",
+    plan: str = "free",
+    email: str | None = None,
+    language: str = "en",
 ) -> Company:
-    """A company signed up through the service, with its owner; ``plan`` set directly."""
+    """A company signed up through the service (in ``language``: its default list entries are
+    named in it), with its owner; ``plan`` set directly."""
     from sqlalchemy import select
 
     from saas.auth.service import signup
@@ -222,7 +227,9 @@ def make_company(
     email = email or f"owner@{name.lower().replace(' ', '')}.example.com"
 
     def build():
-        user = signup(company=name, name=f"{name} Owner", email=email, password=PASSWORD)
+        user = signup(
+            company=name, name=f"{name} Owner", email=email, password=PASSWORD, language=language
+        )
         if plan != "free":
             user.tenant.plan = db.session.scalar(select(Plan).where(Plan.code == plan))
         return Company(user.tenant_id, name, Member(user.id, email, "owner", user.tenant_id))

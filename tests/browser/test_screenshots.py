@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.demo import demo_company, log_in
+from tests.browser.demo import CUSTOMERS, demo_company, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,8 @@ PAGES = [
     ("billing", "/billing/plan/business"),
     ("audit", "/audit"),
     ("company", "/settings/company"),
+    ("customers", "/customers?view=all"),
+    ("contacts", "/contacts?view=all"),
 ]
 
 
@@ -49,7 +51,14 @@ def _no_sideways_scroll(page: object) -> None:
 @pytest.mark.parametrize("lang", list(DEMO))
 def test_main_pages_in_three_languages(app, new_page, screenshot, lang):
     name, people = DEMO[lang]
-    demo_company(app, name=name, email=f"owner@{lang}.example.com", people=people, language=lang)
+    demo_company(
+        app,
+        name=name,
+        email=f"owner@{lang}.example.com",
+        people=people,
+        language=lang,
+        customers=True,
+    )
     page = new_page(locale=lang)
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == lang
@@ -62,3 +71,9 @@ def test_main_pages_in_three_languages(app, new_page, screenshot, lang):
         assert page.locator("html").get_attribute("lang") == lang
         _no_sideways_scroll(page)
         screenshot(page, f"{lang}-{slug}")
+    # a customer's card, opened from the list as a person would
+    page.goto("/customers?view=all")
+    page.locator("table").get_by_role("link", name=CUSTOMERS[lang][0][0], exact=True).click()
+    page.wait_for_url("**/customers/*")
+    _no_sideways_scroll(page)
+    screenshot(page, f"{lang}-card")
