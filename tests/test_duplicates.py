@@ -336,6 +336,25 @@ def test_similar_name_candidates_come_from_the_trigram_index(app, team):
     assert "ix_customers_name_key_trgm" in plan
 
 
+@pytest.mark.skipif(not is_postgres(), reason="pg_trgm and row-level security: PostgreSQL only")
+def test_the_candidates_function_answers_only_for_the_sessions_own_tenant(app, team):
+    """As the app role, the similar names come from ``baza_duplicate_candidates`` (whose plan
+    can use the trigram index under row-level security); another tenant's id gets nothing."""
+    from saas.customers import sql
+
+    company, p = team
+    own = _create(app, p["ann"], "Alfa Bank")
+    other = make_company(app, "Beta Co")
+    stranger = _create(app, other.owner, "Alfa Banka")
+    with app.test_request_context("/"), tenant_context(company.tenant_id):
+        assert db.session.scalar(text("SELECT current_user")) != "postgres"  # the app role
+        assert sql.trigram_candidates(company.tenant_id, name_key("Alfa Banka"), 10) == [own]
+        # the other company's id, from this company's session: nothing, not its customer
+        assert sql.trigram_candidates(other.tenant_id, name_key("Alfa Banka"), 10) == []
+    with app.test_request_context("/"), tenant_context(other.tenant_id):
+        assert sql.trigram_candidates(other.tenant_id, name_key("Alfa Bank"), 10) == [stranger]
+
+
 def test_the_migration_recomputes_keys_both_ways(app, team):
     from flask_migrate import downgrade, upgrade
 
