@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from flask import g
 from sqlalchemy import select, text
 from werkzeug.http import parse_options_header
 
@@ -23,14 +22,12 @@ from saas.attachments import files, service
 from saas.attachments.models import CustomerAttachment
 from saas.audit.describe import describe
 from saas.audit.models import AuditEntry
-from saas.auth.models import User
 from saas.customers import history
 from saas.customers import service as customers
 from saas.customers.models import Customer
 from saas.errors import NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
-from tests.conftest import add_member, as_owner, csrf_from, login, make_company
+from tests.conftest import add_member, as_member, as_owner, csrf_from, login, make_company
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"
@@ -42,20 +39,7 @@ SVG = (
 MB = 1024 * 1024
 
 
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 @contextmanager

@@ -10,35 +10,18 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
-from saas.auth.models import User
 from saas.contacts import search, service
 from saas.contacts.models import ContactTerm
 from saas.customers import pool, sharing
 from saas.customers import service as customers
 from saas.errors import PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import add_member, login, make_company
+from tests.conftest import add_member, as_member, login, make_company
 
-
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 def _set_country(app, member, country):

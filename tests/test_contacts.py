@@ -9,13 +9,11 @@ from urllib.parse import unquote
 
 import pytest
 import vobject
-from flask import g
 from PIL import Image
 from sqlalchemy import select
 
 from saas.audit.describe import describe
 from saas.audit.models import AuditEntry
-from saas.auth.models import User
 from saas.contacts import service
 from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
 from saas.contacts.normalize import check_email, email_key, format_phone, parse_phone
@@ -24,28 +22,13 @@ from saas.customers import service as customers
 from saas.customers.models import Customer
 from saas.errors import NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import add_member, csrf, login, make_company
+from tests.conftest import add_member, as_member, csrf, login, make_company
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    """Run ``fn(actor)`` as ``member`` in its company, like one request: commit or roll back."""
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 def _set_country(app, member, country):

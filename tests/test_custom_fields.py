@@ -6,34 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
-from saas.auth.models import User
 from saas.customers import fields, lists, service
 from saas.customers.attributes import CustomerFieldValue
 from saas.customers.models import Customer
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import PASSWORD, add_member, csrf, login, make_company
+from tests.conftest import PASSWORD, add_member, as_member, csrf, login, make_company
 
-
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 SPECS = [

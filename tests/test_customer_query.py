@@ -8,34 +8,17 @@ import json
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select, update
 
-from saas.auth.models import User
 from saas.customers import query as cq
 from saas.customers import service
 from saas.customers.folding import fold
 from saas.customers.models import Customer
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.utils import utcnow
-from tests.conftest import add_member, make_company
+from tests.conftest import add_member, as_member, make_company
 
-
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 @pytest.fixture

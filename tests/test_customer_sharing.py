@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import g
 from sqlalchemy import func, select, update
 
 from saas.audit.models import AuditEntry
 from saas.auth import tokens
-from saas.auth.models import Role, User
+from saas.auth.models import Role
 from saas.customers import service, sharing
 from saas.customers.models import Customer, CustomerShare
 from saas.customers.normalize import name_key
@@ -28,26 +27,12 @@ from saas.errors import ServiceError
 from saas.extensions import db
 from saas.jobs import get_queue
 from saas.tenancy.context import tenant_context
-from tests.conftest import add_member, make_company, run_jobs
+from tests.conftest import add_member, as_member, make_company, run_jobs
 
 # --- the world ---------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    """Run ``fn(actor)`` as ``member`` in its company, like one request: commit or roll back."""
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 #: Columns of the matrix, in order.

@@ -6,7 +6,6 @@ import re
 import threading
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from saas.audit.describe import describe
@@ -18,26 +17,12 @@ from saas.customers.normalize import name_key
 from saas.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from saas.extensions import db
 from saas.tenancy.context import tenant_context
-from tests.conftest import add_member, make_company
+from tests.conftest import add_member, as_member, make_company
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    """Run ``fn(actor)`` as ``member`` in its company, like one request: commit or roll back."""
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 def _pick(obj, *names):

@@ -7,10 +7,8 @@ and the live panel — on SQLite and PostgreSQL (TEST_DATABASE_URL)."""
 from __future__ import annotations
 
 import pytest
-from flask import g
 from sqlalchemy import select, text
 
-from saas.auth.models import User
 from saas.customers import duplicates, service
 from saas.customers.duplicates import Reason, similarity
 from saas.customers.models import Customer
@@ -18,25 +16,12 @@ from saas.customers.normalize import fuzzy_text, name_key
 from saas.errors import Conflict, PermissionDenied
 from saas.extensions import db
 from saas.tenancy.context import tenant_context
-from tests.conftest import add_member, as_owner, is_postgres, login, make_company
+from tests.conftest import add_member, as_member, as_owner, is_postgres, login, make_company
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 def _create(app, member, name, **kw):

@@ -7,37 +7,21 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import g
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
-from saas.auth.models import User
 from saas.customers import lists, service
 from saas.customers.attributes import PALETTE, CustomerTag, ListEntry
 from saas.customers.models import Customer
 from saas.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import add_member, csrf, login, make_company
+from tests.conftest import add_member, as_member, csrf, login, make_company
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 def _entry(kind, name):

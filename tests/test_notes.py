@@ -7,39 +7,22 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select, update
 
 from saas.audit.describe import describe
 from saas.audit.models import AuditEntry
-from saas.auth.models import User
 from saas.customers import history, notes, service
 from saas.customers.models import Customer
 from saas.customers.notes import CustomerNote
 from saas.errors import NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.utils import utcnow
-from tests.conftest import add_member, csrf_from, login, make_company
+from tests.conftest import add_member, as_member, csrf_from, login, make_company
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    """Run ``fn(actor)`` as ``member`` in its company, like one request."""
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select, update
 
 from saas.audit.describe import describe
 from saas.audit.models import AuditEntry
-from saas.auth.models import User
 from saas.customers import pool, service
 from saas.customers.models import Customer
 from saas.customers.pool_models import PoolEvent, PoolSettings, PoolWarning
@@ -21,26 +19,12 @@ from saas.jobs import get_queue
 from saas.mail.models import MailMessage
 from saas.tenancy.context import tenant_context
 from saas.utils import utcnow
-from tests.conftest import add_member, login, make_company, run_jobs
+from tests.conftest import add_member, as_member, login, make_company, run_jobs
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    """Run ``fn(actor)`` as ``member`` in its company, like one request."""
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 def _in(app, company, fn):

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
 from sqlalchemy import func, select, text
 
 from saas.auth import tokens
-from saas.auth.models import User
 from saas.contacts import service as contacts
 from saas.contacts.models import Contact
 from saas.customers import search
@@ -16,27 +14,13 @@ from saas.customers import service as customers
 from saas.customers.models import Customer
 from saas.customers.search import CustomerSearch, highlight, plan
 from saas.extensions import db
-from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
-from tests.conftest import add_member, as_owner, is_postgres, login, make_company
+from tests.conftest import add_member, as_member, as_owner, is_postgres, login, make_company
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _as(app, member, fn, *, commit=True):
-    with app.test_request_context("/"), tenant_context(member.tenant_id):
-        actor = db.session.get(User, member.id)
-        g.actor_id = actor.id
-        try:
-            result = fn(actor)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if commit:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return result
+_as = as_member  # run fn(actor) as a member, like one request (tests/conftest.py)
 
 
 @pytest.fixture
