@@ -687,6 +687,18 @@ def test_api_query_sort_and_field_filters(app, client, team, book):
     assert [c["name"] for c in _get(client, token, both).get_json()["items"]] == ["Alpha"]
     staged = _get(client, token, {"view": "all", "stage": "Ended", "locked": "true"}).get_json()
     assert [c["name"] for c in staged["items"]] == ["Gamma"]
+    # the stage's category: the same words in every company, whatever its entries are called
+    by_entry = {
+        c["name"] for c in _get(client, token, {"view": "all", "stage": "Ended"}).json["items"]
+    }
+    by_category = _get(client, token, {"view": "all", "stage_category": "ended"}).get_json()
+    assert by_entry and {c["name"] for c in by_category["items"]} == by_entry
+    assert all(c["stage"] == "ended" for c in by_category["items"])
+    either = json.dumps({"field": "stage_category", "op": "in", "value": ["ended", "active"]})
+    listed = _get(client, token, {"view": "all", "query": either}).get_json()["items"]
+    assert {c["name"] for c in listed} >= by_entry
+    assert all(c["stage"] in ("ended", "active") for c in listed)
+    assert _get(client, token, {"stage_category": "won"}).status_code == 422
     # pages of a sorted list
     seen, cursor = [], None
     while True:

@@ -123,6 +123,11 @@ class CustomerListQuery(BaseModel):
     stage: EntryChoice | None = Field(
         default=None, description="Field filter: a stage entry (id or name)"
     )
+    stage_category: Literal["potential", "active", "ended"] | None = Field(
+        default=None,
+        description="Field filter: the stage's category, the same in every company whatever "
+        "its stage entries are called",
+    )
     level: EntryChoice | None = Field(
         default=None, description="Field filter: a level entry (id or name)"
     )

@@ -357,6 +357,20 @@ def _kind_resolve(value: Any) -> str:
     raise ValueError
 
 
+def _stage_category_choices() -> list[tuple[Any, str]]:
+    from saas.customers.models import STAGE_LABELS
+
+    return [(k.value, str(label)) for k, label in STAGE_LABELS.items()]
+
+
+def _stage_category_resolve(value: Any) -> str:
+    from saas.customers.models import CustomerStage
+
+    if isinstance(value, str) and value.strip().lower() in {k.value for k in CustomerStage}:
+        return value.strip().lower()
+    raise ValueError
+
+
 def _country_choices() -> list[tuple[Any, str]]:
     from flask_babel import get_locale
 
@@ -444,6 +458,16 @@ def _builtin_fields() -> list[_Field]:
             sort_nullable=False,
         ),
         entry("stage", _l("Stage"), ListKind.STAGE, Customer.stage_id),
+        # the stage's category (potential / active / ended): the same words in every company
+        _Field(
+            "stage_category",
+            _l("Stage category"),
+            "choice",
+            col(Customer.stage, False),
+            choices=_stage_category_choices,
+            resolve=_stage_category_resolve,
+            column=False,
+        ),
         entry("level", _l("Level"), ListKind.LEVEL, Customer.level_id),
         entry("industry", _l("Industry"), ListKind.INDUSTRY, Customer.industry_id),
         entry("source", _l("Source"), ListKind.SOURCE, Customer.source_id),
@@ -676,7 +700,18 @@ def _option_resolver(options: list[str]) -> Callable[[Any], Any]:
 
 #: The keys of the built-in fields and related facts, in the catalog's order.
 BUILTIN_KEYS = (
-    *("number", "name", "kind", "stage", "level", "industry", "source", "tags", "country"),
+    *(
+        "number",
+        "name",
+        "kind",
+        "stage",
+        "stage_category",
+        "level",
+        "industry",
+        "source",
+        "tags",
+        "country",
+    ),
     *("city", "address", "website", "comments", "contact_frequency_days", "owner"),
     *("created_by", "created_at", "updated_at", "claimed_at", "returned_at", "locked"),
     *("has_contact", "contact_name", "contact_phone", "contact_email", "contact_birthday"),
@@ -974,6 +1009,7 @@ FIELD_FILTERS: dict[str, tuple[str, str]] = {
     "country": ("country", "is"),
     "kind": ("kind", "is"),
     "stage": ("stage", "is"),
+    "stage_category": ("stage_category", "is"),
     "level": ("level", "is"),
     "industry": ("industry", "is"),
     "source": ("source", "is"),
