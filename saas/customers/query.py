@@ -343,32 +343,30 @@ def _user_resolver() -> Callable[[Any], Any]:
     return resolve
 
 
-def _kind_choices() -> list[tuple[Any, str]]:
-    from saas.customers.models import KIND_LABELS
+def _enum_choices(labels_name: str) -> Callable[[], list[tuple[Any, str]]]:
+    """The choices of an enum field from its labels in ``customers.models`` (read when asked:
+    the labels are lazy strings of the reader's language)."""
 
-    return [(k.value, str(label)) for k, label in KIND_LABELS.items()]
+    def choices() -> list[tuple[Any, str]]:
+        from saas.customers import models
 
+        return [(k.value, str(label)) for k, label in getattr(models, labels_name).items()]
 
-def _kind_resolve(value: Any) -> str:
-    from saas.customers.models import CustomerKind
-
-    if isinstance(value, str) and value.strip().lower() in {k.value for k in CustomerKind}:
-        return value.strip().lower()
-    raise ValueError
+    return choices
 
 
-def _stage_category_choices() -> list[tuple[Any, str]]:
-    from saas.customers.models import STAGE_LABELS
+def _enum_resolve(enum_name: str) -> Callable[[Any], str]:
+    """A value of the enum ``customers.models.<enum_name>`` (any case), else ``ValueError``."""
 
-    return [(k.value, str(label)) for k, label in STAGE_LABELS.items()]
+    def resolve(value: Any) -> str:
+        from saas.customers import models
 
+        allowed = {k.value for k in getattr(models, enum_name)}
+        if isinstance(value, str) and value.strip().lower() in allowed:
+            return value.strip().lower()
+        raise ValueError
 
-def _stage_category_resolve(value: Any) -> str:
-    from saas.customers.models import CustomerStage
-
-    if isinstance(value, str) and value.strip().lower() in {k.value for k in CustomerStage}:
-        return value.strip().lower()
-    raise ValueError
+    return resolve
 
 
 def _country_choices() -> list[tuple[Any, str]]:
@@ -451,8 +449,8 @@ def _builtin_fields() -> list[_Field]:
             _l("Kind"),
             "choice",
             col(Customer.kind, False),
-            choices=_kind_choices,
-            resolve=_kind_resolve,
+            choices=_enum_choices("KIND_LABELS"),
+            resolve=_enum_resolve("CustomerKind"),
             sortable=True,
             sort_key=lambda: Customer.kind,
             sort_nullable=False,
@@ -464,8 +462,8 @@ def _builtin_fields() -> list[_Field]:
             _l("Stage category"),
             "choice",
             col(Customer.stage, False),
-            choices=_stage_category_choices,
-            resolve=_stage_category_resolve,
+            choices=_enum_choices("STAGE_LABELS"),
+            resolve=_enum_resolve("CustomerStage"),
             column=False,
         ),
         entry("level", _l("Level"), ListKind.LEVEL, Customer.level_id),
