@@ -135,6 +135,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from saas import imports
 
     imports.init_app(app)  # likewise
+    from saas import exports
+
+    exports.init_app(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 
