@@ -38,10 +38,6 @@ class LocalStorage:
             raise ValueError(f"bad storage key {key!r}")
         return self.root / str(int(tenant_id)) / key
 
-    def path(self, tenant_id: int, key: str) -> Path:
-        """Where ``key`` is on disk (readers that stream a file, e.g. an imported table)."""
-        return self._path(tenant_id, key)
-
     def put(self, tenant_id: int, key: str, data: bytes) -> str:
         """Store ``data`` under ``key`` for ``tenant_id``; return the key."""
         path = self._path(tenant_id, key)

@@ -45,8 +45,8 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mapping: dict[str, str | None] = Field(
-        description="Column index (\"0\") or header name → target key (GET /imports/targets), "
-        "null or \"ignore\" to skip it. `name` (or `contact.name`) must be mapped; a target "
+        description='Column index ("0") or header name → target key (GET /imports/targets), '
+        'null or "ignore" to skip it. `name` (or `contact.name`) must be mapped; a target '
         "may be used once, phones and emails several times"
     )
     duplicates: Literal["skip", "update", "create"] = Field(

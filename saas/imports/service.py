@@ -184,7 +184,7 @@ def upload(*, actor: User, filename: str | None, data: bytes) -> Upload:
     tenant_id = require_tenant_id()
     key = storage.unique_key("imports/upload", _extension(name))
     storage.put_new(tenant_id, key, data)
-    path = storage.get_storage().path(tenant_id, key)
+    path = storage.get_storage().local_path(tenant_id, key)
     table = reading.open_table(path, name, max_rows=max_rows(tenant_id))
     columns = [str(c) for c in table.columns]
     shape_columns = columns[:-1] if columns and _is_reason(columns[-1]) else columns
@@ -219,7 +219,7 @@ def open_run_table(run: ImportRun) -> Any:
     """The run's stored table, read again (constant memory)."""
     from saas.imports import reading
 
-    path = storage.get_storage().path(run.tenant_id, run.storage_key)
+    path = storage.get_storage().local_path(run.tenant_id, run.storage_key)
     return reading.open_table(path, run.filename, max_rows=max(run.total_rows, 1))
 
 
@@ -419,16 +419,21 @@ def rejected_workbook(*, actor: User, run_id: int) -> tuple[ImportRun, bytes]:
     for row in rejected_rows(run):
         cells = list(row.cells or [])
         cells = (cells + [None] * len(run.columns))[: len(run.columns)]
-        sheet.append([_safe(c) for c in cells] + [row.reason])
+        sheet.append([_cell(sheet, c) for c in cells] + [row.reason])
     out = io.BytesIO()
     workbook.save(out)
     return run, out.getvalue()
 
 
-def _safe(value: Any) -> Any:
-    """A cell as written back: text that a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+def _cell(sheet: Any, value: Any) -> Any:
+    """A cell written back as it was read: text that starts with "=" stays text (openpyxl would
+    store it as a formula), so the file re-imports to the same values and runs nothing."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 

@@ -26,9 +26,9 @@ UPLOAD_ENDPOINTS = frozenset({"imports.upload", "api.upload_import"})
 @bp.app_url_value_preprocessor
 def _upload_limit(endpoint: str | None, values: dict | None) -> None:
     if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = int(
-            current_app.config.get("IMPORT_MAX_MB", 50)
-        ) * service.MB + 64 * 1024
+        request.max_content_length = (
+            int(current_app.config.get("IMPORT_MAX_MB", 50)) * service.MB + 64 * 1024
+        )
 
 
 def _index(form: UploadForm | None = None, error: ServiceError | None = None, status: int = 200):
