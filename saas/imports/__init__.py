@@ -1,0 +1,1 @@
+"""Import of customers and contacts from xlsx, xls, csv and vcf files."""
