@@ -186,8 +186,8 @@ def report(results: list[dict[str, Any]], title: str) -> str:
         lines.append(
             f"{b['rows']:>10,} {r['format']:<6} {b['seconds']:>8.1f} {f['seconds']:>8.1f} "
             f"{b['seconds'] / max(f['seconds'], 1e-9):>5.1f}x {b['peak_mb']:>8.0f} "
-            f"{f['peak_mb']:>8.0f} {b['base_mb']:>8.0f} {b['rows'] / max(b['seconds'], 1e-9):>9,.0f} "
-            f"{b['bytes'] / 1e6:>8.1f}"
+            f"{f['peak_mb']:>8.0f} {b['base_mb']:>8.0f} "
+            f"{b['rows'] / max(b['seconds'], 1e-9):>9,.0f} {b['bytes'] / 1e6:>8.1f}"
         )
     return "\n".join(lines)
 
