@@ -377,6 +377,16 @@ def test_every_export_is_audited_with_its_rows(app, world, monkeypatch):
         ).all()
         return [(e.actor_id, e.changes, exports.audit_ids(e.changes)) for e in rows]
 
+    def sentences(actor):
+        from saas.audit.describe import describe
+
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "exports.run"))
+        return [str(describe(e).sentence) for e in rows]
+
+    assert (
+        as_member(app, world["owner"], sentences)
+        == ["<bdi>Acme Owner</bdi> exported customers"] * 2
+    )
     found = as_member(app, world["owner"], entries)
     assert len(found) == 2
     for actor_id, changes, ids in found:
@@ -385,6 +395,31 @@ def test_every_export_is_audited_with_its_rows(app, world, monkeypatch):
         assert "customer_ids_file" in changes
         assert sorted(ids) == sorted(world["ids"])
     assert [c["format"] for _a, c, _i in found] == ["csv", "xlsx"]
+
+
+def test_the_whole_base_ignores_the_lists_search_and_a_segment_exports_its_state(app, world):
+    from saas.customers import segments
+
+    _id, _s, result = _export(
+        app, world["owner"], format="csv", view="mine", q="nothing", whole=True
+    )
+    assert result["count"] == len(world["ids"])
+    query = {"and": [{"field": "city", "op": "is", "value": "تهران"}]}
+    sid = as_member(
+        app,
+        world["owner"],
+        lambda a: (
+            segments.create_segment(
+                actor=a, name="Tehran", view="all", query=query, cols=["name", "city"]
+            ).id
+        ),
+    )
+    job_id, _s, result = _export(app, world["owner"], format="csv", segment=sid)
+    rows = read_csv(_file(app, world["owner"], job_id))
+    assert rows == [["Name", "City"], [PERSIAN, "تهران"]]
+    # the list's state beside it replaces the segment's (the list as shown)
+    job_id, _s, result = _export(app, world["owner"], format="csv", segment=sid, query={})
+    assert result["count"] == len(world["ids"])
 
 
 def test_large_export_runs_as_a_job_in_pages_with_progress(app, world, monkeypatch):

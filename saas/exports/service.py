@@ -59,6 +59,7 @@ from sqlalchemy import select
 
 from saas import progress, storage
 from saas.access import authorize
+from saas.audit.describe import EVENTS
 from saas.auth.models import User
 from saas.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from saas.exports.writers import Money, writer_for
@@ -75,6 +76,7 @@ KIND = "exports.run"
 #: ``PERMISSION``.
 KINDS[KIND] = Kind(_l("Exporting customers"), "customers.view_all")
 printouts.EXPIRING_KINDS.add(KIND)
+EVENTS["exports.run"] = _l("%(actor)s exported customers")
 
 PERMISSION = "customers.export"
 FORMATS = ("xlsx", "csv")
@@ -184,8 +186,8 @@ def prepare(
             state.cols = segments.clean_state(actor, view=state.view, cols=cols).cols
         source, segment_name = "segment", found.name
     else:
-        if whole:
-            view, source = "all", "all"
+        if whole:  # every customer: the list's search and query do not apply
+            view, source, q, query = "all", "all", None, None
             if "all" not in _views(actor):
                 raise PermissionDenied(
                     _("Exporting the whole base needs the right to see every customer.")
