@@ -43,9 +43,10 @@ from saas.customers.models import KIND_LABELS, Customer, CustomerKind, CustomerS
 from saas.customers.normalize import name_key
 from saas.errors import ServiceError
 from saas.extensions import db
-from saas.imports import values
 from saas.imports.models import ImportRow, ImportRun, ImportStatus, RowAction
 from saas.imports.targets import PHONE_TYPES
+from saas.imports.values import parse_bool, parse_date, parse_number
+from saas.imports.values import text as cell_text
 from saas.jobs import job
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
@@ -194,7 +195,7 @@ class Importer:
 
     def _text(self, cells: Sequence[Any], target: str) -> str | None:
         for value in self._cells(cells, target):
-            text = values.text(value)
+            text = cell_text(value)
             if text:
                 return text
         return None
@@ -266,13 +267,13 @@ class Importer:
                 else:
                     p.entries[kind_] = found
         for value in self._cells(cells, "tags"):
-            for name_ in _SPLIT.split(values.text(value) or ""):
+            for name_ in _SPLIT.split(cell_text(value) or ""):
                 if name_:
                     p.tags.append(self._entry(ListKind.TAG, name_, str(BY_KEY["tags"].label)))
         if len(p.tags) > lists.MAX_TAGS:
             raise RowRejected(_("At most %(n)s tags on one customer.", n=lists.MAX_TAGS))
         if text := self._text(cells, "number"):
-            digits = values.parse_number(text)
+            digits = parse_number(text)
             if digits is None or digits != digits.to_integral_value() or digits < 1:
                 raise RowRejected(_("No. %(value)s is not a customer number.", value=text[:50]))
             p.number = int(digits)
@@ -308,9 +309,7 @@ class Importer:
             definition = self.fields.get(target[3:])
             if definition is None:
                 continue
-            raw = next(
-                (cells[i] for i in indexes if i < len(cells) and values.text(cells[i])), None
-            )
+            raw = next((cells[i] for i in indexes if i < len(cells) and cell_text(cells[i])), None)
             if raw is None:
                 continue
             rows = custom.parse(definition, self._custom_value(definition, raw))
@@ -327,15 +326,15 @@ class Importer:
     def _custom_value(self, definition: CustomField, raw: Any) -> Any:
         kind = definition.type
         if kind in ("number", "money"):
-            number = values.parse_number(raw)
+            number = parse_number(raw)
             return None if number is None else str(number)
         if kind == "date":
-            return values.parse_date(raw, jalali=self.jalali)
+            return parse_date(raw, jalali=self.jalali)
         if kind == "yes_no":
-            return values.parse_bool(raw)
+            return parse_bool(raw)
         if kind == "multi_choice":
-            return [v for v in _SPLIT.split(values.text(raw) or "") if v]
-        return values.text(raw)
+            return [v for v in _SPLIT.split(cell_text(raw) or "") if v]
+        return cell_text(raw)
 
     def _unique_taken(self, definition: CustomField, key: str) -> bool:
         return (
@@ -354,7 +353,7 @@ class Importer:
         contact: dict[str, Any] = {}
         for target, type_ in PHONE_TYPES.items():
             for value in self._cells(cells, target):
-                for raw in re.split(r"\s*[;,\n/]\s*(?=\+|\d)", values.text(value) or ""):
+                for raw in re.split(r"\s*[;,\n/]\s*(?=\+|\d)", cell_text(value) or ""):
                     raw = single_line(raw)
                     if not raw:
                         continue
@@ -365,7 +364,7 @@ class Importer:
                     if e164 not in {e for _r, e, _t in p.phones}:
                         p.phones.append((raw[:64], e164, type_))
         for value in self._cells(cells, "contact.email"):
-            for raw in _SPLIT.split(values.text(value) or ""):
+            for raw in _SPLIT.split(cell_text(value) or ""):
                 if not raw:
                     continue
                 email = check_email(raw)
@@ -380,7 +379,7 @@ class Importer:
             if text := self._text(cells, target):
                 contact[target[8:]] = self._limit(text, 10_000, what)
         for value in self._cells(cells, "contact.birthday"):
-            day = values.parse_date(value, jalali=self.jalali)
+            day = parse_date(value, jalali=self.jalali)
             if day is not None:
                 if day.year < 1900 or day > date.today():
                     raise RowRejected(_("Enter a birthday in the past."))
