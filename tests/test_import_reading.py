@@ -16,6 +16,15 @@ from saas.imports.suggest import shape_key, suggest
 from tests import import_corpus as corpus
 
 
+@pytest.fixture(params=["calamine", "openpyxl"])
+def xlsx_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both xlsx readers: calamine (the default) and openpyxl's streaming read-only mode
+    (used above ``CALAMINE_MAX_XML``)."""
+    if request.param == "openpyxl":
+        monkeypatch.setattr(reading, "CALAMINE_MAX_XML", 0)
+    return request.param
+
+
 def _open(path: Path, max_rows: int = 1000) -> Table:
     return open_table(path, path.name, max_rows=max_rows)
 
@@ -32,7 +41,7 @@ def _refused(path: Path, code: str, max_rows: int = 1000) -> ImportFileError:
 # -- good files ------------------------------------------------------------------------------
 
 
-def test_plain_xlsx_reads_types_as_the_reader_gives_them(tmp_path: Path) -> None:
+def test_plain_xlsx_reads_types_as_the_reader_gives_them(tmp_path: Path, xlsx_reader: str) -> None:
     table = _open(corpus.good_xlsx(tmp_path))
     assert table.format == "xlsx" and table.sheet == "Sheet"
     assert table.columns == [*corpus.HEADER, "生日", "Revenue"]
@@ -41,7 +50,8 @@ def test_plain_xlsx_reads_types_as_the_reader_gives_them(tmp_path: Path) -> None
     rows = list(table.rows())
     assert [n for n, _v in rows] == [2, 3, 4]
     assert rows[0][1][:5] == corpus.ROWS[0]
-    assert rows[0][1][5] == datetime(1985, 3, 12)
+    # openpyxl gives a datetime, calamine a date for a date-only cell
+    assert rows[0][1][5] in (datetime(1985, 3, 12), date(1985, 3, 12))
     assert rows[0][1][6] == 1234567.5
     # rows() reads the file again: the same rows each time
     assert list(table.rows()) == rows
@@ -97,7 +107,7 @@ def test_csv_with_quoted_newlines_and_blank_rows(tmp_path: Path) -> None:
     assert list(table.rows()) == [(3, ["Acme", "line one\nline two"]), (5, ["Beta", "x"])]
 
 
-def test_header_below_title_blank_and_merged_cells(tmp_path: Path) -> None:
+def test_header_below_title_blank_and_merged_cells(tmp_path: Path, xlsx_reader: str) -> None:
     table = _open(corpus.merged_header_xlsx(tmp_path))
     assert table.header_row == 4
     # "电话" merged over C4:D4 names both columns, deduplicated
@@ -119,13 +129,13 @@ def test_header_below_title_blank_and_merged_cells(tmp_path: Path) -> None:
     ]
 
 
-def test_duplicate_and_blank_header_names(tmp_path: Path) -> None:
+def test_duplicate_and_blank_header_names(tmp_path: Path, xlsx_reader: str) -> None:
     table = _open(corpus.duplicate_headers_xlsx(tmp_path))
     assert table.columns == ["Company", "Phone", "Phone (2)", "Column D", "phone (3)"]
     assert len(set(table.columns)) == 5
 
 
-def test_formulas_never_come_back_as_formula_text(tmp_path: Path) -> None:
+def test_formulas_never_come_back_as_formula_text(tmp_path: Path, xlsx_reader: str) -> None:
     # written by a library: no cached value → None (the run reports the cell as empty)
     table = _open(corpus.formulas_xlsx(tmp_path))
     assert [v for _n, v in table.rows()] == [["Acme", 2, 3, None], ["Beta", 5, 4, None]]
@@ -182,7 +192,7 @@ def test_vcard_21_30_40(tmp_path: Path) -> None:
 # -- bad files -------------------------------------------------------------------------------
 
 
-def test_empty_file(tmp_path: Path) -> None:
+def test_empty_file(tmp_path: Path, xlsx_reader: str) -> None:
     _refused(corpus.empty_file(tmp_path), "empty_file")
     _refused(corpus.empty_file(tmp_path, "empty.csv"), "empty_file")
     _refused(corpus.empty_sheet_xlsx(tmp_path), "empty_file")
@@ -191,16 +201,16 @@ def test_empty_file(tmp_path: Path) -> None:
     _refused(blank, "empty_file")
 
 
-def test_header_only(tmp_path: Path) -> None:
+def test_header_only(tmp_path: Path, xlsx_reader: str) -> None:
     error = _refused(corpus.header_only_xlsx(tmp_path), "no_rows")
     assert "no data rows" in error.message
 
 
-def test_no_header(tmp_path: Path) -> None:
+def test_no_header(tmp_path: Path, xlsx_reader: str) -> None:
     _refused(corpus.numbers_only_xlsx(tmp_path), "no_header")
 
 
-def test_truncated_and_corrupt_xlsx(tmp_path: Path) -> None:
+def test_truncated_and_corrupt_xlsx(tmp_path: Path, xlsx_reader: str) -> None:
     _refused(corpus.truncated_xlsx(tmp_path), "truncated")
     _refused(corpus.corrupt_member_xlsx(tmp_path), "truncated")
 
@@ -230,23 +240,23 @@ def test_password_protected_xlsx(tmp_path: Path) -> None:
     assert "password" in error.message
 
 
-def test_too_many_columns(tmp_path: Path) -> None:
+def test_too_many_columns(tmp_path: Path, xlsx_reader: str) -> None:
     error = _refused(corpus.wide_xlsx(tmp_path), "too_many_columns")
     assert "200" in error.message and "100" in error.message
     assert _open(corpus.wide_xlsx(tmp_path, "ok.xlsx", columns=100)).columns[-1] == "Field 100"
 
 
-def test_too_many_rows_names_limit_and_count(tmp_path: Path) -> None:
+def test_too_many_rows_names_limit_and_count(tmp_path: Path, xlsx_reader: str) -> None:
     path = corpus.many_rows_xlsx(tmp_path, 51)
     error = _refused(path, "too_many_rows", max_rows=50)
     assert "51" in error.message and "50" in error.message
     assert _open(path, max_rows=51).total_rows == 51
 
 
-def test_ten_megabyte_cell(tmp_path: Path) -> None:
+def test_ten_megabyte_cell(tmp_path: Path, xlsx_reader: str) -> None:
     error = _refused(corpus.huge_cell_xlsx(tmp_path), "cell_too_long")
     assert "B2" in error.message and "32,767" in error.message
-    _refused(corpus.huge_cell_csv(tmp_path), "cell_too_long")
+    assert "Row 2 " in _refused(corpus.huge_cell_csv(tmp_path), "cell_too_long").message
     # just over Excel's limit, below the csv module's own
     path = tmp_path / "long.csv"
     path.write_text("Company,Notes\nAcme," + "y" * 40_000 + "\n", encoding="utf-8")
@@ -488,9 +498,36 @@ def test_shape_key_is_folded_and_order_sensitive() -> None:
 # -- speed (small: the benchmark measures 100,000 rows) --------------------------------------
 
 
-def test_rows_are_streamed_with_row_numbers(tmp_path: Path) -> None:
+def test_rows_are_streamed_with_row_numbers(tmp_path: Path, xlsx_reader: str) -> None:
     path = corpus.benchmark_xlsx(tmp_path, rows=2000)
     table = _open(path, max_rows=100_000)
     assert table.total_rows == 2000 and len(table.columns) == 12
     numbers = [n for n, _v in table.rows()]
     assert numbers[0] == 2 and numbers[-1] == 2001 and len(numbers) == 2000
+
+
+def test_table_away_from_a1_after_an_empty_sheet(tmp_path: Path, xlsx_reader: str) -> None:
+    wb = corpus.Workbook()
+    wb.active.title = "Empty"
+    ws = wb.create_sheet("Data")
+    ws["C3"], ws["D3"] = "Company", "Phone"
+    ws["C4"], ws["D4"] = "Acme", "+1 555 0100"
+    ws["D6"] = "+1 555 0101"
+    path = tmp_path / "offset.xlsx"
+    wb.save(path)
+    table = _open(path)
+    assert table.sheet == "Data" and table.header_row == 3
+    assert table.columns == ["Company", "Phone"]  # the empty columns A and B are dropped
+    assert list(table.rows()) == [(4, ["Acme", "+1 555 0100"]), (6, [None, "+1 555 0101"])]
+
+
+def test_a_data_cell_left_of_the_header_keeps_its_column(tmp_path: Path, xlsx_reader: str) -> None:
+    wb = corpus.Workbook()
+    ws = wb.active
+    ws["B1"], ws["C1"] = "Company", "Phone"
+    ws["A2"], ws["B2"], ws["C2"] = 7, "Acme", "+1 555 0100"
+    path = tmp_path / "left.xlsx"
+    wb.save(path)
+    table = _open(path)
+    assert table.columns == ["Column A", "Company", "Phone"]
+    assert [v for _n, v in table.rows()] == [[7, "Acme", "+1 555 0100"]]
