@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.benchmarks
 	$(BIN)/python -m tests.benchmarks.customer_list $(BENCH_ARGS)
 	$(BIN)/python -m tests.benchmarks.printouts
+	$(BIN)/python -m tests.benchmarks.exports $(EXPORT_BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

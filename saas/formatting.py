@@ -24,7 +24,7 @@ import jdatetime
 from babel import Locale, localedata
 from babel.core import get_global
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_group_symbol
 from babel.units import format_unit
 from flask import has_request_context
 from flask_babel import get_locale, get_timezone
@@ -165,13 +165,45 @@ def user_datetime(value: date | datetime | str | None) -> str:
     return user_date(value, with_time=True)
 
 
+@functools.cache
+def _integer_style(language: str) -> tuple[int, int, str, tuple[str, str], dict[int, str] | None]:
+    """How ``language`` writes a whole number: its pattern's primary and secondary grouping,
+    group symbol, negative prefix and suffix, and its digits, all read from Babel once."""
+    locale = Locale.parse(language)
+    pattern = locale.decimal_formats[None]
+    primary, secondary = pattern.grouping
+    group = get_group_symbol(locale, numbering_system="default")
+    negative = (pattern.prefix[1], pattern.suffix[1])
+    return primary, secondary, group, negative, NATIVE_DIGITS.get(language)
+
+
+def _integer(value: int, language: str) -> str:
+    """``format_decimal`` of a whole number, without parsing a pattern per call: the list
+    writes one per row (No.); tests/test_formatting.py checks it equals Babel's."""
+    primary, secondary, group, negative, digits = _integer_style(language)
+    text = str(-value if value < 0 else value)
+    if len(text) > primary:
+        head, parts = text[:-primary], [text[-primary:]]
+        while len(head) > secondary:
+            parts.append(head[-secondary:])
+            head = head[:-secondary]
+        parts.append(head)
+        text = group.join(reversed(parts))
+    if value < 0:
+        text = negative[0] + text + negative[1]
+    return text.translate(digits) if digits else text
+
+
 def number(value: int | float | Decimal | str | None) -> str:
     """A number with the locale's separators and digits (Persian digits for Persian)."""
     if value is None or value == "":
         return ""
     # The language alone decides (no time-zone lookup: service messages call this before any
     # user is loaded). Babel picks the separators; the digits it always writes in Latin.
-    return native_digits(format_decimal(value, locale=_language(), numbering_system="default"))
+    language = _language()
+    if type(value) is int:
+        return _integer(value, language)
+    return native_digits(format_decimal(value, locale=language, numbering_system="default"))
 
 
 def money(value: int | float | Decimal | str | None, currency: str) -> str:

@@ -13,6 +13,7 @@ from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, P
 from saas.customers.prefs import ListPreference
 from saas.customers.search import CustomerSearch
 from saas.customers.segment_models import CustomerSegment
+from saas.imports.models import ImportRow, ImportRun
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -34,6 +35,8 @@ __all__ = [
     "CustomerSearch",
     "CustomerSegment",
     "CustomerTag",
+    "ImportRow",
+    "ImportRun",
     "Invitation",
     "JobRecord",
     "ListEntry",

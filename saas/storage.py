@@ -47,6 +47,21 @@ class LocalStorage:
         tmp.replace(path)
         return key
 
+    def put_file(self, tenant_id: int, key: str, source: Path) -> str:
+        """Move the file at ``source`` under ``key`` (no copy in memory: large exports)."""
+        import shutil
+
+        path = self._path(tenant_id, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        shutil.move(str(source), tmp)
+        tmp.replace(path)
+        return key
+
+    def local_path(self, tenant_id: int, key: str) -> Path:
+        """Where ``key`` lives on disk (to stream a large file without reading it whole)."""
+        return self._path(tenant_id, key)
+
     def get(self, tenant_id: int, key: str) -> bytes | None:
         """The bytes stored under ``key``, or None."""
         path = self._path(tenant_id, key)
@@ -80,6 +95,20 @@ def put_new(tenant_id: int, key: str, data: bytes) -> str:
     if not session.in_transaction():
         session.begin()  # the file is tied to this transaction's outcome
     storage.put(tenant_id, key, data)
+    _pending(session).setdefault("written", []).append((storage, tenant_id, key))
+    return key
+
+
+def put_new_file(tenant_id: int, key: str, source: Path) -> str:
+    """``put_new`` for a file on disk: moved under the new ``key`` now, removed again unless
+    the transaction commits."""
+    storage = get_storage()
+    if storage.exists(tenant_id, key):
+        raise FileExistsError(f"storage key {key!r} exists: use a new key")
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    storage.put_file(tenant_id, key, source)
     _pending(session).setdefault("written", []).append((storage, tenant_id, key))
     return key
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import re
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
 import flask_babel
+import pytest
 from flask_login import login_user
 
 from saas import formatting
@@ -111,3 +113,21 @@ def test_no_message_formats_a_number_with_percent_d():
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ru", "sq", "zh", "de", "hi", "ar", "es"])
+def test_whole_numbers_are_written_as_babel_writes_them(language):
+    """``number`` writes ints itself (the list's No. column, once per row) without Babel's
+    per-call pattern parsing; it must equal Babel's format_decimal (with Persian digits for
+    Persian), Indian grouping (hi: 12,34,567) and negative patterns included."""
+    from babel.numbers import format_decimal
+
+    from saas.formatting import NATIVE_DIGITS, _integer
+
+    rng = random.Random(language)
+    values = [0, 1, -1, 999, 1000, -1000, 12345, 1234567, -987654321, 10**15]
+    values += [rng.randint(-(10**12), 10**12) for _ in range(300)]
+    digits = NATIVE_DIGITS.get(language)
+    for value in values:
+        expected = format_decimal(value, locale=language, numbering_system="default")
+        assert _integer(value, language) == (expected.translate(digits) if digits else expected)

@@ -44,7 +44,7 @@ class Operation:
     #: multipart/form-data file fields: name → description (all required).
     files: dict[str, str] | None = None
     #: The endpoint answers a file of this media type (the function returns a Response).
-    raw: str | None = None
+    raw: str | tuple[str, ...] | None = None
     also: dict[int, str] = field(default_factory=dict)
 
 
@@ -72,7 +72,7 @@ class ApiRegistry:
         decorators: list[Callable] | None = None,
         query: type[BaseModel] | None = None,
         files: dict[str, str] | None = None,
-        raw: str | None = None,
+        raw: str | tuple[str, ...] | None = None,
         also: dict[int, str] | None = None,
     ) -> Callable:
         """Register ``fn(body?, query?, files?, **path) -> model | list | (model, status)`` at
@@ -80,7 +80,8 @@ class ApiRegistry:
 
         ``query`` validates the query string (documented as query parameters). ``files`` makes
         the request multipart/form-data: ``fn`` gets ``{name: FileStorage}`` (a missing file is
-        422). ``raw`` documents a file answer of that media type; ``fn`` returns the Response.
+        422). ``raw`` documents a file answer of that media type (or of
+        each of a tuple of types); ``fn`` returns the Response.
         ``also``: other success statuses answered with the same ``response`` (202 for work queued).
         """
         op = Operation(
@@ -224,7 +225,9 @@ class ApiRegistry:
                 }
             ok: dict[str, Any] = {"description": "OK"}
             if op.raw is not None:
-                ok["content"] = {op.raw: {"schema": {"type": "string", "format": "binary"}}}
+                types = (op.raw,) if isinstance(op.raw, str) else op.raw
+                binary = {"schema": {"type": "string", "format": "binary"}}
+                ok["content"] = {t: binary for t in types}
             if op.response is not None:
                 schema: dict[str, Any] = ref(op.response)
                 if op.many:

@@ -36,6 +36,8 @@ EXCLUDED: dict[str, str] = {
     "backups": "the backups themselves (a backup does not contain older backups)",
     "mail_messages": "the outbox: delivery bookkeeping; reset and invitation mail carry live links",
     "plan_changes": "billing history of the old company's subscription; the new one has its own",
+    "import_runs": "import history with its uploaded file: undo works only where the import ran",
+    "import_rows": "per-row import results and undo data (old values): undo stays with its run",
 }
 
 #: Columns that hold a storage key (saas/storage.py): their files go into ``files/<key>``.

@@ -49,6 +49,9 @@ HISTORY_LINES = 20
 MAX_IDS = 500
 #: How long a merged PDF can be downloaded.
 EXPIRES_AFTER = timedelta(hours=24)
+#: Job kinds whose result holds an expiring file (``file``, ``expires_at``): the hourly sweep
+#: (``expire_printouts``) deletes the files of them all. Exports add theirs.
+EXPIRING_KINDS: set[str] = {KIND}
 #: Sheets laid out between two progress commits.
 CHUNK = 10
 
@@ -327,12 +330,13 @@ def _expire(record: JobRecord) -> None:
 
 
 def expire_printouts(now: datetime | None = None) -> int:
-    """Delete the current tenant's merged PDFs past their expiry; how many."""
+    """Delete the current tenant's files of ``EXPIRING_KINDS`` (merged PDFs, exports) past
+    their expiry; how many."""
     now = now or utcnow()
     expired = 0
     for record in db.session.scalars(
         select(JobRecord).where(
-            JobRecord.kind == KIND,
+            JobRecord.kind.in_(sorted(EXPIRING_KINDS)),
             JobRecord.status == JobStatus.SUCCEEDED,
             JobRecord.created_at <= now - EXPIRES_AFTER,  # expiry counts from the end
         )

@@ -34,6 +34,8 @@ class Plan(db.Model):
     attachment_max_mb: Mapped[int] = mapped_column(default=5, server_default="5")
     #: Total size of a company's attachments, in MB; NULL = unlimited.
     storage_mb: Mapped[int | None]
+    #: Most data rows one imported table may have.
+    import_max_rows: Mapped[int] = mapped_column(default=1000, server_default="1000")
 
     @property
     def label(self) -> str:

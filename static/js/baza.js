@@ -34,6 +34,20 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// A form answered with errors (re-rendered by the server, or swapped in by htmx after a 422) puts
+// the focus on its first invalid field, not on the field marked autofocus: the keyboard user lands
+// where the message is. htmx focuses [autofocus] just before it fires htmx:load, so this wins.
+function focusFirstInvalid(root) {
+  const scope = root && root.querySelector ? root : document;
+  const invalid = (scope.matches && scope.matches("form") ? scope : scope.querySelector("form:has([aria-invalid='true'])"))
+    ?.querySelector("[aria-invalid='true']");
+  if (invalid && invalid.focus) invalid.focus();
+}
+document.addEventListener("DOMContentLoaded", () => focusFirstInvalid(document));
+document.addEventListener("htmx:load", (event) => {
+  if (event.target !== document.body) focusFirstInvalid(event.target);
+});
+
 // Inline edit on the customer card: Escape in the field's form means Cancel.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;

@@ -1,7 +1,7 @@
 """backups: the company's backup files; tenants.backup_weeks (weekly backups kept N weeks)
 
-Revision ID: 0026_backups
-Revises: 0025_duplicate_candidates
+Revision ID: 0027_backups
+Revises: 0026_imports
 Create Date: 2026-11-30 03:40:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from saas.tenancy import rls
 
-revision = "0026_backups"
-down_revision = "0025_duplicate_candidates"
+revision = "0027_backups"
+down_revision = "0026_imports"
 branch_labels = None
 depends_on = None
 
