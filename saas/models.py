@@ -3,6 +3,7 @@
 from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
+from saas.backups.models import Backup
 from saas.billing.models import PlanChange
 from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
@@ -12,6 +13,7 @@ from saas.customers.pool_models import PoolEvent, PoolLevelRule, PoolSettings, P
 from saas.customers.prefs import ListPreference
 from saas.customers.search import CustomerSearch
 from saas.customers.segment_models import CustomerSegment
+from saas.imports.models import ImportRow, ImportRun
 from saas.mail.models import MailMessage
 from saas.progress.models import JobRecord
 from saas.tenancy.models import Plan, Tenant, TenantScoped
@@ -20,6 +22,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Backup",
     "Contact",
     "ContactEmail",
     "ContactPhone",
@@ -32,6 +35,8 @@ __all__ = [
     "CustomerSearch",
     "CustomerSegment",
     "CustomerTag",
+    "ImportRow",
+    "ImportRun",
     "Invitation",
     "JobRecord",
     "ListEntry",

@@ -261,8 +261,10 @@ class Plan:
     prefix: str = ""
 
 
+@lru_cache(maxsize=256)
 def plan(q: str | None) -> Plan | None:
-    """The plan of query ``q``; None for an empty query (no narrowing)."""
+    """The plan of query ``q``; None for an empty query (no narrowing). Cached: the list asks
+    for it again for every highlighted cell of the page."""
     text = single_line(q)[:MAX_QUERY]
     if not text:
         return None

@@ -34,6 +34,8 @@ class Plan(db.Model):
     attachment_max_mb: Mapped[int] = mapped_column(default=5, server_default="5")
     #: Total size of a company's attachments, in MB; NULL = unlimited.
     storage_mb: Mapped[int | None]
+    #: Most data rows one imported table may have.
+    import_max_rows: Mapped[int] = mapped_column(default=1000, server_default="1000")
 
     @property
     def label(self) -> str:
@@ -72,6 +74,8 @@ class Tenant(db.Model):
     customer_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     #: What an exact duplicate customer does: ``warn`` or ``block`` (``customers.duplicates``).
     duplicate_policy: Mapped[str] = mapped_column(String(8), default="warn", server_default="warn")
+    #: Weekly backups kept for this many weeks; 0 = no weekly backups (``saas/backups``).
+    backup_weeks: Mapped[int] = mapped_column(default=0, server_default="0")
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 
