@@ -104,6 +104,8 @@ def from_env() -> dict:
         "ATTACHMENT_MAX_MB": int(env("ATTACHMENT_MAX_MB", "100")),
         # Largest table one import uploads (the plan's row limit applies too).
         "IMPORT_MAX_MB": int(env("IMPORT_MAX_MB", "50")),
+        # Rows an import commits at a time (with its progress and undo log).
+        "IMPORT_CHUNK": int(env("IMPORT_CHUNK", "500")),
         # Instance-wide SMTP; a tenant's own SMTP settings take precedence.
         "SMTP_HOST": env("SMTP_HOST") or None,
         "SMTP_PORT": int(env("SMTP_PORT", "587")),

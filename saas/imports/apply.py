@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale
-from flask import g
+from flask import current_app, g
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -53,7 +53,7 @@ from saas.tenancy.models import Tenant
 from saas.text import single_line
 from saas.utils import utcnow
 
-#: Rows per committed chunk.
+#: Rows per committed chunk (``IMPORT_CHUNK`` overrides it).
 CHUNK = 500
 #: Customer fields set from text columns, with their length limits.
 TEXT_FIELDS = {
@@ -312,7 +312,11 @@ class Importer:
             raw = next((cells[i] for i in indexes if i < len(cells) and cell_text(cells[i])), None)
             if raw is None:
                 continue
-            rows = custom.parse(definition, self._custom_value(definition, raw))
+            try:
+                value = self._custom_value(definition, raw)
+            except ValueError as exc:
+                raise RowRejected(f"{definition.label}: {exc}") from None
+            rows = custom.parse(definition, value)
             if rows and definition.unique:
                 key = custom._unique_key(definition, rows[0])
                 if (definition.id, key) in self.seen_unique or self._unique_taken(definition, key):
@@ -379,7 +383,10 @@ class Importer:
             if text := self._text(cells, target):
                 contact[target[8:]] = self._limit(text, 10_000, what)
         for value in self._cells(cells, "contact.birthday"):
-            day = parse_date(value, jalali=self.jalali)
+            try:
+                day = parse_date(value, jalali=self.jalali)
+            except ValueError as exc:
+                raise RowRejected(f"{_('Birthday')}: {exc}") from None
             if day is not None:
                 if day.year < 1900 or day > date.today():
                     raise RowRejected(_("Enter a birthday in the past."))
@@ -897,7 +904,8 @@ def run_import(tenant_id: int, run_id: int, record_id: int) -> None:
             importer = Importer(run, actor)
             table = open_run_table(run)
             tracker.set_total(run.total_rows)
-            for rows in _batches(table.rows(), CHUNK):
+            size = int(current_app.config.get("IMPORT_CHUNK") or CHUNK)
+            for rows in _batches(table.rows(), size):
                 counts = importer.chunk(rows)
                 run.created += counts["created"]
                 run.updated += counts["updated"]
