@@ -1,4 +1,3 @@
-
 """Exporting from the Customers page in Chromium, keyboard only: the toolbar's Export link, the
 dialog's radio groups, the job page's Download button, the file saved by the browser (a CSV
 with a BOM holding the Chinese and Persian names); the dialog passes axe."""
