@@ -132,6 +132,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from saas import printouts
 
     printouts.init_app(app)  # before the API blueprint: its API routes register on import
+    from saas import backups
+
+    backups.init_app(app)  # before the API blueprint too
     from saas import imports
 
     imports.init_app(app)  # likewise

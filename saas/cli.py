@@ -105,6 +105,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
 def scheduled_jobs() -> list[tuple[Any, dict[str, Any]]]:
     """What the scheduler runs: ``(function, CronScheduler.register keywords)``."""
+    from saas.backups.tasks import backup_upkeep
     from saas.customers.pool_tasks import apply_pool_rules
     from saas.customers.tasks import nightly
     from saas.mail.tasks import requeue_stuck_mail
@@ -115,6 +116,7 @@ def scheduled_jobs() -> list[tuple[Any, dict[str, Any]]]:
         (requeue_stuck_mail, {"interval": 300}),
         (sweep_stale_jobs, {"interval": 600}),
         (sweep_expired_printouts, {"interval": 3600}),  # merged PDFs past their link's expiry
+        (backup_upkeep, {"interval": 3600}),  # the week's backups, expired ones deleted
         (apply_pool_rules, {"cron": "10 2 * * *"}),  # nightly, 02:10 UTC
         # expired shares, the trash purge (UTC)
         (nightly, {"cron": "17 3 * * *"}),

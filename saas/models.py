@@ -3,6 +3,7 @@
 from saas.attachments.models import CustomerAttachment
 from saas.audit.models import AuditEntry
 from saas.auth.models import Account, ApiToken, Invitation, Role, User, UserSession
+from saas.backups.models import Backup
 from saas.billing.models import PlanChange
 from saas.contacts.models import Contact, ContactEmail, ContactPhone, ContactRelation
 from saas.customers.attributes import CustomerFieldValue, CustomerTag, CustomField, ListEntry
@@ -21,6 +22,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Backup",
     "Contact",
     "ContactEmail",
     "ContactPhone",

@@ -134,6 +134,10 @@ def _upload(c: Ctx) -> dict[str, Any]:
     return {"file": (io.BytesIO(PDF), "Offer for {actor}.pdf")}
 
 
+def _not_a_backup(c: Ctx) -> dict[str, Any]:
+    return {"file": (io.BytesIO(b"PK this is no zip"), "backup.zip")}
+
+
 def _logo(c: Ctx) -> dict[str, Any]:
     return {"logo-logo": (io.BytesIO(PNG), "logo.png")}
 
@@ -922,6 +926,45 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/api/v1/printouts/{printout}.pdf", 401, 200, 200, GONE, GONE, 200, GONE,
                    probe="printout"),
     },
+    # Backups: the owner's only (an admin holds every permission but billing, not this);
+    # tenant B's owner reaches its own (empty) list and gets 404 for A's backup.
+    "backups.index": {
+        "GET": row("/settings/backups", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, 200),
+    },
+    "backups.create": {
+        "POST": row("/settings/backups", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 303, data={}),
+    },
+    "backups.save_weekly": {
+        "POST": row("/settings/backups/weekly", LOGIN, 303, NOPE, NOPE, NOPE, NOPE, 303,
+                    data={"weeks": "2"}),
+    },
+    "backups.download": {
+        "GET": row("/settings/backups/{backup}.zip", LOGIN, 200, NOPE, NOPE, NOPE, NOPE, GONE,
+                   probe="backup"),
+    },
+    # Restore goes into an empty company only: A and (by then) B have customers (409).
+    "backups.restore": {
+        "POST": row("/settings/backups/restore", LOGIN, 409, NOPE, NOPE, NOPE, NOPE, 409,
+                    data=_not_a_backup),
+    },
+    "api.create_backup": {
+        "POST": row("/api/v1/backups", 401, 202, NOPE, NOPE, NOPE, NOPE, 202),
+    },
+    "api.list_backups": {
+        "GET": row("/api/v1/backups", 401, 200, NOPE, NOPE, NOPE, NOPE, 200),
+    },
+    "api.get_backup": {
+        "GET": row("/api/v1/backups/{backup}", 401, 200, NOPE, NOPE, NOPE, NOPE, GONE,
+                   probe="backup"),
+    },
+    "api.download_backup": {
+        "GET": row("/api/v1/backups/{backup}/download", 401, 200, NOPE, NOPE, NOPE, NOPE, GONE,
+                   probe="backup"),
+    },
+    "api.restore_backup": {
+        "POST": row("/api/v1/backups/restore", 401, 409, NOPE, NOPE, NOPE, NOPE, 409,
+                    data=_not_a_backup),
+    },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
     },
@@ -1061,6 +1104,7 @@ def build_world(app) -> World:
         lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
         tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
         printout = _printout(owner)
+        backup = _backup(owner)
         rep = db.session.get(User, target.id)
 
         def customer(name: str, owner_id: Any = customers_service.ME) -> int:
@@ -1111,6 +1155,7 @@ def build_world(app) -> World:
             "lost_message": lost.id,
             "job": tracked.id,
             "printout": printout.id,
+            "backup": backup.id,
             "contact": contact.id,
             "contact2": contact2.id,
             "contact_del": contact_del.id,
@@ -1214,6 +1259,28 @@ def _printout(owner: User) -> Any:
     record.status, record.done = JobStatus.SUCCEEDED, 1
     record.result = {"file": key, "count": 1, "missing": 0, "expires_at": until.isoformat()}
     return record
+
+
+def _backup(owner: User) -> Any:
+    """A finished backup of the owner's company whose zip may still be downloaded."""
+    from datetime import timedelta
+
+    from saas.backups.models import Backup
+    from saas.progress.models import JobStatus
+    from saas.storage import get_storage, unique_key
+    from saas.utils import utcnow
+
+    key = get_storage().put(owner.tenant_id, unique_key("backups/backup", "zip"), b"PK zip")
+    backup = Backup(
+        created_by_id=owner.id,
+        status=JobStatus.SUCCEEDED,
+        storage_key=key,
+        size=6,
+        expires_at=utcnow() + timedelta(hours=1),
+    )
+    db.session.add(backup)
+    db.session.flush()
+    return backup
 
 
 def _fill(value: Any, fmt: dict[str, Any], *, json: bool = False) -> Any:

@@ -74,6 +74,8 @@ class Tenant(db.Model):
     customer_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     #: What an exact duplicate customer does: ``warn`` or ``block`` (``customers.duplicates``).
     duplicate_policy: Mapped[str] = mapped_column(String(8), default="warn", server_default="warn")
+    #: Weekly backups kept for this many weeks; 0 = no weekly backups (``saas/backups``).
+    backup_weeks: Mapped[int] = mapped_column(default=0, server_default="0")
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 
