@@ -818,3 +818,28 @@ def test_the_scheduler_runs_the_backup_upkeep(app):
     from saas.cli import scheduled_jobs
 
     assert dict((fn, kw) for fn, kw in scheduled_jobs())[backup_upkeep] == {"interval": 3600}
+
+
+def test_a_backup_user_already_member_of_the_new_company_is_that_member(app, client):
+    acme = make_company(app, "Acme", plan="team")
+    rep = add_member(app, acme, "sales", email="rep@acme.example.com")
+
+    def build(actor):
+        customers.create_customer(actor=actor, name="Rep's Customer")
+
+    as_member(app, rep, build)
+    data = _backup_through_api(app, client, acme.owner)[1]
+    newco = make_company(app, "Newco", plan="team", email="boss@newco.example.com")
+    same_rep = add_member(app, newco, "viewer", email="rep@acme.example.com")
+    _resp, job = _restore_through_api(app, client, newco.owner, data)
+    assert job["status"] == "succeeded", job
+    with app.app_context(), tenant_context(newco.tenant_id):
+        users = db.session.scalars(select(User)).all()
+        assert len(users) == 2  # no placeholder: the rep is already a member, and stays active
+        rep_user = db.session.get(User, same_rep.id)
+        assert rep_user.is_active and rep_user.role.key == "viewer"
+        owned = db.metadata.tables["customers"]
+        owner_id = db.session.scalar(
+            select(owned.c.owner_id).where(owned.c.tenant_id == newco.tenant_id)
+        )
+        assert owner_id == same_rep.id
