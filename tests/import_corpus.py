@@ -393,3 +393,15 @@ def vcard_file(folder: Path, name: str = "contacts.vcf") -> Path:
     path = folder / name
     path.write_bytes((VCARD_21_ANDROID + VCARD_30 + VCARD_40).encode("utf-8"))
     return path
+
+
+def scattered_cells_xlsx(folder: Path, name: str = "scattered.xlsx") -> Path:
+    """A tiny file with a table in A1 and one more cell at XFD1048576, the sheet's far corner:
+    a reader that builds the dense grid needs 17 billion cells."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Company", "Phone"])
+    ws.append(["Acme", "+1 555 0100"])
+    ws["XFD1048576"] = "far away"
+    wb.save(folder / name)
+    return folder / name

@@ -84,10 +84,15 @@ def test_xlsx_writer_types_cells_and_never_writes_a_formula(tmp_path):
             )
             second.row([i, text])  # the two sheets interleave
         out.row([99, "after"])  # the latest sheet
+        first.row([100, "#N/A", None, None, None, None])  # text, not an error cell
     book = load_workbook(path)  # full mode: data types and formats
     ws = book["Customers"]
     assert [c.value for c in ws[1]] == ["No.", "Name", "Amount", "Day", "When", "Neg"]
-    for row, text in zip(ws.iter_rows(min_row=2), DANGEROUS, strict=True):
+    last = ws[len(DANGEROUS) + 2]
+    assert last[1].value == "#N/A" and last[1].data_type == "s"
+    for row, text in zip(
+        ws.iter_rows(min_row=2, max_row=len(DANGEROUS) + 1), DANGEROUS, strict=True
+    ):
         number, name, amount, day, when, neg = row
         assert number.data_type == "n"
         assert name.data_type == "s" and name.value == xml("'" + text)
@@ -425,6 +430,7 @@ def test_the_whole_base_ignores_the_lists_search_and_a_segment_exports_its_state
 def test_large_export_runs_as_a_job_in_pages_with_progress(app, world, monkeypatch):
     monkeypatch.setattr(exports, "SYNC_LIMIT", 3)
     monkeypatch.setattr(exports, "CHUNK", 2)  # several keyset pages, several commits
+    monkeypatch.setattr(exports, "COMMIT_ROWS", 3)
     job_id, status, result = _export(app, world["owner"], format="xlsx", view="all", sort="-name")
     assert status == "queued" and result == {}
     run_jobs(app, ("documents",))
@@ -557,6 +563,27 @@ def test_the_page_offers_export_only_with_the_permission_and_downloads(app, worl
     assert [r[1] for r in sheet[1:]] == [
         n for _no, n in _list_rows(app, world["owner"], "all", ["number", "name"], sort="name")
     ]
+    # a segment open on the page, its search cleared: the list as shown is exported
+    from saas.customers import segments
+
+    sid = as_member(
+        app,
+        world["owner"],
+        lambda a: segments.create_segment(actor=a, name="Shanghai", view="all", q="华信").id,
+    )
+    page = owner.get(f"/customers?view=all&segment={sid}&q=").get_data(as_text=True)
+    assert f"segment={sid}" in page
+    for q, count in (("", len(world["ids"])), ("华信", 1)):
+        answer = owner.post(
+            "/customers/export",
+            data={"csrf_token": token, "view": "all", "q": q, "segment": str(sid), "format": "csv"},
+        )
+        assert answer.status_code == 303
+        job_id = int(answer.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        rows = read_csv(owner.get(f"/exports/{job_id}/download").data)
+        assert len(rows) - 1 == count, q
+    assert owner.get(f"/customers/export?segment={sid}").status_code == 200
+    assert owner.get(f"/customers/export?segment={world['foreign_segment']}").status_code == 404
     bad = owner.post(
         "/customers/export",
         data={"csrf_token": token, "view": "all", "format": "csv", "contacts": "sheet"},

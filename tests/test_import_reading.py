@@ -531,3 +531,31 @@ def test_a_data_cell_left_of_the_header_keeps_its_column(tmp_path: Path, xlsx_re
     table = _open(path)
     assert table.columns == ["Column A", "Company", "Phone"]
     assert [v for _n, v in table.rows()] == [[7, "Acme", "+1 555 0100"]]
+
+
+def test_title_merged_far_wider_than_the_table(tmp_path: Path, xlsx_reader: str) -> None:
+    wb = corpus.Workbook()
+    ws = wb.active
+    ws["A1"] = "Customers of Tirana branch"
+    ws.merge_cells("A1:Z1")
+    ws.append(["Emri i kompanisë", "Personi i kontaktit", "Telefoni", "Qyteti"])
+    ws.append(["Alba Shpk", "Arben Hoxha", "+355 69 123 4567", "Tiranë"])
+    path = tmp_path / "wide-title.xlsx"
+    wb.save(path)
+    table = _open(path)
+    assert table.header_row == 2
+    assert table.columns == ["Emri i kompanisë", "Personi i kontaktit", "Telefoni", "Qyteti"]
+
+
+def test_amounts_and_codes_are_not_taken_for_phones() -> None:
+    sample = [["15000000", "1001", "0912 123 4567"], ["2500000", "1002", "(021) 8888-7777"]]
+    assert suggest(["A", "B", "C"], sample) == [None, None, "contact.phone_mobile"]
+
+
+def test_cells_scattered_far_apart_never_exhaust_memory(tmp_path: Path, xlsx_reader: str) -> None:
+    # calamine would build a dense grid of 17 billion cells: its child process hits the memory
+    # limit and dies, the caller gets a clear answer; openpyxl streams and sees the width
+    path = corpus.scattered_cells_xlsx(tmp_path)
+    assert path.stat().st_size < 20_000
+    code = "too_big" if xlsx_reader == "calamine" else "too_many_columns"
+    _refused(path, code)

@@ -85,6 +85,8 @@ CONTACTS = ("none", "rows", "sheet")
 SYNC_LIMIT = 500
 #: Rows per keyset page (``list_customers``' largest page) and per committed progress step.
 CHUNK = 200
+#: Rows between two progress commits of a job.
+COMMIT_ROWS = 1000
 #: How long a file can be downloaded (the printouts' expiry).
 EXPIRES_AFTER = printouts.EXPIRES_AFTER
 #: Customer ids written into the audit entry itself; more go to a gzipped list in storage.
@@ -129,7 +131,6 @@ class Spec:
     segment_id: int | None = None
     segment_name: str | None = None
     source: str = "list"  # list | segment | all
-    overrides: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -276,6 +277,14 @@ class Layout:
     contacts: str
     user_names: dict[int, str] = field(default_factory=dict)
     mask: bool = False
+    #: translated labels by (what, value), computed once (a million rows, a few labels)
+    labels: dict[tuple[str, Any], str] = field(default_factory=dict)
+
+    def label(self, what: str, value: Any, make: Callable[[], Any]) -> str:
+        key = (what, value)
+        if key not in self.labels:
+            self.labels[key] = str(make())
+        return self.labels[key]
 
     def header(self) -> list[str]:
         names = [str(c.label) for c in self.columns]
@@ -332,10 +341,10 @@ def _user_name(lay: Layout, user_id: int | None) -> str | None:
     return lay.user_names[user_id] or None
 
 
-def _yes_no(value: Any) -> str | None:
+def _yes_no(lay: Layout, value: Any) -> str | None:
     if value is None:
         return None
-    return _("Yes") if value else _("No")
+    return lay.label("bool", bool(value), lambda: _("Yes") if value else _("No"))
 
 
 def cell_value(lay: Layout, column: Any, customer: Any) -> Any:
@@ -356,16 +365,18 @@ def cell_value(lay: Layout, column: Any, customer: Any) -> Any:
         if kind == FieldType.MONEY:
             return Money(value)
         if kind == FieldType.YES_NO:
-            return _yes_no(value)
+            return _yes_no(lay, value)
         if kind == FieldType.MULTI_CHOICE:
             return ", ".join(value)
         return value
     if key == "number":
         return customer.number
     if key == "kind":
-        return str(customer.kind_label)
+        return lay.label("kind", customer.kind, lambda: customer.kind_label)
     if key == "stage":
-        return lists.stage_label(customer)
+        if customer.stage_entry is not None:
+            return customer.stage_entry.name
+        return lay.label("stage", customer.stage, lambda: lists.stage_label(customer))
     if column.cell == "entry":
         entry = getattr(customer, column.attr)
         return entry.name if entry is not None else None
@@ -375,14 +386,14 @@ def cell_value(lay: Layout, column: Any, customer: Any) -> Any:
         return country_name(customer.country) if customer.country else None
     if key == "owner":
         if customer.owner_id is None:
-            return _("in the pool")
+            return lay.label("owner", None, lambda: _("in the pool"))
         return customer.owner.name if customer.owner is not None else None
     if key == "created_by":
         return _user_name(lay, customer.created_by_id)
     if column.cell == "datetime":
         return _local(getattr(customer, column.attr), lay.zone)
     if column.cell == "bool":
-        return _yes_no(getattr(customer, column.attr))
+        return _yes_no(lay, getattr(customer, column.attr))
     value = getattr(customer, column.attr, None) if column.attr else None
     return value if value != "" else None
 
@@ -426,7 +437,7 @@ def _masked_ids(lay: Layout, page: list[Any]) -> set[int]:
     return set(pool) - seen
 
 
-def contact_values(contact: Any, masked: bool) -> list[Any]:
+def contact_values(contact: Any, masked: bool, yes: str | None = None) -> list[Any]:
     from saas.customers.pool import mask_email, mask_phone
 
     phones = [mask_phone(p.e164) if masked else p.e164 for p in contact.phones]
@@ -434,7 +445,7 @@ def contact_values(contact: Any, masked: bool) -> list[Any]:
     return [
         contact.name,
         contact.position,
-        _("Yes") if contact.is_primary else None,
+        (yes or _("Yes")) if contact.is_primary else None,
         ", ".join(phones) or None,
         ", ".join(emails) or None,
         contact.birthday,
@@ -492,7 +503,9 @@ def write(
             for customer in page:
                 main.row([cell_value(lay, c, customer) for c in lay.columns])
                 for contact in contacts.get(customer.id, ()):
-                    values = contact_values(contact, customer.id in masked)
+                    values = contact_values(
+                        contact, customer.id in masked, lay.label("bool", True, lambda: _("Yes"))
+                    )
                     if extra is not None:
                         extra.row([customer.number, customer.name, *values])
                     else:
@@ -616,7 +629,16 @@ def run_export(tenant_id: int, record_id: int, spec: dict[str, Any]) -> None:
         state = _state(actor, checked)
         tracker.set_total(count(actor, state))
         db.session.commit()
-        _run(actor, tracker.record, checked, state, lambda n: tracker.advance(n, commit=True))
+        pending = 0
+
+        def on_page(n: int) -> None:  # progress committed every COMMIT_ROWS rows
+            nonlocal pending
+            pending += n
+            tracker.advance(n, commit=pending >= COMMIT_ROWS)
+            if pending >= COMMIT_ROWS:
+                pending = 0
+
+        _run(actor, tracker.record, checked, state, on_page)
 
 
 # --- reading and downloading -----------------------------------------------------------------

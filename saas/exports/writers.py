@@ -37,6 +37,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from openpyxl.cell.cell import ERROR_CODES as OPENPYXL_ERROR_CODES
+
 __all__ = [
     "DANGEROUS_FIRST",
     "CsvWriter",
@@ -56,6 +58,8 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 TIME_FORMAT = "hh:mm"
 MONEY_FORMAT = "#,##0.00"
+#: Texts openpyxl would store as error cells.
+_ERROR_CODES = frozenset(OPENPYXL_ERROR_CODES)
 #: Longest text one xlsx cell holds (Excel's limit); longer text is cut with an ellipsis.
 XLSX_CELL_MAX = 32_767
 
@@ -172,21 +176,21 @@ class XlsxWriter(_Writer):
         if isinstance(value, datetime | date | time):
             if isinstance(value, datetime | time) and value.tzinfo is not None:
                 raise ValueError("convert datetimes to the reader's zone (naive) before writing")
+            if not isinstance(value, datetime | time):
+                return value  # openpyxl formats a date as yyyy-mm-dd itself
             cell = WriteOnlyCell(ws, value)
-            cell.number_format = (
-                DATETIME_FORMAT
-                if isinstance(value, datetime)
-                else TIME_FORMAT
-                if isinstance(value, time)
-                else DATE_FORMAT
-            )
+            cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else TIME_FORMAT
             return cell
         text = _ILLEGAL_XML.sub("", neutralise(str(value)))
         if len(text) > XLSX_CELL_MAX:
             text = text[: XLSX_CELL_MAX - 1] + "…"
-        cell = WriteOnlyCell(ws, text)
-        cell.data_type = "s"  # never a formula, whatever the text
-        return cell
+        if text in _ERROR_CODES:  # "#N/A" typed by a user is text, not an error cell
+            cell = WriteOnlyCell(ws, text)
+            cell.data_type = "s"
+            return cell
+        # A neutralised text never starts with "=", so openpyxl stores it as a string cell,
+        # never a formula (the plain value is also much faster than a cell object per value).
+        return text
 
     def _write(self, handle: Any, values: Iterable[Any]) -> None:
         handle.append([self._cell(handle, v) for v in values])

@@ -34,12 +34,16 @@ import codecs
 import contextlib
 import csv
 import os
+import pickle
 import re
+import subprocess
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -56,6 +60,10 @@ MAX_UNCOMPRESSED = 200 * 1024 * 1024
 #: xlsx whose sheets and shared strings unpack to at most this are read with calamine (fast,
 #: the sheet in memory); larger ones stream through openpyxl read-only (constant memory).
 CALAMINE_MAX_XML = 128 * 1024 * 1024
+#: Limits of the child process that runs calamine (``_sheet_child.py``).
+CHILD_MEMORY = 1024 * 1024 * 1024
+CHILD_CPU_SECONDS = 300
+_CHILD = Path(__file__).with_name("_sheet_child.py")
 #: How many non-blank rows the header may be preceded by (titles, notes).
 HEADER_SCAN_ROWS = 30
 MAX_HEADER_CHARS = 100
@@ -292,7 +300,7 @@ def _xlsx_merges(archive: zipfile.ZipFile, member: str) -> list[Merge]:
 def _open_zip(path: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (a newer zip version), …
         raise _truncated() from exc
     infos = archive.infolist()
     if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
@@ -389,8 +397,12 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
 
 class _CalamineSource:
     """The first non-empty sheet of an .xls (BIFF) or a not-huge .xlsx, read with
-    python-calamine (Rust: ~15x faster than openpyxl's read-only mode; it loads the sheet into
-    compact memory, ~70 MB for 100,000 x 12 cells, hence ``CALAMINE_MAX_XML`` for xlsx)."""
+    python-calamine (Rust: ~25x faster than openpyxl's read-only mode; it loads the sheet into
+    compact memory, ~70 MB for 100,000 x 12 cells, hence ``CALAMINE_MAX_XML`` for xlsx).
+
+    calamine runs in a child process (``_sheet_child.py``) under ``CHILD_MEMORY`` and
+    ``CHILD_CPU_SECONDS``: a crafted file that makes it allocate gigabytes aborts the child,
+    never the web or worker process."""
 
     def __init__(self, path: str, fmt: str) -> None:
         self.path = path
@@ -399,66 +411,82 @@ class _CalamineSource:
         self.index = 0
         self.merges: list[Merge] = []
 
-    def _book(self) -> Any:
-        from python_calamine import CalamineWorkbook
-
+    def _frames(self, which: str) -> Iterator[Any]:
+        command = [
+            sys.executable,
+            "-I",
+            str(_CHILD),
+            self.path,
+            which,
+            str(CHILD_MEMORY),
+            str(CHILD_CPU_SECONDS),
+        ]
+        child = subprocess.Popen(  # noqa: S603 - our own script, no shell
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        assert child.stdout is not None
         try:
-            return CalamineWorkbook.from_path(self.path)
-        except Exception as exc:  # calamine raises its own error types
-            message = str(exc).lower()
-            if "password" in message or "encrypt" in message:
-                raise _encrypted() from exc
-            raise _truncated() from exc
-
-    def _rows(self, sheet: Any) -> Iterator[tuple[int, list[Any]]]:
-        # calamine yields rows from the sheet's first row, columns from its first used one
-        pad = [None] * (sheet.start[1] if sheet.start else 0)
-        try:
-            for number, row in enumerate(sheet.iter_rows(), start=1):
-                yield number, pad + [_clean(v) for v in row]
-        except Exception as exc:  # calamine's own error types
-            raise _truncated() from exc
-
-    def first_sheet(self) -> Iterator[tuple[int, list[Any]]]:
-        book = self._book()
-        try:
-            for index, meta in enumerate(book.sheets_metadata):
-                name = meta.name
-                if "worksheet" not in str(meta.typ).lower():
-                    continue  # a chart sheet, a macro sheet
+            while True:
                 try:
-                    sheet = book.get_sheet_by_index(index)
-                except Exception as exc:  # a damaged sheet
+                    frame = pickle.load(child.stdout)  # noqa: S301 - our own child's output
+                except (EOFError, pickle.UnpicklingError, OSError) as exc:
+                    child.wait()
+                    if child.returncode and child.returncode < 0:  # killed: memory, CPU time
+                        raise _too_hard() from exc
                     raise _truncated() from exc
-                rows = self._rows(sheet)
-                buffered: list[tuple[int, list[Any]]] = []
-                for item in rows:
-                    buffered.append(item)
-                    if not _blank(item[1]):
-                        break
-                else:
-                    continue
-                self.sheet, self.index = name, index
-                self.merges = self._merges(sheet)
-                yield from _apply_merges(_chain(buffered, rows), self.merges)
-                return
+                if isinstance(frame, dict) and "error" in frame:
+                    raise _child_error(frame["error"])
+                yield frame
+                if frame is None:
+                    return
         finally:
-            book.close()
+            if child.poll() is None:
+                child.kill()
+            child.stdout.close()
+            child.wait()
+
+    def _open(self, which: str) -> Iterator[tuple[int, list[Any]]]:
+        frames = self._frames(which)
+        head = next(frames)
+        self.sheet, self.index = head["sheet"], head["index"]
+        self.merges = [tuple(m) for m in head["merges"]]  # type: ignore[misc]
+        return _apply_merges(self._rows(frames), self.merges)
 
     @staticmethod
-    def _merges(sheet: Any) -> list[Merge]:
-        merges: list[Merge] = []
-        with contextlib.suppress(Exception):
-            for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ():
-                merges.append((r0 + 1, c0 + 1, r1 + 1, c1 + 1))
-        return merges
+    def _rows(frames: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for batch in frames:
+                if batch is None:
+                    return
+                yield from batch
+        finally:
+            frames.close()  # type: ignore[attr-defined]
+
+    def first_sheet(self) -> Iterator[tuple[int, list[Any]]]:
+        return self._open("-")
 
     def again(self) -> Iterator[tuple[int, list[Any]]]:
-        book = self._book()
-        try:
-            yield from _apply_merges(self._rows(book.get_sheet_by_index(self.index)), self.merges)
-        finally:
-            book.close()
+        return self._open(str(self.index))
+
+
+def _too_hard() -> ImportFileError:
+    return _fail(
+        "too_big",
+        _(
+            "Reading the file needs more memory or time than Baza allows (a damaged file, or "
+            "cells scattered far apart). Copy the table into a new workbook and upload that."
+        ),
+    )
+
+
+def _child_error(code: str) -> ImportFileError:
+    if code == "encrypted":
+        return _encrypted()
+    if code == "empty_file":
+        return _empty()
+    if code == "too_big":
+        return _too_hard()
+    return _truncated()
 
 
 def _ole_kind(path: str) -> str:
@@ -722,15 +750,25 @@ def _is_header_text(value: Any) -> bool:
     return not re.fullmatch(r"[\d\s.,:/+\-()%]+", stripped)
 
 
+def _span_count(values: list[Any]) -> int:
+    """Non-empty cells, a run of one repeated value (a merged range) counted once."""
+    count, previous = 0, None
+    for value in values:
+        if value is not None and value != previous:
+            count += 1
+        previous = value
+    return count
+
+
 def _header_index(rows: list[tuple[int, list[Any]]]) -> int | None:
     """Index in ``rows`` (non-blank rows only) of the header row, or None."""
-    counts = [sum(1 for v in values if v is not None) for _n, values in rows]
+    counts = [_span_count(values) for _n, values in rows]
     if not counts:
         return None
     width = max(counts)
     for index, (_number, values) in enumerate(rows):
         cells = [v for v in values if v is not None]
-        n = len(cells)
+        n = _span_count(values)
         if n < max(1, min(2, width), (width + 1) // 2):
             continue
         texts = [v.strip() for v in cells if _is_header_text(v)]

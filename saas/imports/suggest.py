@@ -618,11 +618,16 @@ def _sniff(values: list[Any]) -> str | None:
         c = _ascii_digits(c)
         if not _PHONE.fullmatch(c):
             return False
+        c = c.strip()
         digits = re.sub(r"\D", "", c)
         if not 7 <= len(digits) <= 15:
             return False
-        # a date or a plain decimal number is not a phone
-        return not re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d+\.\d+", c.strip())
+        # a date or a decimal number is not a phone
+        if re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d+\.\d+", c):
+            return False
+        # bare digits are an amount or a code, unless they start with 0 or are a Chinese
+        # mobile number (11 digits from 1)
+        return not c.isdigit() or c.startswith("0") or (len(c) == 11 and c.startswith("1"))
 
     if count(phone) >= need:
         return "contact.phone_mobile"

@@ -45,6 +45,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --- the children (one export each, in a fresh process) --------------------------------------
 
 
@@ -73,15 +78,16 @@ def child_baza(url: str, tenant_id: int, fmt: str, contacts: str) -> dict[str, A
         record_id, owner_id = record.id, owner.id
         spec = service.Spec(format=fmt, contacts=contacts, view="all", cols=COLUMNS)
         base = _peak_mb()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         service.run_export(tenant_id, record_id, actor_id=owner_id, spec=spec.as_dict())
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         db.session.remove()
         record = db.session.get(progress.JobRecord, record_id)
         result = record.result or {}
         path = get_storage().local_path(tenant_id, result["file"])
         return {
             "seconds": seconds,
+            "cpu": cpu,
             "rows": result["count"],
             "status": str(record.status),
             "bytes": path.stat().st_size,
@@ -101,7 +107,7 @@ def child_floor(url: str, tenant_id: int, fmt: str) -> dict[str, Any]:
     engine = create_engine(url)
     base = _peak_mb()
     out = Path(tempfile.mkdtemp(prefix="baza-bench-floor-")) / f"floor.{fmt}"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     rows = 0
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=2000).execute(
@@ -125,9 +131,10 @@ def child_floor(url: str, tenant_id: int, fmt: str) -> dict[str, Any]:
                 for row in result:
                     writer.writerow(row)
                     rows += 1
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "rows": rows,
         "bytes": out.stat().st_size,
         "base_mb": base,
@@ -179,13 +186,15 @@ def report(results: list[dict[str, Any]], title: str) -> str:
     lines = [
         title,
         f"{'rows':>10} {'format':<6} {'Baza s':>8} {'floor s':>8} {'ratio':>6} "
+        f"{'Baza CPU':>8} {'floor CPU':>9} "
         f"{'Baza MB':>8} {'floor MB':>8} {'start MB':>8} {'rows/s':>9} {'file MB':>8}",
     ]
     for r in results:
         b, f = r["baza"], r["floor"]
         lines.append(
             f"{b['rows']:>10,} {r['format']:<6} {b['seconds']:>8.1f} {f['seconds']:>8.1f} "
-            f"{b['seconds'] / max(f['seconds'], 1e-9):>5.1f}x {b['peak_mb']:>8.0f} "
+            f"{b['seconds'] / max(f['seconds'], 1e-9):>5.1f}x {b['cpu']:>8.1f} {f['cpu']:>9.1f} "
+            f"{b['peak_mb']:>8.0f} "
             f"{f['peak_mb']:>8.0f} {b['base_mb']:>8.0f} "
             f"{b['rows'] / max(b['seconds'], 1e-9):>9,.0f} {b['bytes'] / 1e6:>8.1f}"
         )
@@ -222,7 +231,7 @@ def run(
     table = report(
         results,
         f"\nExports on {backend} (columns {', '.join(COLUMNS)}; contacts {contacts}); "
-        "each export in its own process, peak RSS",
+        "each export in its own process: wall and CPU seconds, peak RSS",
     )
     return results, table
 
