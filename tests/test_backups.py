@@ -796,6 +796,14 @@ def test_a_restore_that_fails_midway_leaves_the_company_as_it_was(app, client):
     digest = hashlib.sha256(zipfile.ZipFile(io.BytesIO(bad)).read("data.xlsx")).hexdigest()
     bad = _with_manifest(bad, lambda m: m["data"].update(sha256=digest))
     target = make_company(app, "Target", email="owner@target.example.com")
+    import os
+
+    folder = app.config["TENANTS_DIR"] + f"/{target.tenant_id}"
+
+    def files() -> set[str]:  # (ids are reused between tests: compare before and after)
+        return {os.path.join(d, f) for d, _s, names in os.walk(folder) for f in names}
+
+    before = files()
     resp, job = _restore_through_api(app, client, target.owner, bad)
     assert resp.status_code == 202
     assert job["status"] == "failed" and job["result"]["error"] == "damaged", job
@@ -803,11 +811,7 @@ def test_a_restore_that_fails_midway_leaves_the_company_as_it_was(app, client):
     after = _rows(app, target.tenant_id)
     assert not after["rows"]["customers"] and not after["rows"]["customer_attachments"]
     assert set(after["emails"].values()) == {"owner@target.example.com"}
-    folder = app.config["TENANTS_DIR"] + f"/{target.tenant_id}"
-    import os
-
-    left = [f for _d, _s, files in os.walk(folder) for f in files]
-    assert left == [], left  # neither restored files nor the upload stay behind
+    assert files() == before  # neither restored files nor the upload stay behind
     # the intact backup still restores into it afterwards
     resp, job = _restore_through_api(app, client, target.owner, data)
     assert job["status"] == "succeeded", job
