@@ -559,3 +559,23 @@ def test_cells_scattered_far_apart_never_exhaust_memory(tmp_path: Path, xlsx_rea
     assert path.stat().st_size < 20_000
     code = "too_big" if xlsx_reader == "calamine" else "too_many_columns"
     _refused(path, code)
+
+
+def test_csv_with_title_lines_above_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text(
+        "Клиенты на 01.05.2024;;\r\n;;\r\nКомпания;Телефон;Город\r\n"
+        "ООО Ромашка;+7 912 111-22-33;Москва\r\n",
+        encoding="cp1251",
+    )
+    table = _open(path)
+    assert (table.encoding, table.delimiter, table.header_row) == ("cp1251", ";", 3)
+    assert table.columns == ["Компания", "Телефон", "Город"]
+    assert list(table.rows()) == [(4, ["ООО Ромашка", "+7 912 111-22-33", "Москва"])]
+
+
+def test_import_file_error_survives_pickling() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(ImportFileError("encoding", "Line 3 is not UTF-8.")))
+    assert (error.code, error.message, error.status) == ("encoding", "Line 3 is not UTF-8.", 422)

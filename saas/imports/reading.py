@@ -127,6 +127,9 @@ class ImportFileError(ValidationFailed):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message, code=code)
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (type(self), (self.code, self.message))  # picklable (a job's result, a log)
+
 
 Merge = tuple[int, int, int, int]  # min_row, min_col, max_row, max_col (1-based)
 
