@@ -704,13 +704,28 @@ def test_weekly_backups_once_a_week_and_kept_n_weeks(app):
         assert first.expires_at is None and get_storage().exists(acme.tenant_id, first.storage_key)
         # next week: another one; three weeks on, the first is deleted with its file
         later = utcnow() + timedelta(weeks=1)
-        assert service.weekly_backup(now=later) is not None
-        assert service.weekly_backup(now=later) is None
+        second = service.weekly_backup(now=later)
+        assert second is not None and service.weekly_backup(now=later) is None
+        second.status, second.created_at = JobStatus.SUCCEEDED, later
         db.session.commit()
         assert service.prune_backups(now=utcnow() + timedelta(weeks=2, hours=1)) == 1
         db.session.commit()
         assert not get_storage().exists(acme.tenant_id, first.storage_key)
         assert db.session.scalar(select(Backup.kind)) == "weekly"
+        # a backup whose worker died stays "running": given up after a day, the week retried
+        week3 = utcnow() + timedelta(weeks=3)
+        stuck = service.weekly_backup(now=week3)
+        stuck.created_at = week3
+        db.session.commit()
+        stuck_id = stuck.id
+        service.prune_backups(now=week3 + timedelta(hours=1))
+        db.session.commit()
+        assert db.session.get(Backup, stuck_id) is not None  # still being made
+        assert service.weekly_backup(now=week3) is None
+        service.prune_backups(now=week3 + timedelta(hours=25))
+        db.session.commit()
+        assert db.session.get(Backup, stuck_id) is None
+        assert service.weekly_backup(now=week3 + timedelta(hours=25)) is not None
     with app.app_context(), tenant_context(off.tenant_id):
         assert db.session.scalar(select(Backup)) is None  # 0 weeks = off
 

@@ -481,15 +481,17 @@ def weekly_backup(now: datetime | None = None) -> Backup | None:
 def prune_backups(now: datetime | None = None) -> int:
     """Delete the current tenant's backups past their time: manual ones after
     ``EXPIRES_AFTER``, weekly ones older than ``backup_weeks`` weeks (all when it is 0), failed
-    ones after a day. The files go once the deletion commits. How many."""
+    ones — and ones still "running" (their worker died) — after a day, so the week's backup is
+    tried again. The files go once the deletion commits. How many."""
     now = now or utcnow()
     tenant = db.session.get(Tenant, current_tenant_id())
     keep_from = now - timedelta(weeks=tenant.backup_weeks or 0)
     gone = 0
     for backup in db.session.scalars(select(Backup)):
         if backup.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-            continue
-        if backup.status == JobStatus.FAILED:
+            # a worker that died mid-backup leaves it "running": after a day it is given up
+            over = backup.created_at <= now - EXPIRES_AFTER
+        elif backup.status == JobStatus.FAILED:
             over = backup.created_at <= now - EXPIRES_AFTER
         elif backup.kind == BackupKind.WEEKLY:
             over = backup.created_at <= keep_from
