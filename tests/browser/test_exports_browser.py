@@ -16,7 +16,7 @@ from tests.conftest import as_member
 pytestmark = pytest.mark.browser
 
 
-def test_export_the_list_with_the_keyboard_and_download_it(app, new_page, tmp_path):
+def test_export_the_list_with_the_keyboard_and_download_it(app, new_page, tmp_path, screenshot):
     company = demo_company(app, email="ada@export.example.com")
 
     def build(actor):
@@ -27,11 +27,13 @@ def test_export_the_list_with_the_keyboard_and_download_it(app, new_page, tmp_pa
     page = new_page()
     log_in(page, "ada@export.example.com")
     page.goto("/customers?view=all&sort=name")
+    screenshot(page, "export-toolbar")
     link = page.get_by_role("link", name="Export", exact=True)
     link.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/customers/export?**")
     assert axe_violations(page) == []
+    screenshot(page, "export-dialog")
     # keyboard only: the first radio has the focus; arrows move within a group, Tab between
     assert page.evaluate("() => document.activeElement.value") == "list"
     page.keyboard.press("Tab")  # the format group: xlsx is checked
@@ -42,6 +44,7 @@ def test_export_the_list_with_the_keyboard_and_download_it(app, new_page, tmp_pa
     page.keyboard.press("Enter")
     page.wait_for_url("**/jobs/*")
     download_link = page.get_by_role("link", name="Download")
+    screenshot(page, "export-job")
     with page.expect_download() as info:
         download_link.click()
     saved = Path(tmp_path) / "export.csv"
