@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.benchmarks.customer_list $(BENCH_ARGS)
 	$(BIN)/python -m tests.benchmarks.printouts
 	$(BIN)/python -m tests.benchmarks.exports $(EXPORT_BENCH_ARGS)
+	$(BIN)/python -m tests.benchmarks.imports $(IMPORT_BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -164,6 +164,20 @@ def test_upload_run_result_rejected_and_undo(app, client, world):
         ["VIP", "export"],  # "vip" is the default list's VIP
     )
 
+    def audit():
+        from saas.audit.models import AuditEntry
+
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        created = [e for e in entries if e.action == "customers.created"]
+        alpha = next(e for e in created if e.display["object"] == "Alpha Trade")
+        [finished] = [e for e in entries if e.action == "imports.finished"]
+        return len(created), alpha.changes["name"], alpha.display["actor"], finished.changes
+
+    count, name, actor, finished = in_tenant(app, company.tenant_id, audit)
+    assert count == 3  # Old Firm by hand, Alpha and Beta by the import: one entry each
+    assert name == [None, "Alpha Trade"] and actor == "Acme Owner"
+    assert finished["created"] == 2 and finished["file"] == "customers.xlsx"
+
     rejected = client.get(f"/api/v1/imports/{run_id}/rejected.xlsx", headers=headers)
     assert rejected.status_code == 200
     sheet = load_workbook(io.BytesIO(rejected.data)).active
