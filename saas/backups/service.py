@@ -34,7 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -327,7 +328,16 @@ def write_backup(tenant_id: int, folder: Path, record_id: int | None = None) -> 
 
 @job("documents", retries=0)
 def build_backup(tenant_id: int, record_id: int, backup_id: int) -> None:
-    """Tracked: write the backup, store it, record where (and until when) it can be fetched."""
+    """Tracked: write the backup, store it, record where (and until when) it can be fetched
+    (the summary in the language of who asked; weekly ones in the company owner's)."""
+    actor = db.session.get(User, g.actor_id) if g.get("actor_id") else None
+    if actor is None:
+        actor = db.session.scalar(select(User).where(User.role.has(key="owner")))
+    with force_locale((actor.language if actor else None) or "en"):
+        _build_backup(tenant_id, record_id, backup_id)
+
+
+def _build_backup(tenant_id: int, record_id: int, backup_id: int) -> None:
     with progress.track(record_id) as tracker:
         folder = Path(tempfile.mkdtemp(prefix="baza-backup-"))
         try:
