@@ -926,6 +926,29 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/api/v1/printouts/{printout}.pdf", 401, 200, 200, GONE, GONE, 200, GONE,
                    probe="printout"),
     },
+    # Exports: customers.export (owner, admin, manager); the file is its creator's (the owner)
+    # and view_all holders' who may also export (admin; the viewer sees the job, not the file).
+    "exports.new": {
+        "GET": row("/customers/export?view=mine", LOGIN, 200, 200, 200, NOPE, NOPE, 200),
+        "POST": row("/customers/export", LOGIN, 303, 303, 303, NOPE, NOPE, 303,
+                    data={"view": "mine", "format": "csv", "contacts": "none"}),
+    },
+    "exports.download": {
+        "GET": row("/exports/{export}/download", LOGIN, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="export"),
+    },
+    "api.create_export": {
+        "POST": row("/api/v1/exports", 401, 201, 201, 201, NOPE, NOPE, 201,
+                    json={"view": "mine", "format": "csv"}),
+    },
+    "api.get_export": {
+        "GET": row("/api/v1/exports/{export}", 401, 200, 200, GONE, GONE, 200, GONE,
+                   probe="export"),
+    },
+    "api.export_download": {
+        "GET": row("/api/v1/exports/{export}/download", 401, 200, 200, GONE, GONE, NOPE, GONE,
+                   probe="export"),
+    },
     # Backups: the owner's only (an admin holds every permission but billing, not this);
     # tenant B's owner reaches its own (empty) list and gets 404 for A's backup.
     "backups.index": {
@@ -1104,6 +1127,7 @@ def build_world(app) -> World:
         lost.status = "interrupted"  # its worker died mid-delivery: a person may resend it
         tracked = progress.create_job("mail.resend_failed", actor=owner, total=1)
         printout = _printout(owner)
+        export = _export(owner)
         backup = _backup(owner)
         rep = db.session.get(User, target.id)
 
@@ -1155,6 +1179,7 @@ def build_world(app) -> World:
             "lost_message": lost.id,
             "job": tracked.id,
             "printout": printout.id,
+            "export": export.id,
             "backup": backup.id,
             "contact": contact.id,
             "contact2": contact2.id,
@@ -1258,6 +1283,32 @@ def _printout(owner: User) -> Any:
     until = utcnow() + timedelta(hours=1)
     record.status, record.done = JobStatus.SUCCEEDED, 1
     record.result = {"file": key, "count": 1, "missing": 0, "expires_at": until.isoformat()}
+    return record
+
+
+def _export(owner: User) -> Any:
+    """A finished export of the owner whose CSV may still be downloaded."""
+    from datetime import timedelta
+
+    from saas.exports import service as exports
+    from saas.progress.models import JobStatus
+    from saas.storage import get_storage, unique_key
+    from saas.utils import utcnow
+
+    record = progress.create_job(exports.KIND, actor=owner, total=1)
+    key = get_storage().put(
+        owner.tenant_id, unique_key("exports/customers", "csv"), b"\xef\xbb\xbfNo.\r\n1\r\n"
+    )
+    until = utcnow() + timedelta(hours=1)
+    record.status, record.done = JobStatus.SUCCEEDED, 1
+    record.result = {
+        "file": key,
+        "count": 1,
+        "contacts": 0,
+        "format": "csv",
+        "name": "customers.csv",
+        "expires_at": until.isoformat(),
+    }
     return record
 
 

@@ -704,13 +704,28 @@ def test_weekly_backups_once_a_week_and_kept_n_weeks(app):
         assert first.expires_at is None and get_storage().exists(acme.tenant_id, first.storage_key)
         # next week: another one; three weeks on, the first is deleted with its file
         later = utcnow() + timedelta(weeks=1)
-        assert service.weekly_backup(now=later) is not None
-        assert service.weekly_backup(now=later) is None
+        second = service.weekly_backup(now=later)
+        assert second is not None and service.weekly_backup(now=later) is None
+        second.status, second.created_at = JobStatus.SUCCEEDED, later
         db.session.commit()
         assert service.prune_backups(now=utcnow() + timedelta(weeks=2, hours=1)) == 1
         db.session.commit()
         assert not get_storage().exists(acme.tenant_id, first.storage_key)
         assert db.session.scalar(select(Backup.kind)) == "weekly"
+        # a backup whose worker died stays "running": given up after a day, the week retried
+        week3 = utcnow() + timedelta(weeks=3)
+        stuck = service.weekly_backup(now=week3)
+        stuck.created_at = week3
+        db.session.commit()
+        stuck_id = stuck.id
+        service.prune_backups(now=week3 + timedelta(hours=1))
+        db.session.commit()
+        assert db.session.get(Backup, stuck_id) is not None  # still being made
+        assert service.weekly_backup(now=week3) is None
+        service.prune_backups(now=week3 + timedelta(hours=25))
+        db.session.commit()
+        assert db.session.get(Backup, stuck_id) is None
+        assert service.weekly_backup(now=week3 + timedelta(hours=25)) is not None
     with app.app_context(), tenant_context(off.tenant_id):
         assert db.session.scalar(select(Backup)) is None  # 0 weeks = off
 
@@ -767,3 +782,83 @@ def test_backups_page_for_the_owner(app, client):
         content_type="multipart/form-data",
     )
     assert resp.status_code == 422 and "not a zip" in resp.get_data(as_text=True)
+
+
+def test_a_restore_that_fails_midway_leaves_the_company_as_it_was(app, client):
+    """One transaction: a bad cell in a late table undoes the rows and files written before."""
+    acme, _data = _small_backup(app, client)
+    add_member(app, acme, "sales", email="rep@acme.example.com")
+
+    def build(owner):
+        c = customers.create_customer(actor=owner, name="Second Customer")
+        contacts.create_contact(actor=owner, customer_id=c.id, name="Somebody")
+
+    as_member(app, acme.owner, build)
+    data = _backup_through_api(app, client, acme.owner)[1]
+
+    def broken(name, content):
+        if name != "data.xlsx":
+            return content
+        book = load_workbook(io.BytesIO(content))
+        sheet = book["contacts"]
+        header = [c.value for c in sheet[1]]
+        sheet.cell(2, header.index("birthday") + 1).value = "not a date"
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    bad = _rezip(data, broken)
+    digest = hashlib.sha256(zipfile.ZipFile(io.BytesIO(bad)).read("data.xlsx")).hexdigest()
+    bad = _with_manifest(bad, lambda m: m["data"].update(sha256=digest))
+    target = make_company(app, "Target", email="owner@target.example.com")
+    import os
+
+    folder = app.config["TENANTS_DIR"] + f"/{target.tenant_id}"
+
+    def files() -> set[str]:  # (ids are reused between tests: compare before and after)
+        return {os.path.join(d, f) for d, _s, names in os.walk(folder) for f in names}
+
+    before = files()
+    resp, job = _restore_through_api(app, client, target.owner, bad)
+    assert resp.status_code == 202
+    assert job["status"] == "failed" and job["result"]["error"] == "damaged", job
+    assert "damaged" in job["result"]["summary"][0]
+    after = _rows(app, target.tenant_id)
+    assert not after["rows"]["customers"] and not after["rows"]["customer_attachments"]
+    assert set(after["emails"].values()) == {"owner@target.example.com"}
+    assert files() == before  # neither restored files nor the upload stay behind
+    # the intact backup still restores into it afterwards
+    resp, job = _restore_through_api(app, client, target.owner, data)
+    assert job["status"] == "succeeded", job
+    assert len(_rows(app, target.tenant_id)["rows"]["customers"]) == 2
+
+
+def test_the_scheduler_runs_the_backup_upkeep(app):
+    from saas.cli import scheduled_jobs
+
+    assert dict((fn, kw) for fn, kw in scheduled_jobs())[backup_upkeep] == {"interval": 3600}
+
+
+def test_a_backup_user_already_member_of_the_new_company_is_that_member(app, client):
+    acme = make_company(app, "Acme", plan="team")
+    rep = add_member(app, acme, "sales", email="rep@acme.example.com")
+
+    def build(actor):
+        customers.create_customer(actor=actor, name="Rep's Customer")
+
+    as_member(app, rep, build)
+    data = _backup_through_api(app, client, acme.owner)[1]
+    newco = make_company(app, "Newco", plan="team", email="boss@newco.example.com")
+    same_rep = add_member(app, newco, "viewer", email="rep@acme.example.com")
+    _resp, job = _restore_through_api(app, client, newco.owner, data)
+    assert job["status"] == "succeeded", job
+    with app.app_context(), tenant_context(newco.tenant_id):
+        users = db.session.scalars(select(User)).all()
+        assert len(users) == 2  # no placeholder: the rep is already a member, and stays active
+        rep_user = db.session.get(User, same_rep.id)
+        assert rep_user.is_active and rep_user.role.key == "viewer"
+        owned = db.metadata.tables["customers"]
+        owner_id = db.session.scalar(
+            select(owned.c.owner_id).where(owned.c.tenant_id == newco.tenant_id)
+        )
+        assert owner_id == same_rep.id

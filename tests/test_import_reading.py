@@ -579,3 +579,8 @@ def test_import_file_error_survives_pickling() -> None:
 
     error = pickle.loads(pickle.dumps(ImportFileError("encoding", "Line 3 is not UTF-8.")))
     assert (error.code, error.message, error.status) == ("encoding", "Line 3 is not UTF-8.", 422)
+
+
+def test_row_serial_columns_are_not_customer_numbers() -> None:
+    columns = ["序号", "客户编号", "№", "Nr.", "ردیف", "No.", "Web Page", "Country/Region"]
+    assert suggest(columns, []) == [None, "number", None, None, None, None, "website", "country"]

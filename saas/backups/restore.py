@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from sqlalchemy import Table, delete, func, insert, select, update
@@ -754,13 +755,18 @@ def restore_data(tenant_id: int, actor: User, data: bytes, record_id: int | None
 @job("documents", retries=0)
 def run_restore(tenant_id: int, record_id: int, upload_key: str) -> None:
     """Tracked: restore the uploaded backup in one transaction; a refusal or failure leaves the
-    company as it was and says why on the job."""
+    company as it was and says why on the job (in the restorer's language)."""
+    actor = db.session.get(User, g.actor_id) if g.get("actor_id") else None
+    with force_locale((actor.language if actor else None) or "en"):
+        _run_restore(tenant_id, record_id, upload_key, actor)
+
+
+def _run_restore(tenant_id: int, record_id: int, upload_key: str, actor: User | None) -> None:
     record = db.session.get(JobRecord, record_id)
     record.status = JobStatus.RUNNING
     record.started_at = utcnow()
     db.session.commit()
     data = storage.get_storage().get(tenant_id, upload_key) or b""
-    actor = db.session.get(User, g.actor_id) if g.get("actor_id") else None
     try:
         if not service.is_owner(actor):
             raise service.PermissionDenied()

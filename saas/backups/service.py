@@ -34,7 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -327,7 +328,16 @@ def write_backup(tenant_id: int, folder: Path, record_id: int | None = None) -> 
 
 @job("documents", retries=0)
 def build_backup(tenant_id: int, record_id: int, backup_id: int) -> None:
-    """Tracked: write the backup, store it, record where (and until when) it can be fetched."""
+    """Tracked: write the backup, store it, record where (and until when) it can be fetched
+    (the summary in the language of who asked; weekly ones in the company owner's)."""
+    actor = db.session.get(User, g.actor_id) if g.get("actor_id") else None
+    if actor is None:
+        actor = db.session.scalar(select(User).where(User.role.has(key="owner")))
+    with force_locale((actor.language if actor else None) or "en"):
+        _build_backup(tenant_id, record_id, backup_id)
+
+
+def _build_backup(tenant_id: int, record_id: int, backup_id: int) -> None:
     with progress.track(record_id) as tracker:
         folder = Path(tempfile.mkdtemp(prefix="baza-backup-"))
         try:
@@ -481,15 +491,17 @@ def weekly_backup(now: datetime | None = None) -> Backup | None:
 def prune_backups(now: datetime | None = None) -> int:
     """Delete the current tenant's backups past their time: manual ones after
     ``EXPIRES_AFTER``, weekly ones older than ``backup_weeks`` weeks (all when it is 0), failed
-    ones after a day. The files go once the deletion commits. How many."""
+    ones — and ones still "running" (their worker died) — after a day, so the week's backup is
+    tried again. The files go once the deletion commits. How many."""
     now = now or utcnow()
     tenant = db.session.get(Tenant, current_tenant_id())
     keep_from = now - timedelta(weeks=tenant.backup_weeks or 0)
     gone = 0
     for backup in db.session.scalars(select(Backup)):
         if backup.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-            continue
-        if backup.status == JobStatus.FAILED:
+            # a worker that died mid-backup leaves it "running": after a day it is given up
+            over = backup.created_at <= now - EXPIRES_AFTER
+        elif backup.status == JobStatus.FAILED:
             over = backup.created_at <= now - EXPIRES_AFTER
         elif backup.kind == BackupKind.WEEKLY:
             over = backup.created_at <= keep_from
