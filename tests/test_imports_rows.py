@@ -373,3 +373,25 @@ def test_the_rejected_list_reimports_with_the_same_mapping(app, client, world):
         ).all()
 
     assert in_tenant(app, company.tenant_id, logged) == ["created"]
+
+
+def test_an_importer_deactivated_before_the_job_runs_writes_nothing(app, client, world):
+    from saas.auth.models import User
+    from saas.users import service as users
+
+    company, _rep = world
+    admin = add_member(app, company, "admin", email="admin@acme.example.com")
+    headers = bearer(app, admin)
+    run_id = _import(client, headers, xlsx([["Never"]], headers=["Company"]), {"0": "name"})
+
+    def deactivate(actor):
+        users.set_active(actor=actor, user=db.session.get(User, admin.id), active=False)
+
+    as_member(app, company.owner, deactivate)
+    run_jobs(app)
+    owner = bearer(app, company.owner)
+    result = client.get(f"/api/v1/imports/{run_id}", headers=owner).get_json()
+    assert result["status"] == "failed" and result["created"] == 0
+    job = client.get(f"/api/v1/jobs/{result['job_id']}", headers=owner).get_json()
+    assert job["status"] == "failed"
+    assert customers_of(app, company.tenant_id) == {}

@@ -951,10 +951,14 @@ def run_import(tenant_id: int, run_id: int, record_id: int) -> None:
     actor = _actor()
     if run is None or run.status != ImportStatus.QUEUED:
         return
-    if actor is None:
-        with progress.track(record_id):
-            pass
+    if actor is None:  # deactivated since: nothing is written in their name
         _fail(run_id, "the importing user is no longer active")
+        record = db.session.get(progress.JobRecord, record_id)
+        if record is not None:
+            record.status = progress.JobStatus.FAILED
+            record.message = "the importing user is no longer active"
+            record.finished_at = utcnow()
+            db.session.commit()
         return
     try:
         with reading_as(actor), progress.track(record_id) as tracker:
