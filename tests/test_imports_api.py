@@ -164,4 +164,32 @@ def test_the_openapi_document_declares_every_import_route_and_status(app):
     body = paths["/api/v1/imports/{run_id}/run"]["post"]["requestBody"]["content"]
     assert "application/json" in body
     assert HEADERS  # the fixture's table is the one the other tests use
-    assert io
+
+
+def test_the_pages_refuse_another_tenants_import_and_a_member_without_import_run(
+    app, client, world
+):
+    from tests.conftest import csrf, login
+
+    acme, rep, other = world
+    run_id = _new_run(client, bearer(app, other.owner))
+    login(client, acme.owner.email)
+    token = csrf(client, "/imports")
+    for url in (
+        f"/imports/{run_id}",
+        f"/imports/{run_id}/mapping",
+        f"/imports/{run_id}/rejected.xlsx",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/imports/{run_id}/mapping", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/imports/{run_id}/undo", data={"csrf_token": token}).status_code == 404
+    own = _new_run(client, bearer(app, acme.owner))
+    client = app.test_client()  # another browser
+    login(client, rep.email)
+    token = csrf(client, "/customers")
+    for url in ("/imports", f"/imports/{own}", f"/imports/{own}/mapping", "/imports/template.xlsx"):
+        assert client.get(url).status_code == 403, url
+    data = {"csrf_token": token, "file": (io.BytesIO(xlsx(ROWS)), "t.xlsx")}
+    assert client.post("/imports", data=data, content_type="multipart/form-data").status_code == 403
+    assert client.post(f"/imports/{own}/undo", data={"csrf_token": token}).status_code == 403
+    assert 'href="/imports"' not in client.get("/customers").get_data(as_text=True)

@@ -158,10 +158,13 @@ class Importer:
         self.owned: dict[int, int] = {}
         self.max_owned = self._max_owned()
         # within the file: keys of the rows already imported → their customer
-        self.seen_keys: dict[str, Customer] = {}
-        self.seen_phones: dict[str, Customer] = {}
-        self.seen_emails: dict[str, Customer] = {}
+        # (ids only, so memory stays flat: the chunk's own rows are in ``self.fresh`` until
+        # the chunk stands)
+        self.seen_keys: dict[str, int] = {}
+        self.seen_phones: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
         self.seen_unique: set[tuple[int, str]] = set()
+        self.fresh: tuple[dict, dict, dict, set] = ({}, {}, {}, set())
 
     # --- reference data ------------------------------------------------------------------
 
@@ -319,7 +322,11 @@ class Importer:
             rows = custom.parse(definition, value)
             if rows and definition.unique:
                 key = custom._unique_key(definition, rows[0])
-                if (definition.id, key) in self.seen_unique or self._unique_taken(definition, key):
+                if (
+                    (definition.id, key) in self.seen_unique
+                    or (definition.id, key) in self.fresh[3]
+                    or self._unique_taken(definition, key)
+                ):
                     raise RowRejected(
                         f"{definition.label}: " + _("another customer already has this value.")
                     )
@@ -457,28 +464,45 @@ class Importer:
         by_key, by_phone, by_email, by_number = base
         if p.number and p.number in by_number:
             return by_number[p.number]
-        for table, seen, keys in (
-            (by_key, self.seen_keys, [p.key] if p.key else []),
-            (by_phone, self.seen_phones, [e for _r, e, _t in p.phones]),
-            (by_email, self.seen_emails, [k for _e, k in p.emails]),
+        for table, index, keys in (
+            (by_key, 0, [p.key] if p.key else []),
+            (by_phone, 1, [e for _r, e, _t in p.phones]),
+            (by_email, 2, [k for _e, k in p.emails]),
         ):
+            seen = (self.seen_keys, self.seen_phones, self.seen_emails)[index]
             for key in keys:
+                if key in self.fresh[index]:
+                    return self.fresh[index][key]
                 if key in seen:
-                    return seen[key]
+                    return db.session.get(Customer, seen[key])
                 if key in table:
                     return table[key]
         return None
 
     def _remember(self, p: Parsed, customer: Customer) -> None:
+        keys, phones, emails, unique = self.fresh
         if p.key:
-            self.seen_keys.setdefault(p.key, customer)
+            keys.setdefault(p.key, customer)
         for _r, e164, _t in p.phones:
-            self.seen_phones.setdefault(e164, customer)
+            phones.setdefault(e164, customer)
         for _e, key in p.emails:
-            self.seen_emails.setdefault(key, customer)
+            emails.setdefault(key, customer)
         for field_id, rows in p.custom.items():
             if rows and rows[0].get("unique_key") is not None:
-                self.seen_unique.add((field_id, rows[0]["unique_key"]))
+                unique.add((field_id, rows[0]["unique_key"]))
+
+    def _keep_fresh(self) -> None:
+        """The chunk stands: its keys join the run's (as ids)."""
+        keys, phones, emails, unique = self.fresh
+        for fresh, seen in (
+            (keys, self.seen_keys),
+            (phones, self.seen_phones),
+            (emails, self.seen_emails),
+        ):
+            for key, customer in fresh.items():
+                seen.setdefault(key, customer.id)
+        self.seen_unique |= unique
+        self.fresh = ({}, {}, {}, set())
 
     # --- writing -------------------------------------------------------------------------
 
@@ -718,7 +742,9 @@ class Importer:
         state = self._state()
         try:
             with db.session.begin_nested():
-                return self._chunk(rows)
+                counts = self._chunk(rows)
+            self._keep_fresh()
+            return counts
         except Exception:
             self._restore(state)
         counts = {"created": 0, "updated": 0, "skipped": 0, "rejected": 0}
@@ -727,6 +753,7 @@ class Importer:
             try:
                 with db.session.begin_nested():
                     one = self._chunk([(number, cells)])
+                self._keep_fresh()
             except Exception as exc:  # refused by the database: this row only
                 self._restore(state)
                 reason = (
@@ -741,24 +768,11 @@ class Importer:
         return counts
 
     def _state(self) -> tuple:
-        return (
-            dict(self.seen_keys),
-            dict(self.seen_phones),
-            dict(self.seen_emails),
-            set(self.seen_unique),
-            dict(self.owned),
-            {k: dict(v) for k, v in self.entries.items()},
-        )
+        return dict(self.owned), {k: dict(v) for k, v in self.entries.items()}
 
     def _restore(self, state: tuple) -> None:
-        (
-            self.seen_keys,
-            self.seen_phones,
-            self.seen_emails,
-            self.seen_unique,
-            self.owned,
-            self.entries,
-        ) = state
+        self.owned, self.entries = state
+        self.fresh = ({}, {}, {}, set())
 
     def _reject(self, number: int, cells: list[Any], reason: str) -> None:
         db.session.add(

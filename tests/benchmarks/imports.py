@@ -196,13 +196,13 @@ def report(r: dict[str, Any], title: str) -> str:
         [
             title,
             f"{'rows':>9} {'base':>9} {'upload s':>9} {'job s':>8} {'job CPU s':>9} {'total s':>8} "
-            f"{'rows/s':>8} {'floor s':>8} {'ratio':>6} {'job MB':>7} {'upload MB':>9} "
-            f"{'floor MB':>8}",
+            f"{'rows/s':>8} {'floor s':>8} {'ratio':>6} {'job MB':>7} {'start MB':>8} "
+            f"{'upload MB':>9} {'floor MB':>8}",
             f"{up['rows']:>9,} {r['base']:>9,} {up['seconds']:>9.1f} {job['seconds']:>8.1f} "
             f"{job['cpu_seconds']:>9.1f} {total:>8.1f} {up['rows'] / max(total, 1e-9):>8,.0f} "
             f"{floor['seconds']:>8.1f} "
             f"{total / max(floor['seconds'], 1e-9):>5.1f}x {job['peak_mb']:>7.0f} "
-            f"{up['peak_mb']:>9.0f} {floor['peak_mb']:>8.0f}",
+            f"{job['base_mb']:>8.0f} {up['peak_mb']:>9.0f} {floor['peak_mb']:>8.0f}",
             f"result: {job['created']:,} created, {job['updated']:,} updated, "
             f"{job['skipped']:,} skipped, {job['rejected']:,} rejected ({job['status']}); "
             f"{up['mapped']} of 12 columns mapped by the suggestion; the floor opened the file "

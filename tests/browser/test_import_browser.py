@@ -14,6 +14,17 @@ from tests.conftest import PASSWORD, make_company, run_jobs
 pytestmark = pytest.mark.browser
 
 
+def _serious(page: object) -> list[dict]:
+    """axe's WCAG A/AA violations that matter (contrast, serious, critical) on the page now."""
+    from tests.browser.test_accessibility import axe_violations
+
+    return [
+        v
+        for v in axe_violations(page)
+        if v["id"] == "color-contrast" or v["impact"] in ("serious", "critical")
+    ]
+
+
 def test_upload_map_run_see_counts_and_download_rejected(app, new_page, tmp_path):
     from playwright.sync_api import expect
 
@@ -36,6 +47,7 @@ def test_upload_map_run_see_counts_and_download_rejected(app, new_page, tmp_path
     page.get_by_role("navigation").get_by_role("link", name="Import").click()
     expect(page).to_have_url(re.compile(r"/imports$"))
     expect(page.get_by_text("No imports yet")).to_be_visible()
+    assert _serious(page) == []
     page.get_by_label("Table (xlsx, xls, csv or vcf)").set_input_files(str(path))
     page.get_by_role("button", name="Upload and choose columns").click()
     expect(page).to_have_url(re.compile(r"/imports/\d+/mapping$"))
@@ -44,6 +56,7 @@ def test_upload_map_run_see_counts_and_download_rejected(app, new_page, tmp_path
     expect(page.get_by_label("Contact", exact=True)).to_have_value("contact.name")
     expect(page.get_by_label("Email", exact=True)).to_have_value("contact.email")
     expect(page.get_by_label("City")).to_have_value("city")
+    assert _serious(page) == []
     page.get_by_role("button", name="Import 3 rows").click()
     expect(page).to_have_url(re.compile(r"/imports/\d+$"))
     status = page.locator(".import-status")
@@ -54,6 +67,7 @@ def test_upload_map_run_see_counts_and_download_rejected(app, new_page, tmp_path
     assert page.evaluate("window.__stayed") is True  # updated in place by polling
     expect(page.locator('[data-count="created"]')).to_have_text("2")
     expect(page.locator('[data-count="rejected"]')).to_have_text("1")
+    assert _serious(page) == []
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the rejected rows (xlsx)").click()
     rows = list(load_workbook(io.BytesIO(info.value.path().read_bytes())).active.values)
