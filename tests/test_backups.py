@@ -397,7 +397,7 @@ def test_backup_restored_into_a_new_company_is_the_same_company(app, client):
     with app.app_context():
         assert manifest["schema_version"] == service.schema_version()
     assert manifest["schema_version"] and "," not in manifest["schema_version"]
-    assert manifest["tenant_name"] == "Acme"
+    assert manifest["tenant_name"] == "Acme" and manifest["app_version"]
     assert hashlib.sha256(archive.read("data.xlsx")).hexdigest() == manifest["data"]["sha256"]
     assert manifest["tables"]["customers"] == 3 and manifest["tables"]["contacts"] == 3
     assert len(manifest["files"]) == 4  # two attachments, a photo, the logo

@@ -112,6 +112,16 @@ def require_owner(actor: User | None) -> None:
         raise PermissionDenied(_l("Only the company's owner can make or restore backups."))
 
 
+def app_version() -> str:
+    """The installed Baza version (pyproject.toml), for people reading a manifest."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("baza")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def schema_version() -> str:
     """The Alembic head of this code (what ``flask db upgrade`` brings a database to)."""
     from alembic.script import ScriptDirectory
@@ -308,6 +318,7 @@ def write_backup(tenant_id: int, folder: Path, record_id: int | None = None) -> 
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
+            "app_version": app_version(),
             "schema_version": schema_version(),
             "tenant_id": tenant_id,
             "tenant_name": tenant.name,

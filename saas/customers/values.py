@@ -171,9 +171,9 @@ def distinct_values(
     ``tree`` is the state's query (its own filter of ``key`` is left out); ``search`` keeps
     values whose label contains it (folded like the query's text).
 
-    A built-in column costs one query: the capped sample of the list's ids joined to the
-    customers by primary key and grouped by the value (at most 10,001 groups, reduced in
-    Python). A tag or custom-field column adds one count of the sample (customers without a
+    A built-in column costs one query: the capped sample of the list's rows with the value,
+    grouped by the value (at most 10,001 groups, reduced in Python). A tag or custom-field
+    column adds one count of the sample (customers without a
     value have no row to group)."""
     info = column_field(actor, key)
     rest = without(tree, key)
@@ -200,10 +200,13 @@ def distinct_values(
         counted = db.session.scalar(select(func.count()).select_from(sample)) or 0
         rows = base.subquery()
     else:
+        # the capped sample carries the value itself: one pass over the list's rows (joining
+        # the ids back to customers made PostgreSQL scan the whole tenant: 390 ms at 1,000,000)
         column = _value_column(key)
         rows = (
-            select(column.label("v"), Customer.id.label("cid"))
-            .where(Customer.id.in_(ids))
+            service.view_query(actor, view, q or "", node)
+            .with_only_columns(column.label("v"), Customer.id.label("cid"))
+            .limit(COUNT_CAP + 1)
             .subquery()
         )
         counted = None

@@ -341,7 +341,9 @@ def scenarios(app, tenant_id: int, raw: Raw) -> list[Scenario]:
     # quick search, a name: the prefix of a recent customer's name matching closest to ~100
     newest_name = one(f"SELECT name FROM customers WHERE {_LIVE} ORDER BY number DESC LIMIT 1")[0]
     counts = []
-    for k in range(2, min(len(newest_name), 12) + 1):
+    # from 3 characters: what a user types to find a name (2 Latin letters are a name-key
+    # prefix, which skips a legal form such as "ИП" that the data often starts with)
+    for k in range(3, min(len(newest_name), 12) + 1):
         key = name_key(newest_name[:k])
         if key:
             n = one(
