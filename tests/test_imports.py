@@ -142,6 +142,13 @@ def test_upload_run_result_rejected_and_undo(app, client, world):
         1,
         2,
     )
+    def upload_kept() -> bool:
+        from saas.storage import get_storage
+
+        run = db.session.get(ImportRun, run_id)
+        return get_storage().exists(run.tenant_id, run.storage_key)
+
+    assert in_tenant(app, company.tenant_id, upload_kept) is False  # done: the file is gone
     found = customers_of(app, company.tenant_id)
     assert set(found) == {"Alpha Trade", "Beta Ltd", "Old Firm LLC"}
     assert found["Old Firm LLC"].city == "Vlore"  # empty field filled

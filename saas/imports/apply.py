@@ -29,7 +29,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from saas import progress
+from saas import progress, storage
 from saas.audit import service as audit
 from saas.auth.models import User
 from saas.contacts.models import Contact, ContactEmail, ContactPhone
@@ -979,6 +979,8 @@ def run_import(tenant_id: int, run_id: int, record_id: int) -> None:
                 tracker.advance(len(rows), commit=True)  # the chunk, its log and counts
             run.status = ImportStatus.DONE
             run.finished_at = utcnow()
+            # the upload has served: the log and the rejected cells are in the database
+            storage.delete_after_commit(run.tenant_id, run.storage_key)
             tracker.record.result = {
                 "summary": summary_lines(run),
                 "counts": {
