@@ -142,6 +142,7 @@ def test_upload_run_result_rejected_and_undo(app, client, world):
         1,
         2,
     )
+
     def upload_kept() -> bool:
         from saas.storage import get_storage
 
