@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from saas.imports.values import parse_bool, parse_date, parse_number, text
+from saas.imports.values import cell_text, parse_bool, parse_date, parse_number
 
 # -- dates -----------------------------------------------------------------------------------
 
@@ -234,4 +234,4 @@ def test_parse_bool_blank_and_invalid() -> None:
     ],
 )
 def test_text(value: object, expected: str | None) -> None:
-    assert text(value) == expected
+    assert cell_text(value) == expected

@@ -6,11 +6,12 @@ import ast
 from pathlib import Path
 
 from saas.auth.models import InvitationStatus
+from saas.imports.models import ImportStatus
 from saas.mail.models import MailStatus
 from saas.progress.models import JobStatus
 
 ROOT = Path(__file__).resolve().parents[1]
-ENUMS = (InvitationStatus, MailStatus, JobStatus)
+ENUMS = (InvitationStatus, MailStatus, JobStatus, ImportStatus)
 VALUES = {m.value for e in ENUMS for m in e}
 
 

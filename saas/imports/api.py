@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from saas.api import api
 from saas.imports import service
 from saas.imports import targets as target_list
-from saas.imports.models import ImportRun
+from saas.imports.models import FINISHED, ImportRun, ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -97,7 +97,7 @@ class ImportOut(BaseModel):
 
 def out(run: ImportRun) -> ImportOut:
     record = service.job_of(run)
-    finished = run.status in ("done", "failed", "undoing", "undone")
+    finished = run.status in (*FINISHED, ImportStatus.UNDOING)
     return ImportOut(
         id=run.id,
         filename=run.filename,

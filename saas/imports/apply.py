@@ -45,8 +45,7 @@ from saas.errors import ServiceError
 from saas.extensions import db
 from saas.imports.models import ImportRow, ImportRun, ImportStatus, RowAction
 from saas.imports.targets import PHONE_TYPES
-from saas.imports.values import parse_bool, parse_date, parse_number
-from saas.imports.values import text as cell_text
+from saas.imports.values import cell_text, parse_bool, parse_date, parse_number
 from saas.jobs import job
 from saas.tenancy.context import require_tenant_id
 from saas.tenancy.models import Tenant
@@ -318,7 +317,9 @@ class Importer:
             try:
                 value = self._custom_value(definition, raw)
             except ValueError as exc:
-                raise RowRejected(f"{definition.label}: {exc}") from None
+                raise RowRejected(
+                    _("%(field)s: %(error)s", field=definition.label, error=exc)
+                ) from None
             rows = custom.parse(definition, value)
             if rows and definition.unique:
                 key = custom._unique_key(definition, rows[0])
@@ -393,7 +394,9 @@ class Importer:
             try:
                 day = parse_date(value, jalali=self.jalali)
             except ValueError as exc:
-                raise RowRejected(f"{_('Birthday')}: {exc}") from None
+                raise RowRejected(
+                    _("%(field)s: %(error)s", field=_("Birthday"), error=exc)
+                ) from None
             if day is not None:
                 if day.year < 1900 or day > date.today():
                     raise RowRejected(_("Enter a birthday in the past."))

@@ -164,13 +164,13 @@ class Table:
 
     def preview(self, n: int = 10) -> list[list[str]]:
         """The first ``n`` data rows as display strings."""
-        from saas.imports.values import text
+        from saas.imports.values import cell_text
 
         out: list[list[str]] = []
         if n <= 0:
             return out
         for _number, values in self.rows():
-            out.append([text(v) or "" for v in values])
+            out.append([cell_text(v) or "" for v in values])
             if len(out) >= n:
                 break
         return out
@@ -784,12 +784,12 @@ def _header_index(rows: list[tuple[int, list[Any]]]) -> int | None:
 
 
 def _column_names(header: list[Any], width: int, *, start: int = 0) -> list[str]:
-    from saas.imports.values import text
+    from saas.imports.values import cell_text
 
     names: list[str] = []
     seen: dict[str, int] = {}
     taken = set()
-    raw = [" ".join((text(v) or "").split()) for v in header] + [""] * (width - len(header))
+    raw = [" ".join((cell_text(v) or "").split()) for v in header] + [""] * (width - len(header))
     for index, name in enumerate(raw[:width]):
         if not name:
             name = str(_("Column %(letter)s", letter=get_column_letter(start + index + 1)))

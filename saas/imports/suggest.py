@@ -263,9 +263,9 @@ _PHONE = re.compile(r"\+?[\d\s().\-/]{7,25}")
 
 def _sniff(values: list[Any]) -> str | None:
     """A target recognised from a column's values (80% of the non-blank ones agree)."""
-    from saas.imports.values import text
+    from saas.imports.values import cell_text
 
-    cells = [t for t in (text(v) for v in values) if t]
+    cells = [t for t in (cell_text(v) for v in values) if t]
     if len(cells) < 1:
         return None
     need = max(1, int(len(cells) * 0.8 + 0.999))

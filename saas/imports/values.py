@@ -376,7 +376,7 @@ def parse_bool(value: Any) -> bool | None:
 # -- text ------------------------------------------------------------------------------------
 
 
-def text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A cell as clean text: None for blank, numbers without ".0", dates ISO, stripped, NFC."""
     if value is None:
         return None
