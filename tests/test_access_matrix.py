@@ -52,7 +52,7 @@ from saas.mail.models import MailMessage
 from saas.roles import service as roles_service
 from saas.tenancy.context import enter_tenant
 from saas.users import service as users_service
-from tests.conftest import PASSWORD, add_member, csrf, login, make_company
+from tests.conftest import PASSWORD, add_member, csrf, login, make_company, run_jobs
 
 # --- the callers -----------------------------------------------------------------------------
 
@@ -127,6 +127,7 @@ def _entry_rename(c: Ctx) -> dict[str, Any]:
     return {f"e{entry}-name": f"Renamed by {c.actor}", f"e{entry}-colour": "green"}
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -136,6 +137,16 @@ def _upload(c: Ctx) -> dict[str, Any]:
 
 def _not_a_backup(c: Ctx) -> dict[str, Any]:
     return {"file": (io.BytesIO(b"PK this is no zip"), "backup.zip")}
+
+
+#: A table to upload: nothing of A in it (tenant B's answer shows its columns and first rows).
+TABLE = b"Company,City\r\nInitech,Tirana\r\n"
+#: The mapping of the world's import runs (see ``_imports``): column index → target.
+IMPORT_MAPPING = {"0": "name", "1": "city"}
+
+
+def _table(c: Ctx) -> dict[str, Any]:
+    return {"file": (io.BytesIO(TABLE), "customers.csv")}
 
 
 def _logo(c: Ctx) -> dict[str, Any]:
@@ -988,6 +999,65 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/api/v1/backups/restore", 401, 409, NOPE, NOPE, NOPE, NOPE, 409,
                     data=_not_a_backup),
     },
+    # Imports: import.run (owner, admin); a run is its creator's (the owner) and view_all
+    # holders' who may also import (admin). Tenant B's owner may import into B: A's runs are
+    # 404 to them, like a run that does not exist.
+    "imports.index": {
+        "GET": row("/imports", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "imports.upload": {
+        "POST": row("/imports", LOGIN, 303, 303, NOPE, NOPE, NOPE, 303, data=_table),
+    },
+    "imports.template": {
+        "GET": row("/imports/template.xlsx", LOGIN, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "imports.mapping": {
+        "GET": row("/imports/{import_new}/mapping", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE,
+                   probe="import_new"),
+    },
+    "imports.start": {
+        "POST": row("/imports/{import_new}/mapping", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="import_new", data={
+                        **{f"map-{i}": t for i, t in IMPORT_MAPPING.items()},
+                        "duplicates": "skip", "update_mode": "empty_only", "owner": "me"}),
+    },
+    "imports.show": {
+        "GET": row("/imports/{import_done}", LOGIN, 200, 200, NOPE, NOPE, NOPE, GONE,
+                   probe="import_done"),
+    },
+    "imports.rejected": {
+        "GET": row("/imports/{import_done}/rejected.xlsx", LOGIN, 200, 200, NOPE, NOPE, NOPE,
+                   GONE, probe="import_done"),
+    },
+    "imports.undo": {
+        "POST": row("/imports/{import_undo_web}/undo", LOGIN, 303, 303, NOPE, NOPE, NOPE, GONE,
+                    probe="import_undo_web", data={}),
+    },
+    "api.import_targets": {
+        "GET": row("/api/v1/imports/targets", 401, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "api.upload_import": {
+        "POST": row("/api/v1/imports", 401, 201, 201, NOPE, NOPE, NOPE, 201, data=_table),
+    },
+    "api.list_imports": {
+        "GET": row("/api/v1/imports", 401, 200, 200, NOPE, NOPE, NOPE, 200),
+    },
+    "api.get_import": {
+        "GET": row("/api/v1/imports/{import_done}", 401, 200, 200, NOPE, NOPE, NOPE, GONE,
+                   probe="import_done"),
+    },
+    "api.run_import": {
+        "POST": row("/api/v1/imports/{import_new_api}/run", 401, 202, 202, NOPE, NOPE, NOPE,
+                    GONE, probe="import_new_api", json={"mapping": IMPORT_MAPPING}),
+    },
+    "api.import_rejected": {
+        "GET": row("/api/v1/imports/{import_done}/rejected.xlsx", 401, 200, 200, NOPE, NOPE,
+                   NOPE, GONE, probe="import_done"),
+    },
+    "api.undo_import": {
+        "POST": row("/api/v1/imports/{import_undo_api}/undo", 401, 202, 202, NOPE, NOPE, NOPE,
+                    GONE, probe="import_undo_api"),
+    },
     "api.get_job_status": {
         "GET": row("/api/v1/jobs/{job}", 401, 200, 200, GONE, GONE, GONE, GONE, probe="job"),
     },
@@ -1218,6 +1288,7 @@ def build_world(app) -> World:
         }
 
     ids = _in_tenant(app, a.tenant_id, objects_of_a)
+    ids |= _imports(app, a.tenant_id, a.owner.id)
 
     def bearer(member) -> str:
         return tokens.create_token(actor=db.session.get(User, member.id), name="matrix")[1]
@@ -1260,12 +1331,18 @@ _LONG_TOKEN = re.compile(r"[\w.\-]{32,}")
 
 
 def _normalized(resp: TestResponse) -> str:
-    """The body without per-request CSRF tokens (a PDF's text as it reads)."""
+    """The body without per-request CSRF tokens (a PDF's or a workbook's text as it reads)."""
     if resp.mimetype == "application/pdf":
         from pypdf import PdfReader
 
         pages = PdfReader(io.BytesIO(resp.get_data())).pages
         return "\n".join(page.extract_text() or "" for page in pages)
+    if resp.mimetype == XLSX:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(resp.get_data()), read_only=True)
+        cells = (c for sheet in book for r in sheet.iter_rows(values_only=True) for c in r)
+        return "\n".join(str(c) for c in cells if c is not None)
     return _LONG_TOKEN.sub("TOKEN", resp.get_data(as_text=True))
 
 
@@ -1332,6 +1409,51 @@ def _backup(owner: User) -> Any:
     db.session.add(backup)
     db.session.flush()
     return backup
+
+
+def _a_table(name: str) -> bytes:
+    """A's table: one new customer and a row without a name (rejected.xlsx has a row)."""
+    return f"Company,City\r\nAcme client from {name},Tirana\r\n,Durres\r\n".encode()
+
+
+FINISHED_RUNS = ("import_done", "import_undo_web", "import_undo_api")
+
+
+def _imports(app, tenant_id: int, owner_id: int) -> dict[str, int]:
+    """Import runs of A's owner, uploaded and started through the service, the started ones
+    run to the end by a real RQ worker: two new ones (to start on the web and through the API)
+    and three finished ones (to read, and to undo on the web and through the API)."""
+    from saas.imports import service as imports
+    from saas.imports.models import ImportRun, ImportStatus
+
+    def runs() -> dict[str, int]:
+        owner = db.session.get(User, owner_id)
+
+        def new(name: str) -> int:
+            return imports.upload(actor=owner, filename=name, data=_a_table(name)).run.id
+
+        def started(name: str) -> int:
+            run_id = new(name)
+            imports.start(actor=owner, run_id=run_id, mapping=IMPORT_MAPPING, owner="me")
+            return run_id
+
+        return {
+            "import_new": new("acme-new.csv"),
+            "import_new_api": new("acme-new-api.csv"),
+            "import_done": started("acme-done.csv"),
+            "import_undo_web": started("acme-undo-web.csv"),
+            "import_undo_api": started("acme-undo-api.csv"),
+        }
+
+    ids = _in_tenant(app, tenant_id, runs)
+    run_jobs(app, queues=("default",))
+
+    def statuses() -> list[tuple[str, int, int]]:
+        finished = (db.session.get(ImportRun, ids[k]) for k in FINISHED_RUNS)
+        return [(run.status, run.created, run.rejected) for run in finished]
+
+    assert _in_tenant(app, tenant_id, statuses) == [(ImportStatus.DONE, 1, 1)] * 3
+    return ids
 
 
 def _fill(value: Any, fmt: dict[str, Any], *, json: bool = False) -> Any:
