@@ -306,7 +306,6 @@ def scenarios(app, tenant_id: int, raw: Raw) -> list[Scenario]:
     names a customer its answer must show (the newest one that matches)."""
     from babel.numbers import format_decimal
 
-    from saas.customers.normalize import name_key
     from saas.pagination import make_cursor
 
     owner = "owner@demo1.example.com"
@@ -338,19 +337,25 @@ def scenarios(app, tenant_id: int, raw: Raw) -> list[Scenario]:
         ),
     ]  # fmt: skip
 
-    # quick search, a name: the prefix of a recent customer's name matching closest to ~100
+    # quick search, a name: the beginning of a recent customer's name (3 characters or more,
+    # the substring path a user's typing takes) whose matches are closest to ~100, counted the
+    # way the search counts them: documents containing the folded term
+    from saas.customers.search import like_pattern
+    from saas.customers.search import plan as search_plan
+
     newest_name = one(f"SELECT name FROM customers WHERE {_LIVE} ORDER BY number DESC LIMIT 1")[0]
     counts = []
-    # from 3 characters: what a user types to find a name (2 Latin letters are a name-key
-    # prefix, which skips a legal form such as "ИП" that the data often starts with)
     for k in range(3, min(len(newest_name), 12) + 1):
-        key = name_key(newest_name[:k])
-        if key:
-            n = one(
-                f"SELECT count(*) FROM customers WHERE {_LIVE} AND name_key LIKE %s",
-                (tenant_id, key + "%"),
-            )[0]
-            counts.append((newest_name[:k], n))
+        p = search_plan(newest_name[:k])
+        if p is None or p.path != "substring" or p.number is not None:
+            continue
+        if raw.postgres:
+            found = "SELECT count(*) FROM baza_customer_search(%s, %s, NULL)"
+            n = one(found, (tenant_id, like_pattern(p.term)))[0]
+        else:
+            found = "SELECT count(*) FROM customer_search WHERE tenant_id = %s AND instr(doc, %s)"
+            n = one(found, (tenant_id, p.term))[0]
+        counts.append((newest_name[:k], n))
     term, matches = _closest(counts, SEARCH_TARGET) or (newest_name, 1)
     items.append(
         Scenario(
