@@ -37,6 +37,10 @@ def test_back_up_now_shows_progress_then_a_download(app, new_page, tmp_path):
     run_jobs(app)
     expect(status).to_have_attribute("data-status", "succeeded", timeout=5000)
     assert page.evaluate("window.__stayed") is True  # updated in place by polling
+    # the finished job's jobFinished event refreshes the list in place: the new backup is there
+    expect(page.locator("#backups tbody tr")).to_have_count(1)
+    expect(page.get_by_text("No backups yet.")).to_have_count(0)
+    assert page.evaluate("window.__stayed") is True
     with page.expect_download() as download:
         status.get_by_role("link", name="Download").click()
     path = tmp_path / "backup.zip"
