@@ -95,13 +95,19 @@ def test_xlsx_writer_types_cells_and_never_writes_a_formula(tmp_path):
     ):
         number, name, amount, day, when, neg = row
         assert number.data_type == "n"
-        assert name.data_type == "s" and name.value == xml("'" + text)
+        # xlsx: the text as typed, a string cell marked quotePrefix (never a formula, no
+        # apostrophe shown); CSV below gets the apostrophe
+        assert name.data_type == "s" and name.value == xml(text) and name.quotePrefix
         assert amount.value == 1234.5 and amount.number_format == writers.MONEY_FORMAT
         assert day.is_date and day.value.date() == date(2026, 11, 30)
         assert when.is_date and when.value == datetime(2026, 11, 30, 9, 5)
         assert neg.data_type == "n" and neg.value == -5
     contacts = [[c.value for c in r] for r in book["Contacts"].iter_rows(min_row=2)]
-    assert contacts == [[i, xml("'" + t)] for i, t in enumerate(DANGEROUS, 1)] + [[99, "after"]]
+    assert contacts == [[i, xml(t)] for i, t in enumerate(DANGEROUS, 1)] + [[99, "after"]]
+    assert all(
+        r[1].quotePrefix for r in book["Contacts"].iter_rows(min_row=2, max_row=len(DANGEROUS) + 1)
+    )
+    assert not ws[len(DANGEROUS) + 2][0].quotePrefix  # a plain value is not marked
     assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
 
 
@@ -273,7 +279,8 @@ def test_xlsx_values_are_typed_and_text_is_neutralised(app, world):
     assert budget.data_type == "n" and budget.value == -1500.25  # a negative number stays one
     assert budget.number_format == writers.MONEY_FORMAT
     assert china[6].is_date and china[6].value.date() == date(2026, 3, 1)
-    assert china[7].value == "'=HYPERLINK(1)" and china[7].data_type == "s"
+    assert china[7].value == "=HYPERLINK(1)" and china[7].data_type == "s"
+    assert china[7].quotePrefix  # text, even after Excel's user edits the cell
     stored = as_member(
         app,
         world["owner"],
@@ -286,9 +293,9 @@ def test_xlsx_values_are_typed_and_text_is_neutralised(app, world):
     leading = set()
     for no, city in stored.items():
         cell = by_number[no][2]
-        assert cell.value == writers.neutralise(city)
+        assert cell.value == city
         if city and city[0] in writers.DANGEROUS_FIRST:
-            assert cell.value == "'" + city and cell.data_type == "s"
+            assert cell.data_type == "s" and cell.quotePrefix
             leading.add(city[0])
     assert {"=", "+", "-", "@"} <= leading  # (tab and CR are cleaned from one-line input)
     assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
@@ -304,10 +311,10 @@ def test_contacts_as_rows_and_as_a_second_sheet(app, world):
     contacts = book["Contacts"]
     assert contacts[0][:3] == ("Customer No.", "Customer", "Contact")
     li = next(r for r in contacts if r[2] == "李伟")
-    assert li[1] == CHINESE and li[3] == "'+经理" and li[4] == "Yes"
-    assert li[5] == "'+8613800138000" and li[6] == "li@huaxin.example.cn"
+    assert li[1] == CHINESE and li[3] == "+经理" and li[4] == "Yes"
+    assert li[5] == "+8613800138000" and li[6] == "li@huaxin.example.cn"  # no apostrophe shown
     assert li[7].date() == date(1980, 8, 2)
-    assert any(r[2] == "'@王芳" for r in contacts)  # neutralised in contacts too
+    assert any(r[2] == "@王芳" for r in contacts)  # a quotePrefix text cell in contacts too
 
     job_id, _s, _r = _export(
         app, world["owner"], format="csv", view="all", cols=cols, sort="name", contacts="rows"

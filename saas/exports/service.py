@@ -14,7 +14,8 @@ of the view first, then the quick search and the query, in the list's sort, by k
 user's saved choice, else the defaults), headers translated in the actor's language, values typed
 (``writers``): numbers as numbers, money as ``Money`` (Decimal), dates as dates and datetimes in the
 actor's zone, list entries by their name, owner and creator by name, tags and multi-choice
-values joined. Every text cell goes through ``writers.neutralise`` (formula injection).
+values joined. Every text cell is neutralised by the writer (formula injection: a ``'`` in CSV,
+``quotePrefix`` in xlsx).
 
 **Contacts**: ``none``; ``rows`` — each customer's contacts on the rows under it, in the contact
 columns appended to the right (xlsx and CSV); ``sheet`` — a second sheet "Contacts" with the

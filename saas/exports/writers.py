@@ -20,10 +20,12 @@ A small, stable API shared by the exports and the backups::
   plainly (``1234.5``), dates ISO (``2026-11-30``, ``2026-11-30 09:00``).
 
 **Formula injection** (OWASP "CSV injection"): every *text* value that starts with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return is written with a single quote in front
-(``neutralise``), and in xlsx it is always a string cell, never a formula. Numbers are not text:
-``Decimal("-5")`` stays the number -5. Both writers apply it to every text cell, so no caller
-can forget; ``neutralise`` is public for callers that write elsewhere.
+``+``, ``-``, ``@``, a tab or a carriage return is neutralised. In CSV it is written with a
+single quote in front (``neutralise``). In xlsx it is a string cell marked ``quotePrefix`` (the
+style Excel gives text typed after an apostrophe): never a formula, not even after the user
+edits the cell, and shown as typed — a phone ``+86 138…`` does not show an apostrophe. Numbers
+are not text: ``Decimal("-5")`` stays the number -5. Both writers apply it to every text cell,
+so no caller can forget; ``neutralise`` is public for callers that write elsewhere.
 """
 
 from __future__ import annotations
@@ -181,15 +183,20 @@ class XlsxWriter(_Writer):
             cell = WriteOnlyCell(ws, value)
             cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else TIME_FORMAT
             return cell
-        text = _ILLEGAL_XML.sub("", neutralise(str(value)))
+        text = _ILLEGAL_XML.sub("", str(value))
         if len(text) > XLSX_CELL_MAX:
             text = text[: XLSX_CELL_MAX - 1] + "…"
+        if text[:1] in DANGEROUS_FIRST:
+            cell = WriteOnlyCell(ws, text)
+            cell.data_type = "s"  # openpyxl would store "=…" as a formula
+            cell.quotePrefix = True  # and Excel keeps it text when the user edits the cell
+            return cell
         if text in _ERROR_CODES:  # "#N/A" typed by a user is text, not an error cell
             cell = WriteOnlyCell(ws, text)
             cell.data_type = "s"
             return cell
-        # A neutralised text never starts with "=", so openpyxl stores it as a string cell,
-        # never a formula (the plain value is also much faster than a cell object per value).
+        # Any other text is a string cell as it is (a plain value is much faster than a cell
+        # object per value).
         return text
 
     def _write(self, handle: Any, values: Iterable[Any]) -> None:
