@@ -74,7 +74,13 @@ _ROLES = ("users.roles", "users.new_role", "users.edit_role", "users.delete_role
 
 for _item in (
     NavItem("dashboard", "dashboard.index", _l("Dashboard"), 10),
-    NavItem("customers", "customers.index", _l("Customers"), 20, current=("customers.",)),
+    NavItem(
+        "customers",
+        "customers.index",
+        _l("Customers"),
+        20,
+        current=("customers.", "imports.", "exports."),
+    ),
     # shown once the contacts list page exists
     NavItem("contacts", "contacts.index", _l("Contacts"), 30, current=("contacts.",)),
     NavItem(

@@ -1,5 +1,5 @@
-"""Import in Chromium: the "Import" link, upload an xlsx, accept the suggested columns, run,
-watch the result arrive in place (htmx polling), download the rejected rows."""
+"""Import in Chromium: the Customers page's "Import" link, upload an xlsx, accept the suggested
+columns, run, watch the result arrive in place (htmx polling), download the rejected rows."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_upload_map_run_see_counts_and_download_rejected(app, new_page, tmp_path
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
-    page.get_by_role("navigation").get_by_role("link", name="Import").click()
+    page.get_by_role("navigation").get_by_role("link", name="Customers").click()
+    page.get_by_role("main").get_by_role("link", name="Import", exact=True).click()
     expect(page).to_have_url(re.compile(r"/imports$"))
     expect(page.get_by_text("No imports yet")).to_be_visible()
     assert _serious(page) == []
