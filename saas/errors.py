@@ -46,6 +46,20 @@ class NotFound(ServiceError):
         return str(_l("Not found."))
 
 
+class Gone(ServiceError):
+    """A file that was there and has expired (410): the message says how to get a new one."""
+
+    status = 410
+    code = "expired"
+
+
+class NotReady(ServiceError):
+    """A job's file asked for before the job has finished (409)."""
+
+    status = 409
+    code = "not_ready"
+
+
 class Conflict(ServiceError):
     status = 409
     code = "conflict"

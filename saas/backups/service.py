@@ -42,12 +42,12 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from saas import progress, storage
+from saas import errors, progress, storage
 from saas.audit.describe import EVENTS
 from saas.auth.models import User
 from saas.backups import tables
 from saas.backups.models import Backup, BackupKind
-from saas.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from saas.errors import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
 from saas.extensions import db
 from saas.jobs import enqueue_after_commit, job
 from saas.progress.models import JobRecord, JobStatus
@@ -84,18 +84,12 @@ MAX_WEEKS = 52
 CHUNK = 1000
 
 
-class Expired(ServiceError):
-    status = 410
-    code = "expired"
-
+class Expired(Gone):
     def default_message(self) -> str:
         return str(_l("This backup has expired and was deleted. Make a new one."))
 
 
-class NotReady(ServiceError):
-    status = 409
-    code = "not_ready"
-
+class NotReady(errors.NotReady):
     def default_message(self) -> str:
         return str(_l("The backup is not ready yet."))
 

@@ -58,11 +58,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from saas import progress, storage
+from saas import errors, progress, storage
 from saas.access import authorize
 from saas.audit.describe import EVENTS
 from saas.auth.models import User
-from saas.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from saas.errors import Gone, NotFound, PermissionDenied, ValidationFailed
 from saas.exports.writers import Money, writer_for
 from saas.extensions import db
 from saas.formatting import number
@@ -101,18 +101,12 @@ MEDIA_TYPES = {
 }
 
 
-class Expired(ServiceError):
-    status = 410
-    code = "expired"
-
+class Expired(Gone):
     def default_message(self) -> str:
         return str(_l("This download has expired. Export the customers again."))
 
 
-class NotReady(ServiceError):
-    status = 409
-    code = "not_ready"
-
+class NotReady(errors.NotReady):
     def default_message(self) -> str:
         return str(_l("The export is not ready yet."))
 

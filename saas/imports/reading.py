@@ -102,7 +102,8 @@ _BINARY_MAGIC = (
 _MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 
 
-def _vcard_labels() -> list[str]:
+def vcard_labels() -> list[str]:
+    """The vCard table's column names in the reader's language (``VCARD_COLUMNS`` order)."""
     labels = {
         "full_name": _("Full name"),
         "organization": _("Organization"),
@@ -884,7 +885,7 @@ def open_table(path: str | os.PathLike[str], filename: str, *, max_rows: int) ->
         source = _CsvSource(path, head)
 
     if kind == "vcf":
-        columns = _vcard_labels()
+        columns = vcard_labels()
         header_row = offset = 0
         total = 0
         for number, values in source.first_sheet():

@@ -307,26 +307,9 @@ def suggest(
     custom_fields: Sequence[tuple[str, str]] = (),
 ) -> list[str | None]:
     """One target key (or None: ignore) per column, from the headers and the ``sample`` rows."""
-    from flask_babel import gettext as _
+    from saas.imports.reading import VCARD_COLUMNS, vcard_labels
 
-    from saas.imports.reading import VCARD_COLUMNS
-
-    labels = {
-        "full_name": _("Full name"),
-        "organization": _("Organization"),
-        "title": _("Title"),
-        "mobile": _("Mobile"),
-        "work_phone": _("Work phone"),
-        "home_phone": _("Home phone"),
-        "fax": _("Fax"),
-        "email": _("Email"),
-        "birthday": _("Birthday"),
-        "note": _("Note"),
-    }
-    if columns in (
-        [label for _k, label in VCARD_COLUMNS],
-        [str(labels[k]) for k, _l in VCARD_COLUMNS],
-    ):
+    if columns in ([label for _k, label in VCARD_COLUMNS], vcard_labels()):
         return list(_VCARD_TARGETS)  # the vCard table's fixed columns
     index = _INDEX
     custom: dict[str, str] = {}

@@ -28,9 +28,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from saas import progress, storage
+from saas import errors, progress, storage
 from saas.auth.models import User
-from saas.errors import NotFound, ServiceError, ValidationFailed
+from saas.errors import Gone, NotFound, ValidationFailed
 from saas.extensions import db
 from saas.formatting import number
 from saas.jobs import job
@@ -56,18 +56,12 @@ EXPIRING_KINDS: set[str] = {KIND}
 CHUNK = 10
 
 
-class Expired(ServiceError):
-    status = 410
-    code = "expired"
-
+class Expired(Gone):
     def default_message(self) -> str:
         return str(_l("This download has expired. Print the customers again."))
 
 
-class NotReady(ServiceError):
-    status = 409
-    code = "not_ready"
-
+class NotReady(errors.NotReady):
     def default_message(self) -> str:
         return str(_l("The printout is not ready yet."))
 
