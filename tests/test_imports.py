@@ -449,3 +449,57 @@ def test_vcards_become_customers_with_their_contacts(app, client, world, tmp_pat
     contacts = in_tenant(app, company.tenant_id, read)
     assert len(contacts) == 3
     assert any(birthday is not None for birthday, _e in contacts.values())
+
+
+def test_the_nightly_job_deletes_uploads_never_started(app, client, world):
+    """An upload nobody started goes after a week (run and file), in every company, by a real
+    worker running the nightly job twice; a recent upload and a started run stay."""
+    from datetime import datetime, timedelta
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    from saas.jobs import get_queue
+
+    company, _rep, other = world
+    now = datetime(2026, 12, 1, 3, 0)
+    owner = bearer(app, company.owner)
+    rows = [["Huaxin", "Li", "13800138000", "li@huaxin.example.cn", "Beijing", "", "", ""]]
+    old = upload(client, owner, xlsx(rows)).get_json()["id"]
+    recent = upload(client, owner, xlsx(rows)).get_json()["id"]
+    started = upload(client, owner, xlsx(rows)).get_json()["id"]
+    assert client.post(f"/api/v1/imports/{started}/run", json={"mapping": MAPPING}, headers=owner)
+    theirs = upload(client, bearer(app, other.owner), xlsx(rows)).get_json()["id"]
+
+    def age(tenant_id, run_id, days):
+        def go():
+            db.session.execute(
+                update(ImportRun)
+                .where(ImportRun.id == run_id)
+                .values(created_at=now - timedelta(days=days))
+            )
+            db.session.commit()
+
+        in_tenant(app, tenant_id, go)
+
+    for run_id in (old, started):
+        age(company.tenant_id, run_id, 8)
+    age(company.tenant_id, recent, 6)
+    age(other.tenant_id, theirs, 8)
+    keys = in_tenant(
+        app,
+        company.tenant_id,
+        lambda: dict(db.session.execute(select(ImportRun.id, ImportRun.storage_key)).all()),
+    )
+    files = Path(app.config["TENANTS_DIR"]) / str(company.tenant_id)
+    assert (files / keys[old]).is_file()
+    for _twice in range(2):
+        with app.app_context():
+            get_queue("default").enqueue("saas.customers.tasks.nightly", now=now.isoformat())
+        run_jobs(app)
+    left = in_tenant(app, company.tenant_id, lambda: set(db.session.scalars(select(ImportRun.id))))
+    assert old not in left and {recent, started} <= left
+    assert not (files / keys[old]).exists() and (files / keys[recent]).is_file()
+    assert theirs not in in_tenant(
+        app, other.tenant_id, lambda: set(db.session.scalars(select(ImportRun.id)))
+    )

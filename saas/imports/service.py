@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -44,6 +45,8 @@ KINDS[UNDO_KIND] = Kind(_l("Undoing an import"), "import.run")
 EVENTS["imports.finished"] = _l("%(actor)s imported a table of customers")
 EVENTS["imports.undone"] = _l("%(actor)s undid an import")
 
+#: An upload never started (status ``new``) is deleted, file and run, after this long.
+ABANDONED_AFTER = timedelta(days=7)
 #: Rows shown in the preview beside the mapping.
 PREVIEW_ROWS = 10
 #: Choices of the run's options (first = default).
@@ -473,3 +476,19 @@ def seconds_left(run: ImportRun, record: progress.JobRecord | None) -> int | Non
 
     elapsed = (utcnow() - run.started_at).total_seconds()
     return max(0, round(elapsed / run.done * max(run.total_rows - run.done, 0)))
+
+
+def sweep_abandoned(now: datetime) -> int:
+    """Delete the current tenant's uploads that were never started (``new``) and are older
+    than ``ABANDONED_AFTER``: the run and, once the transaction commits, its stored file (the
+    nightly job; a run that started keeps its history). How many went."""
+    stale = db.session.scalars(
+        select(ImportRun).where(
+            ImportRun.status == ImportStatus.NEW, ImportRun.created_at < now - ABANDONED_AFTER
+        )
+    ).all()
+    for run in stale:
+        if run.storage_key:
+            storage.delete_after_commit(run.tenant_id, run.storage_key)
+        db.session.delete(run)
+    return len(stale)
