@@ -441,6 +441,13 @@ def test_suggest_folds_spelling_variants() -> None:
     assert got == ["name", "contact.email", "contact.phone_work", "contact.email"]
     # Arabic kaf/yeh (as Windows-1256 files have them) match the Persian synonym
     assert suggest(["نام شركت", "تلفن همراه"], []) == ["name", "contact.phone_mobile"]
+    # "contact" is مخاطب in the product's own Persian (a header found ignored in a click-through)
+    assert suggest(["نام شرکت", "نام مخاطب", "تلفن همراه"], []) == [
+        "name",
+        "contact.name",
+        "contact.phone_mobile",
+    ]
+    assert suggest(["مشتری", "مخاطب اصلی"], []) == ["name", "contact.name"]
     assert suggest(["客户名称*", "Mobile number"], []) == ["name", "contact.phone_mobile"]
 
 

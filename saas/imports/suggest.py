@@ -140,6 +140,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "contact.name": (
         "contact", "contact name", "contact person", "person", "full name", "name", "联系人",
         "联系人姓名", "姓名", "名字", "联络人", "نام تماس", "شخص تماس", "فرد رابط", "رابط",
+        "مخاطب", "نام مخاطب", "شخص مخاطب",
         "نام و نام خانوادگی", "نام", "personi i kontaktit", "kontakti", "emri",
         "emri dhe mbiemri", "personi kontaktues", "контактное лицо", "контакт", "фио", "имя",
         "контактное имя",
@@ -209,7 +210,7 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("city", "qytet"), ("contact.position", "position"), ("contact.position", "职位"),
     ("contact.position", "должност"), ("name", "company"), ("name", "customer"),
     ("name", "客户名"), ("name", "公司名"), ("name", "компани"), ("contact.name", "contact"),
-    ("contact.name", "联系人"), ("contact.name", "контакт"),
+    ("contact.name", "联系人"), ("contact.name", "контакт"), ("contact.name", "مخاطب"),
 )
 # fmt: on
 
