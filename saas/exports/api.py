@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from flask import Response, url_for
+from flask import Response
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +13,7 @@ from saas.api import api
 from saas.errors import ValidationFailed
 from saas.exports import service
 from saas.exports.views import file_response
+from saas.progress.api import DownloadJobOut, download_job_fields
 from saas.progress.models import JobRecord
 
 
@@ -54,41 +54,21 @@ class ExportRequest(BaseModel):
     )
 
 
-class ExportOut(BaseModel):
-    id: int = Field(description="The job's id (also readable at /api/v1/jobs/{id})")
-    status: str = Field(description="queued, running, succeeded or failed")
-    done: int = Field(description="Customers written so far")
-    total: int | None = Field(description="Customers to write (null until counted)")
+class ExportOut(DownloadJobOut):
     percent: int | None
-    finished: bool
     format: str | None = None
     count: int | None = Field(default=None, description="Customers in the file")
     contacts: int | None = Field(default=None, description="Contacts in the file")
-    summary: list[str] = Field(default_factory=list)
-    download_url: str | None = Field(
-        default=None, description="The file, until expires_at; null before or after"
-    )
-    expires_at: datetime | None = None
-    expired: bool = False
 
 
 def _out(record: JobRecord) -> ExportOut:
     result = record.result or {}
-    ready = service.downloadable(record)
     return ExportOut(
-        id=record.id,
-        status=record.status,
-        done=record.done,
-        total=record.total,
+        **download_job_fields(record, service, "api.export_download"),
         percent=record.percent,
-        finished=record.finished,
         format=result.get("format"),
         count=result.get("count"),
         contacts=result.get("contacts"),
-        summary=result.get("summary") or [],
-        download_url=url_for("api.export_download", job_id=record.id) if ready else None,
-        expires_at=service.expires_at(record) if ready else None,
-        expired=service.expired(record),
     )
 
 

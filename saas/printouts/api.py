@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from saas.api import api
 from saas.printouts import service
 from saas.printouts.views import pdf_response, sheet_name
+from saas.progress.api import DownloadJobOut, download_job_fields
 from saas.progress.models import JobRecord
 
 
@@ -26,37 +26,17 @@ class PrintoutRequest(BaseModel):
     )
 
 
-class PrintoutOut(BaseModel):
-    id: int = Field(description="The job's id (also readable at /api/v1/jobs/{id})")
-    status: str = Field(description="queued, running, succeeded or failed")
-    done: int
-    total: int | None
-    finished: bool
+class PrintoutOut(DownloadJobOut):
     count: int | None = Field(default=None, description="Sheets in the PDF")
     missing: int | None = Field(default=None, description="Ids not found (or not visible)")
-    summary: list[str] = Field(default_factory=list)
-    download_url: str | None = Field(
-        default=None, description="The merged PDF, until expires_at; null before or after"
-    )
-    expires_at: datetime | None = None
-    expired: bool = False
 
 
 def _out(record: JobRecord) -> PrintoutOut:
     result = record.result or {}
-    ready = service.downloadable(record)
     return PrintoutOut(
-        id=record.id,
-        status=record.status,
-        done=record.done,
-        total=record.total,
-        finished=record.finished,
+        **download_job_fields(record, service, "api.printout_pdf"),
         count=result.get("count"),
         missing=result.get("missing"),
-        summary=result.get("summary") or [],
-        download_url=url_for("api.printout_pdf", job_id=record.id) if ready else None,
-        expires_at=service.expires_at(record) if ready else None,
-        expired=service.expired(record),
     )
 
 

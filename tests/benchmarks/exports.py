@@ -22,7 +22,6 @@ import json
 import os
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks import subprocesses
+
+ROOT = subprocesses.ROOT
 COLUMNS = ["number", "name", "stage", "city", "owner", "created_at"]
 
 FLOOR_SQL = (
@@ -39,10 +40,6 @@ FLOOR_SQL = (
     "LEFT JOIN users u ON u.id = c.owner_id "
     "WHERE c.tenant_id = :t AND c.deleted_at IS NULL ORDER BY c.number DESC"
 )
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu() -> float:
@@ -77,7 +74,7 @@ def child_baza(url: str, tenant_id: int, fmt: str, contacts: str) -> dict[str, A
         db.session.commit()
         record_id, owner_id = record.id, owner.id
         spec = service.Spec(format=fmt, contacts=contacts, view="all", cols=COLUMNS)
-        base = _peak_mb()
+        base = subprocesses.peak_mb()
         started, cpu = time.perf_counter(), _cpu()
         service.run_export(tenant_id, record_id, actor_id=owner_id, spec=spec.as_dict())
         seconds, cpu = time.perf_counter() - started, _cpu() - cpu
@@ -92,7 +89,7 @@ def child_baza(url: str, tenant_id: int, fmt: str, contacts: str) -> dict[str, A
             "status": str(record.status),
             "bytes": path.stat().st_size,
             "base_mb": base,
-            "peak_mb": _peak_mb(),
+            "peak_mb": subprocesses.peak_mb(),
         }
 
 
@@ -105,7 +102,7 @@ def child_floor(url: str, tenant_id: int, fmt: str) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
-    base = _peak_mb()
+    base = subprocesses.peak_mb()
     out = Path(tempfile.mkdtemp(prefix="baza-bench-floor-")) / f"floor.{fmt}"
     started, cpu = time.perf_counter(), _cpu()
     rows = 0
@@ -138,7 +135,7 @@ def child_floor(url: str, tenant_id: int, fmt: str) -> dict[str, Any]:
         "rows": rows,
         "bytes": out.stat().st_size,
         "base_mb": base,
-        "peak_mb": _peak_mb(),
+        "peak_mb": subprocesses.peak_mb(),
     }
 
 
@@ -146,13 +143,7 @@ def child_floor(url: str, tenant_id: int, fmt: str) -> dict[str, Any]:
 
 
 def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.exports", "--child", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if out.returncode != 0:
-        raise RuntimeError(f"export child {args} failed:\n{out.stdout}\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return subprocesses.child("tests.benchmarks.exports", env, *args)
 
 
 def seed(

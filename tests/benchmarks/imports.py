@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,11 +37,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks import subprocesses
 
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+ROOT = subprocesses.ROOT
 
 
 def _owner(tenant_id: int) -> Any:
@@ -77,7 +73,7 @@ def child_upload(url: str, tenant_id: int, path: str) -> dict[str, Any]:
         g.actor_id = owner.id
         db.session.get(Tenant, tenant_id).default_country = "CN"
         db.session.commit()
-        base = _peak_mb()
+        base = subprocesses.peak_mb()
         data = Path(path).read_bytes()
         started = time.perf_counter()
         upload = service.upload(actor=owner, filename=Path(path).name, data=data)
@@ -95,7 +91,7 @@ def child_upload(url: str, tenant_id: int, path: str) -> dict[str, Any]:
             "mapped": sum(1 for t in run.mapping or [] if t),
             "owner_id": owner.id,
             "base_mb": base,
-            "peak_mb": _peak_mb(),
+            "peak_mb": subprocesses.peak_mb(),
         }
 
 
@@ -109,7 +105,7 @@ def child_job(url: str, tenant_id: int, run_id: int, job_id: int, owner_id: int)
 
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
-        base = _peak_mb()
+        base = subprocesses.peak_mb()
         started, cpu = time.perf_counter(), time.process_time()
         run_import(tenant_id, run_id, job_id, actor_id=owner_id)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -124,7 +120,7 @@ def child_job(url: str, tenant_id: int, run_id: int, job_id: int, owner_id: int)
             "skipped": run.skipped,
             "rejected": run.rejected,
             "base_mb": base,
-            "peak_mb": _peak_mb(),
+            "peak_mb": subprocesses.peak_mb(),
         }
 
 
@@ -135,7 +131,7 @@ def child_floor(path: str) -> dict[str, Any]:
 
     app = create_app({"DATABASE_URL": "sqlite://"})
     with app.test_request_context("/"):
-        base = _peak_mb()
+        base = subprocesses.peak_mb()
         started = time.perf_counter()
         table = open_table(path, Path(path).name, max_rows=10_000_000)
         opened = time.perf_counter() - started
@@ -146,7 +142,7 @@ def child_floor(path: str) -> dict[str, Any]:
             "open_seconds": opened,
             "rows": rows,
             "base_mb": base,
-            "peak_mb": _peak_mb(),
+            "peak_mb": subprocesses.peak_mb(),
         }
 
 
@@ -154,13 +150,7 @@ def child_floor(path: str) -> dict[str, Any]:
 
 
 def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.imports", "--child", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if out.returncode != 0:
-        raise RuntimeError(f"import child {args} failed:\n{out.stdout}\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return subprocesses.child("tests.benchmarks.imports", env, *args)
 
 
 def seed(
