@@ -128,6 +128,53 @@ def test_page_size_pages_and_the_pager_keeps_the_state(client, shop):
     assert _heads(second) == ["name", "number"]
 
 
+def test_a_page_turn_answers_the_rows_and_the_pager_alone(client, shop):
+    """The pager's htmx request (``HX-Target: customer-rows``) gets the next rows and the pager
+    (swapped out of band), not the toolbar again; the rows are the ones the whole page shows."""
+    company, _, _ = shop
+    login(client, company.owner.email)
+    first = client.get("/customers?view=all&size=25&cols=name,number,owner&q=Customer")
+    html = first.get_data(as_text=True)
+    link = re.search(r'<a class="button" rel="next" href="([^"]+)"([^>]*)>', html)
+    assert link
+    assert 'hx-target="#customer-rows"' in link.group(2)
+    assert 'hx-select-oob="#customer-pager"' in link.group(2)
+    url = unescape(link.group(1))
+    turn = client.get(url, headers={"HX-Request": "true", "HX-Target": "customer-rows"})
+    part = turn.get_data(as_text=True)
+    assert turn.status_code == 200
+    assert "HX-Target" in turn.vary
+    assert '<tbody id="customer-rows">' in part and '<div id="customer-pager">' in part
+    assert 'rel="prev"' in part and 'rel="next"' not in part  # 5 left: the last page
+    for toolbar in ('id="customer-q"', 'id="batch-form"', 'id="columns-form"', "<thead>"):
+        assert toolbar not in part
+    whole = client.get(url).get_data(as_text=True)  # the same URL as a page (reload, no JS)
+    row_ids = re.compile(r'<tr id="customer-(\d+)"')
+    assert row_ids.findall(part) == row_ids.findall(whole)
+    assert len(row_ids.findall(part)) == 5
+    assert "<mark>Customer</mark>" in part  # the search is still highlighted
+    # any other htmx request of the list (a tab, a search) gets the whole list
+    frag = client.get(url, headers={"HX-Request": "true", "HX-Target": "customers"})
+    assert 'id="customer-q"' in frag.get_data(as_text=True)
+
+
+def test_rows_escape_what_users_typed(app, client, shop):
+    _, ann, _ = shop
+    login(client, ann.email)
+    as_member(
+        app,
+        ann,
+        lambda a: service.create_customer(
+            actor=a, name='<img src=x onerror="alert(1)">', city="<b>Tirana</b>"
+        ),
+    )
+    html = client.get("/customers?view=mine&cols=name,city&q=Tirana").get_data(as_text=True)
+    assert '<img src=x onerror="alert(1)">' not in html and "<b>Tirana" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+    assert "&lt;b&gt;<mark>Tirana</mark>&lt;/b&gt;" in html
+    assert 'aria-label="Select &lt;img src=x onerror=&#34;alert(1)&#34;&gt;"' in html
+
+
 def test_unknown_columns_fall_back_and_bad_input_never_fails(client, shop):
     _, ann, _ = shop
     login(client, ann.email)

@@ -189,3 +189,22 @@ def test_words_with_two_meanings_are_translated_apart(app):
 
         names = {row["name"] for row in default_rows(gettext, pgettext)}
         assert pgettext("customer stage", "Active") in names and "Active" not in names
+
+
+def test_templates_follow_a_forced_or_refreshed_locale_within_a_request(app):
+    """Templates translate through a per-request cached catalogue (saas/web.py
+    ``translations``); ``force_locale`` (mail in the recipient's language) and ``refresh`` (a
+    user who just changed language) must still switch it, and back."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    page = "{{ _('Customers') }} {{ ngettext('%(num)s customer', '%(num)s customers', 2) }}"
+    with app.test_request_context("/", headers={"Accept-Language": "zh"}):
+        assert render_template_string(page).startswith("客户 ")
+        with force_locale("fa"):
+            assert render_template_string(page).startswith("مشتریان ")
+        assert render_template_string(page).startswith("客户 ")
+        session["lang"] = "ru"  # the user chose Russian in this very request
+        assert render_template_string(page).startswith("客户 ")  # cached until refreshed
+        refresh()
+        assert render_template_string(page).startswith("Клиенты ")

@@ -2,7 +2,7 @@
 
 Each ``Column`` has a ``key`` (the same key the combined query and ``sort`` use, custom fields
 as ``cf.<field key>``), a translated ``label``, the ``cell`` kind that says how its cell renders
-(``templates/customers/_cell.html`` draws each kind), whether it sorts, and how its header
+(``templates/customers/_rows.html`` draws each kind), whether it sorts, and how its header
 filter works (``values``: pick from the distinct values, Excel's autofilter; ``range``: from /
 to; None: no filter). Built-ins come first, then the company's live custom fields in the
 admin's order. Which columns a user sees, and in which order, is the list state's ``cols``
@@ -28,7 +28,7 @@ class Column:
     key: str
     label: Any
     #: How the cell renders: number, name, text, entry, tags, user, date, datetime, bool,
-    #: country, kind, custom (see ``_cell.html``).
+    #: country, kind, custom (see ``_rows.html``).
     cell: str
     #: The query type of the column (QUERY_SPEC.md): text, number, money, date, datetime,
     #: choice, tags, bool, user.

@@ -38,6 +38,7 @@ from saas.customers import (
     grid,
     lists,
     prefs,
+    rows,
     search,
     service,
 )
@@ -55,6 +56,7 @@ from saas.settings.service import countries
 
 #: ``text|highlight(q)``: escaped text with quick search ``q``'s matches in ``<mark>``.
 bp.add_app_template_filter(search.highlight, "highlight")
+bp.add_app_template_global(rows.render, "customer_rows")
 
 #: Tab labels and their order; a view of ``service.VIEWS`` not named here comes last.
 VIEW_LABELS = {
@@ -151,6 +153,20 @@ def _list_page(
     # shows the rows at once and one hx-trigger="load" request (``tab_counts``) fills them in.
     deferred = htmx.is_fragment_request()
     table = grid.build(current_user, state, counted=not deferred)
+    if deferred and request.htmx.target == "customer-rows" and not table.errors and not form:
+        # A page turn: only the cursor changed, so only the rows and the pager are drawn.
+        resp = htmx.respond(
+            "customers/_page.html",
+            state=state,
+            q=q,
+            columns=table.columns,
+            cf_texts=grid.cf_texts,
+            customers=table.page.items,
+            listing=table.page,
+            batch_actions=batch.actions_for(current_user),
+        )
+        resp.vary.add("HX-Target")
+        return resp
     form = form or _batch_form(view, q)
     company_empty = False
     if not table.page.items and not q and not state.query and view in ("mine", "all"):
@@ -161,7 +177,7 @@ def _list_page(
     if "builder" not in extra and state.query:
         extra.update(builder_mod.context(current_user, None, state.tree))
     extra.setdefault("builder", None)  # no query: the builder loads when opened
-    return htmx.render(
+    resp = htmx.render(
         "customers/index.html",
         "customers/_list.html",
         status=max(status, 422 if table.errors else 200),
@@ -185,6 +201,8 @@ def _list_page(
         batch_limit=batch.SYNC_LIMIT,
         **extra,
     )
+    resp.vary.add("HX-Target")  # a page turn answers with the rows alone
+    return resp
 
 
 def column_order(available: dict[str, Any], shown: list[Any]) -> list[tuple[Any, bool]]:
@@ -387,9 +405,9 @@ def claim(customer_id: int) -> Any:
         return htmx.redirect(url_for("customers.index", view="pool"))
     shown_state = ListState.from_args(_current_url_args(), _default_view())
     return htmx.respond(
-        "customers/_row.html",
+        "customers/_rows.html",
         events="customerClaimed",
-        customer=customer,
+        customers=[customer],
         view="pool",
         columns=grid.visible_columns(current_user, shown_state)[1],
         cf_texts=grid.cf_texts,

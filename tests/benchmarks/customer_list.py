@@ -10,7 +10,8 @@ second run reuses the data (``--fresh`` wipes the schema first). The app is then
 ``make run`` serves it (``flask serve``: gunicorn, 2 workers x 4 threads, logging in to
 PostgreSQL as the non-owner app role with row-level security on) and each scenario is requested
 ``--requests`` times (after a warm-up) by a logged-in browser-like client (keep-alive, session
-cookie, ``HX-Request`` as the pager sends it; a bearer token for the API).
+cookie, ``HX-Request`` and ``HX-Target`` as the page sends them: the pager's page turn asks for
+the rows alone; a bearer token for the API).
 
 The raw column is the floor: the SQL the app itself ran for that request (captured in-process
 from one request of the same user, every SELECT of it: session, page, owners, choices …),
@@ -67,6 +68,9 @@ class Scenario:
     expect: str = ""
     #: A JSON API call (bearer token) rather than an htmx fragment (session cookie).
     api: bool = False
+    #: The element the htmx request targets (``HX-Target``) as the page sends it: the pager
+    #: asks for ``customer-rows`` (a page turn), a tab or a search for ``customers``.
+    target: str = "customers"
     #: Why it is not measured (its endpoint or feature is not there); set by ``probe``.
     skip: str = ""
     #: The app's SELECTs for one request, ``(statement, parameters)``: the raw floor.
@@ -333,7 +337,7 @@ def scenarios(app, tenant_id: int, raw: Raw) -> list[Scenario]:
         Scenario("All, first page", owner, "/customers?view=all", no(first_no)),
         Scenario(
             f"All, {depth // PAGE:,} pages deep", owner,
-            f"/customers?view=all&cursor={q(cursor)}", no(deep_next_no),
+            f"/customers?view=all&cursor={q(cursor)}", no(deep_next_no), target="customer-rows",
         ),
     ]  # fmt: skip
 
@@ -530,7 +534,7 @@ def probe(app, items: list[Scenario], password: str = PASSWORD) -> None:
             )
             if resp.status_code not in (302, 303):
                 raise RuntimeError(f"login of {sc.login} failed ({resp.status_code})")
-        headers = {"HX-Request": "true"}
+        headers = {"HX-Request": "true", "HX-Target": sc.target}
         if sc.api:
             if sc.login not in tokens:
                 resp = client.post(
@@ -574,7 +578,7 @@ def measure(
             browsers[sc.login] = Browser(base)
             browsers[sc.login].login(sc.login, password)
         browser = browsers[sc.login]
-        headers = {"HX-Request": "true"}
+        headers = {"HX-Request": "true", "HX-Target": sc.target}
         if sc.api:
             if sc.login not in tokens:
                 tokens[sc.login] = Browser(base).token(sc.login, password)

@@ -157,3 +157,41 @@ def test_column_filter_chooser_axe_and_phone_width(app, new_page, screenshot):
     assert overflow <= 0
     assert not _serious(axe_violations(page)), axe_violations(page)
     screenshot(page, "grid-phone")
+
+
+def test_a_page_turn_swaps_the_rows_and_keeps_the_toolbar(app, new_page):
+    """Older/Newer swap the rows and the pager only (the open columns chooser stays open, the
+    footer's count stays, the batch count follows the rows); the URL follows, and reload and
+    back show the page."""
+    company = _seed(app)
+    for i in range(15):
+        as_member(
+            app,
+            company.owner,
+            lambda a, i=i: service.create_customer(actor=a, name=f"Later {i:02d}"),
+        )
+    page = new_page()
+    log_in(page, "ada@grid.example.com")
+    page.goto("/customers?view=all&size=25&cols=name,number")
+    expect(page.locator("#customer-list tbody tr")).to_have_count(25)
+    page.locator("#columns-popover > summary").click()  # open: a full swap would close it
+    page.locator("#customer-list tbody input[name=ids]").first.check()
+    expect(page.locator("[data-batch-count]")).to_have_text("1 selected")
+
+    with page.expect_response(lambda r: r.request.headers.get("hx-target") == "customer-rows"):
+        page.locator("#customer-pager a[rel=next]").click()
+    expect(page.locator("#customer-list tbody tr")).to_have_count(2)
+    assert _names(page) == ["Client 01", "Client 00"]
+    expect(page.locator("#columns-popover")).to_have_attribute("open", "")
+    expect(page.locator("#row-count")).to_have_text("27 customers")  # the footer stayed
+    expect(page.locator("[data-batch-count]")).to_have_text("No customer selected.")
+    assert "cursor=" in page.url
+    expect(page.locator("#customer-pager a[rel=prev]")).to_be_visible()
+    expect(page.locator("#customer-pager a[rel=next]")).to_have_count(0)
+
+    page.reload()
+    assert _names(page) == ["Client 01", "Client 00"]
+    page.locator("#customer-pager a[rel=prev]").click()
+    expect(page.locator("#customer-list tbody tr")).to_have_count(25)
+    page.go_back()
+    expect(page.locator("#customer-list tbody tr")).to_have_count(2)
