@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -16,6 +17,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from saas.jobs import QUEUES
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +45,15 @@ def serve(host: str, port: int | None, web_workers: int) -> None:
     """Run web (gunicorn), RQ worker and RQ scheduler together; Ctrl-C stops all of them."""
     from saas.redis_conn import ensure_embedded
 
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    # SIGHUP too: a closed terminal must not leave web, worker and scheduler running unsupervised.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     port = port or current_app.config["PORT"]
     ensure_embedded(current_app._get_current_object())  # children join; serve stops it
     env = dict(os.environ, REDIS_URL=current_app.config["REDIS_URL"])
@@ -56,37 +68,69 @@ def serve(host: str, port: int | None, web_workers: int) -> None:
         "scheduler": [py, "-m", "flask", "--app", "wsgi", "scheduler"],
     }  # fmt: skip
     procs: dict[str, subprocess.Popen] = {}
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    for name, cmd in commands.items():
-        procs[name] = subprocess.Popen(cmd, env=env)  # noqa: S603
-    click.echo(
-        f"Baza is running on http://{host}:{port} (web, worker, scheduler). Ctrl-C stops it."
-    )
+    preexec = die_with_parent()
     exit_code = 0
-    while not stopping:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                click.echo(f"{name} exited with {proc.returncode}; stopping everything.", err=True)
-                exit_code = proc.returncode or 1
-                stopping = True
-        time.sleep(0.5)
-    for proc in procs.values():
+    try:
+        for name, cmd in commands.items():
+            if stopping:
+                break
+            procs[name] = subprocess.Popen(cmd, env=env, preexec_fn=preexec)  # noqa: S603
+        else:
+            click.echo(
+                f"Baza is running on http://{host}:{port} (web, worker, scheduler). "
+                "Ctrl-C stops it."
+            )
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    click.echo(
+                        f"{name} exited with {proc.returncode}; stopping everything.", err=True
+                    )
+                    exit_code = proc.returncode or 1
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        stop_children(list(procs.values()))
+    sys.exit(exit_code)
+
+
+def stop_children(procs: list[subprocess.Popen], timeout: float = 10) -> None:
+    """SIGTERM every process still running, wait ``timeout`` seconds for all, SIGKILL the rest."""
+    for proc in procs:
         if proc.poll() is None:
             proc.terminate()
-    deadline = time.monotonic() + 10
-    for proc in procs.values():
+    deadline = time.monotonic() + timeout
+    for proc in procs:
         try:
             proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
-    sys.exit(exit_code)
+            proc.wait()
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send ``signum`` to the child when this process dies.
+
+    Linux's ``PR_SET_PDEATHSIG``: a ``serve`` killed outright (SIGKILL, the OOM killer, a crash)
+    cannot stop its children itself; they get SIGTERM instead of running on under init. ``None``
+    elsewhere. The parent's pid is checked after the call: it may have died before it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
 
 
 @click.command()

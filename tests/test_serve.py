@@ -1,5 +1,5 @@
 """`flask serve` (what `make run` starts): web, worker and scheduler come up together, the worker
-runs jobs, and SIGTERM stops every process it started."""
+runs jobs, and SIGTERM, SIGHUP or even SIGKILL leaves none of the processes it started running."""
 
 import contextlib
 import http.cookiejar
@@ -17,6 +17,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from saas.cli import die_with_parent
+from saas.redis_conn import socket_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,9 +33,60 @@ def _free_port():
 
 
 def _flask(*args, env, **kw):
+    # Should pytest die without tearing down (SIGKILL, a hard timeout), serve gets SIGTERM.
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, **kw
-    )
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT, env=env, preexec_fn=die_with_parent(), **kw,
+    )  # fmt: skip
+
+
+def _running(procs):
+    """Those of ``procs`` still running (a zombie init has yet to reap counts as gone)."""
+    alive = []
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p)
+    return alive
+
+
+def _wait_gone(procs, timeout):
+    deadline = time.monotonic() + timeout
+    while (alive := _running(procs)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def _embedded_redis(env):
+    """A client of the embedded Redis ``flask serve`` started for ``env``'s instance directory."""
+    sock = socket_path(str(Path(env["BAZA_INSTANCE_DIR"]) / "redis.db"))
+    return Redis(unix_socket_path=sock, socket_connect_timeout=2)
+
+
+def _embedded_redis_answers(env):
+    try:
+        return bool(_embedded_redis(env).ping())
+    except RedisError:
+        return False
+
+
+def _stop(proc, children, env):
+    """Whatever a test did, leave nothing running: serve, what it started, its embedded Redis."""
+    if proc.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            children = [*children, *psutil.Process(proc.pid).children(recursive=True)]
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for p in _wait_gone(children, 20):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    if _embedded_redis_answers(env):  # left behind by a serve that was killed outright
+        with contextlib.suppress(RedisError):
+            _embedded_redis(env).shutdown(nosave=True)
 
 
 def _browser(base):
@@ -81,21 +137,24 @@ def served(tmp_path):
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
     proc = _flask("serve", env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:  # not listening yet, or still starting up
-            pass
-        assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-        assert time.monotonic() < deadline, "flask serve did not answer /healthz within 60 s"
-        time.sleep(0.3)
-    yield proc, base, tmp_path, env
-    if proc.poll() is None:
-        proc.kill()
-    log.close()
+    started = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:  # not listening yet, or still starting up
+                pass
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "flask serve did not answer /healthz within 60 s"
+            time.sleep(0.3)
+        started = psutil.Process(proc.pid).children(recursive=True)
+        yield proc, base, tmp_path, env
+    finally:
+        _stop(proc, started, env)
+        log.close()
 
 
 def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
@@ -128,8 +187,27 @@ def test_serve_runs_web_worker_and_scheduler_and_stops_them_all(served):
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
-    _gone, alive = psutil.wait_procs(children, timeout=15)
+    alive = _wait_gone(children, 15)
     assert alive == [], [c.pid for c in alive]
+    assert not _embedded_redis_answers(_env)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGKILL], ids=["SIGHUP", "SIGKILL"])
+def test_serve_hung_up_or_killed_leaves_no_web_worker_or_scheduler(served, signum):
+    """A closed terminal (SIGHUP) stops everything as Ctrl-C does; a serve killed outright cannot,
+    but the kernel SIGTERMs its children (Linux's parent-death signal). Its embedded Redis then
+    stays, and the next serve joins it (the fixture's teardown stops it here)."""
+    if signum == signal.SIGKILL and not sys.platform.startswith("linux"):
+        pytest.skip("the parent-death signal is Linux's")
+    proc, _base, _tmp_path, env = served
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 3
+    proc.send_signal(signum)
+    assert proc.wait(30) == (0 if signum == signal.SIGHUP else -signal.SIGKILL)
+    alive = _wait_gone(children, 30)
+    assert alive == [], [" ".join(c.cmdline()) for c in alive]
+    if signum == signal.SIGHUP:
+        assert not _embedded_redis_answers(env)
 
 
 @pytest.mark.timeout(360)  # five `flask` processes start one after another: slow on a busy machine

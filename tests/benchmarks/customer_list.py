@@ -155,10 +155,13 @@ def seed(
 @contextmanager
 def serve(env: dict[str, str], web_workers: int = 2) -> Iterator[str]:
     """``flask serve`` (what ``make run`` starts) until the block ends; its base URL."""
+    from saas.cli import die_with_parent
+
     log = open(Path(env["BAZA_INSTANCE_DIR"]) / "serve.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--web-workers",
          str(web_workers)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent(),  # a benchmark killed outright stops serve all the same
     )  # fmt: skip
     base = f"127.0.0.1:{env['PORT']}"
     try:
@@ -180,7 +183,8 @@ def serve(env: dict[str, str], web_workers: int = 2) -> Iterator[str]:
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            proc.kill()  # its children get SIGTERM from the kernel (saas.cli.die_with_parent)
+            proc.wait()
         log.close()
 
 
