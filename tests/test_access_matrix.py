@@ -494,6 +494,10 @@ MATRIX: dict[str, dict[str, Case]] = {
         "POST": row("/customers/columns", LOGIN, CUSTOMERS, CUSTOMERS, CUSTOMERS, CUSTOMERS,
                     CUSTOMERS, CUSTOMERS, data={"apply": "1", "show": "name", "size": "25"}),
     },
+    "customers.columns_chooser": {
+        "GET": row("/customers/columns", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/customers/columns?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),
+    },
     "customers.tab_counts": {
         "GET": row("/customers/counts", LOGIN, 200, 200, 200, 200, 200, 200),
         "GET all": row("/customers/counts?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),

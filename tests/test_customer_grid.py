@@ -158,6 +158,30 @@ def test_a_page_turn_answers_the_rows_and_the_pager_alone(client, shop):
     assert 'id="customer-q"' in frag.get_data(as_text=True)
 
 
+def test_the_columns_chooser_loads_when_opened_and_works_without_javascript(app, client, shop):
+    """The list draws the chooser's summary and a link; htmx reads the chooser of the list's
+    state when it is opened; without JavaScript the link shows the list with it open."""
+    company, ann, _ = shop
+    login(client, company.owner.email)
+    html = client.get("/customers?view=all&cols=name,city&size=25").get_data(as_text=True)
+    assert 'name="move"' not in html  # not drawn until opened
+    link = re.search(r'<div id="columns-form" hx-get="([^"]+)" hx-trigger="toggle once', html)
+    assert link
+    url = unescape(link.group(1))
+    assert "cols=name,city" in url and "size=25" in url
+    part = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert part.lstrip().startswith('<form id="columns-form"')
+    shown = re.findall(r'name="show" value="([^"]+)" id="col-show-\d+" checked', part)
+    assert shown == ["name", "city"]
+    assert '<option value="25" selected>' in part
+    page = client.get(url).get_data(as_text=True)  # no JavaScript: the list, chooser open
+    assert '<details class="popover" id="columns-popover" open>' in page
+    assert 'name="move" value="up:city"' in page
+    rep = app.test_client()
+    login(rep, ann.email)  # a rep: not the "All" view, not even its chooser
+    assert rep.get(url, headers={"HX-Request": "true"}).status_code == 403
+
+
 def test_rows_escape_what_users_typed(app, client, shop):
     _, ann, _ = shop
     login(client, ann.email)

@@ -173,7 +173,8 @@ def _list_page(
         company_empty = not db.session.scalar(
             select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
         )
-    extra.setdefault("column_order", column_order(table.available, table.columns))
+    if extra.get("columns_open"):  # else the chooser loads when opened (``columns_chooser``)
+        extra.setdefault("column_order", column_order(table.available, table.columns))
     if "builder" not in extra and state.query:
         extra.update(builder_mod.context(current_user, None, state.tree))
     extra.setdefault("builder", None)  # no query: the builder loads when opened
@@ -252,6 +253,27 @@ def tab_counts() -> Any:
     )
     resp.headers.add("Vary", "HX-Request")
     return resp
+
+
+@bp.get("/customers/columns")
+@login_required
+def columns_chooser() -> Any:
+    """The columns chooser of the list state, read when it is opened (htmx: the list draws only
+    its summary); without JavaScript, the list with the chooser open."""
+    state = ListState.from_args(request.args, _default_view())
+    if not htmx.is_fragment_request():
+        return _list_page(state=state, columns_open=True)
+    if state.view not in service.views_for(current_user):
+        abort(403)
+    saved = prefs.get_prefs(current_user)
+    available, shown = grid.visible_columns(current_user, state, saved)
+    return htmx.respond(
+        "customers/_columns.html",
+        state=state,
+        column_order=column_order(available, shown),
+        page_sizes=prefs.PAGE_SIZES,
+        grid=SimpleNamespace(size=state.size or saved.page_size),
+    )
 
 
 @bp.post("/customers/columns")
