@@ -188,8 +188,9 @@ READ_ONLY = {
     "limits",
     "list_attachments",
     "get_attachment",
-    # schedules file deletions for the trash purge, whose customer deletion is audited
+    # schedule file deletions for the trash purge, whose customer deletion is audited
     "purge_customer_files",
+    "purge_customer_photos",
     "may_edit",
     "get_editable",
     # sets updated_at / updated_by only (audit-excluded columns): the change it marks is audited

@@ -563,6 +563,95 @@ def test_photos_are_checked_resized_and_follow_the_transaction(app, team):
     assert not os.path.exists(path)  # gone with the contact, after the commit
 
 
+def test_photo_files_live_and_die_with_their_contact_and_customer(app, team):
+    """Real files on disk: a replaced photo, a deleted contact, the trash and restore, and the
+    nightly purge. Files go only when the change that stops pointing at them commits."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    from saas.attachments import service as attachments
+    from saas.customers import sharing
+    from saas.utils import utcnow
+
+    company, p = team
+    owner = p["owner"]  # customers.delete and sees everything
+    root = Path(app.config["TENANTS_DIR"]) / str(company.tenant_id)
+
+    def files() -> set[str]:  # this test's files (SQLite reuses a former test's tenant id)
+        found = {str(f.relative_to(root)) for f in root.rglob("*") if f.is_file()}
+        return found - earlier
+
+    earlier: set[str] = set()
+    earlier = files() if root.exists() else set()
+
+    def photo_key(contact_id):
+        return _as(app, owner, lambda a: service.get_contact(a, contact_id).photo_key)
+
+    def set_photo(contact_id, colour_size, commit=True):
+        return _as(
+            app,
+            owner,
+            lambda a: service.set_photo(actor=a, contact_id=contact_id, data=_png(colour_size)),
+            commit=commit,
+        )
+
+    gone, kept = _customer(app, owner, "Gone"), _customer(app, owner, "Kept")
+    li, wang = _contact(app, owner, gone, "Li Wei"), _contact(app, owner, gone, "Wang Fang")
+    zhao = _contact(app, owner, kept, "Zhao Lei")
+    for contact_id in (li, wang, zhao):
+        set_photo(contact_id, (40, 30))
+    attachment_key = _as(
+        app,
+        owner,
+        lambda a: (
+            attachments.upload_attachment(
+                actor=a, customer_id=gone, filename="offer.txt", data=b"an offer"
+            ).storage_key
+        ),
+    )
+    before = files()
+    assert before == {photo_key(li), photo_key(wang), photo_key(zhao), attachment_key}
+
+    # replacing a photo: a rollback keeps the old file and drops the new one
+    old = photo_key(li)
+    set_photo(li, (50, 40), commit=False)
+    assert files() == before
+    set_photo(li, (50, 40))
+    assert old not in files() and photo_key(li) in files() and len(files()) == len(before)
+
+    # deleting a contact: a rollback keeps its photo; the commit removes it
+    wang_key = photo_key(wang)
+    _as(app, owner, lambda a: service.delete_contact(actor=a, contact_id=wang), commit=False)
+    assert wang_key in files()
+    _as(app, owner, lambda a: service.delete_contact(actor=a, contact_id=wang))
+    assert wang_key not in files()
+
+    # the trash and back: every file stays
+    before = files()
+    _as(app, owner, lambda a: sharing.trash(actor=a, customer_id=gone))
+    _as(app, owner, lambda a: sharing.restore(actor=a, customer_id=gone))
+    assert files() == before
+    assert _as(app, owner, lambda a: service.photo(a, li)) is not None
+
+    # the nightly purge: rolled back, nothing goes; committed, the customer's files go (its
+    # contacts' photos and its attachments), another customer's stay
+    def trash_long_ago(actor):
+        sharing.trash(actor=actor, customer_id=gone)
+        db.session.execute(
+            update(Customer)
+            .where(Customer.id == gone)
+            .values(deleted_at=utcnow() - timedelta(days=sharing.TRASH_DAYS + 1))
+        )
+
+    _as(app, owner, trash_long_ago)
+    _as(app, owner, lambda a: sharing.purge_trash(), commit=False)
+    assert files() == before
+    assert _as(app, owner, lambda a: sharing.purge_trash()) == 1
+    assert files() == {photo_key(zhao)}
+
+
 # --- the API ----------------------------------------------------------------------------------
 
 

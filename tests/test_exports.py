@@ -409,6 +409,49 @@ def test_every_export_is_audited_with_its_rows(app, world, monkeypatch):
     assert [c["format"] for _a, c, _i in found] == ["csv", "xlsx"]
 
 
+def test_a_failed_export_leaves_no_file_and_no_id_list(app, world, monkeypatch):
+    """The id list belongs to its audit entry: an export whose transaction rolls back (in the
+    request or as a job) leaves neither the export nor the id list in storage."""
+    from pathlib import Path
+
+    from saas.audit import service as audit
+    from saas.audit.models import AuditEntry
+    from saas.progress.models import JobRecord
+
+    monkeypatch.setattr(exports, "AUDIT_IDS_INLINE", 3)  # the gzipped list past 3
+    root = Path(app.config["TENANTS_DIR"]) / str(world["owner"].tenant_id)
+
+    def stored() -> set[Path]:  # this test's files (SQLite reuses a former test's tenant id)
+        return {p for p in root.rglob("*") if p.is_file()} - earlier if root.exists() else set()
+
+    earlier: set[Path] = set()
+    earlier = stored()
+    recorded = audit.record_event
+
+    def record_then_fail(action, *args, **kw):
+        entry = recorded(action, *args, **kw)
+        if action == "exports.run":  # the last step of an export: both files are stored
+            assert kw["customer_ids_file"] and len(stored()) == 2
+            raise RuntimeError("the export's transaction fails")
+        return entry
+
+    monkeypatch.setattr(audit, "record_event", record_then_fail)
+    with pytest.raises(RuntimeError):  # in the request
+        _export(app, world["owner"], format="csv", view="all")
+    assert stored() == set()
+    monkeypatch.setattr(exports, "SYNC_LIMIT", 3)  # as a job
+    job_id, status, _result = _export(app, world["owner"], format="xlsx", view="all")
+    assert status == "queued"
+    run_jobs(app, ("documents",))
+
+    def outcome(actor):
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "exports.run"))
+        return db.session.get(JobRecord, job_id).status, entries.all()
+
+    assert as_member(app, world["owner"], outcome) == ("failed", [])
+    assert stored() == set()
+
+
 def test_the_whole_base_ignores_the_lists_search_and_a_segment_exports_its_state(app, world):
     from saas.customers import segments
 

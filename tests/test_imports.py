@@ -208,6 +208,47 @@ def test_upload_run_result_rejected_and_undo(app, client, world):
     assert again.status_code == 409
 
 
+def test_undo_removes_the_photo_of_a_contact_it_added(app, client, world):
+    """A contact the import added to an existing customer is deleted by the undo; a photo set
+    on it meanwhile goes with it (the file on disk, after the commit)."""
+    from PIL import Image
+
+    from saas.contacts import service as contacts
+    from saas.customers import service as customers
+    from saas.storage import get_storage
+
+    company, _rep, _other = world
+    headers = bearer(app, company.owner)
+    as_member(app, company.owner, lambda a: customers.create_customer(actor=a, name="Old Firm"))
+    uploaded = upload(client, headers, xlsx([["Old Firm", "New Person", "", "", "", "", "", ""]]))
+    run_id = uploaded.get_json()["id"]
+    started = client.post(
+        f"/api/v1/imports/{run_id}/run",
+        json={"mapping": {"0": "name", "1": "contact.name"}, "duplicates": "update"},
+        headers=headers,
+    )
+    assert started.status_code == 202, started.get_json()
+    run_jobs(app)
+    assert client.get(f"/api/v1/imports/{run_id}", headers=headers).get_json()["updated"] == 1
+
+    def add_photo(actor):
+        contact = db.session.scalar(select(Contact).where(Contact.name == "New Person"))
+        png = io.BytesIO()
+        Image.new("RGB", (20, 20), (0, 90, 200)).save(png, "PNG")
+        return contacts.set_photo(actor=actor, contact_id=contact.id, data=png.getvalue()).photo_key
+
+    key = as_member(app, company.owner, add_photo)
+    assert in_tenant(app, company.tenant_id, lambda: get_storage().exists(company.tenant_id, key))
+    assert client.post(f"/api/v1/imports/{run_id}/undo", headers=headers).status_code == 202
+    run_jobs(app)
+    assert client.get(f"/api/v1/imports/{run_id}", headers=headers).get_json()["status"] == "undone"
+    left = in_tenant(app, company.tenant_id, lambda: db.session.scalars(select(Contact)).all())
+    assert left == []
+    assert not in_tenant(
+        app, company.tenant_id, lambda: get_storage().exists(company.tenant_id, key)
+    )
+
+
 def test_pages_upload_map_run_and_result(app, client, world):
     company, _rep, _other = world
     login(client, company.owner.email)

@@ -547,6 +547,24 @@ def set_photo(*, actor: User, contact_id: int, data: bytes | None) -> Contact:
     return contact
 
 
+def purge_customer_photos(customer_ids: list[int]) -> int:
+    """Schedule the photos of every contact of ``customer_ids`` for deletion once the
+    transaction commits; how many.
+
+    For the trash purge, which deletes customers for good: their contacts go with them
+    (``ON DELETE CASCADE``), so the photos must be dropped by key first. No permission check
+    (the caller, a scheduled job, decides); the customers' own deletion is audited.
+    """
+    rows = db.session.execute(
+        select(Contact.tenant_id, Contact.photo_key).where(
+            Contact.customer_id.in_(customer_ids), Contact.photo_key.is_not(None)
+        )
+    ).all()
+    for tenant_id, key in rows:
+        storage.delete_after_commit(tenant_id, key)
+    return len(rows)
+
+
 def photo(actor: User, contact_id: int) -> bytes | None:
     """The stored photo (PNG) of a contact ``actor`` may see, or None."""
     contact = get_contact(actor, contact_id)

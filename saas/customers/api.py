@@ -3,6 +3,7 @@ assign, reclaim, lock/unlock, share/unshare."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -510,45 +511,62 @@ def list_customer_shares(customer_id: int) -> list[CustomerShare]:
     return sharing.list_shares(current_user, customer)
 
 
-@api.route(
-    "/customers/<int:customer_id>/share",
-    "POST",
-    summary="Share a customer with users (sharing again changes access and date)",
-    body=ShareRequest,
-    response=ShareOut,
-    many=True,
-    errors={
-        403: "Only its owner, a manager above the owner or an admin share a customer",
-        404: "No such customer (or not yours to see)",
-        409: "The customer is in the pool",
-    },
-)
-def share_customer(body: ShareRequest, customer_id: int) -> list[CustomerShare]:
-    sharing.share(
+_IN_CHARGE = "Only its owner, a manager above the owner or an admin"
+_NOT_SEEN = "No such customer (or not yours to see)"
+
+
+def _share_route(
+    action: str,
+    summary: str,
+    body: type[BaseModel],
+    change: Callable[[Any, int], object],
+    errors: dict[int, str],
+) -> None:
+    """``POST /customers/{id}/<action>`` (share, unshare): ``change(body, customer_id)`` as
+    the caller, answered with the customer's shares afterwards."""
+
+    def handler(body: Any, customer_id: int) -> list[CustomerShare]:
+        change(body, customer_id)
+        return sharing.list_shares(current_user, service.get_customer(current_user, customer_id))
+
+    handler.__name__ = handler.__qualname__ = f"{action}_customer"  # the endpoint api.<name>
+    api.route(
+        f"/customers/<int:customer_id>/{action}",
+        "POST",
+        summary=summary,
+        body=body,
+        response=ShareOut,
+        many=True,
+        errors=errors,
+    )(handler)
+
+
+_share_route(
+    "share",
+    "Share a customer with users (sharing again changes access and date)",
+    ShareRequest,
+    lambda body, customer_id: sharing.share(
         actor=current_user,
         customer_id=customer_id,
         user_ids=body.user_ids,
         access=body.access,
         until=sharing.clean_until(body.until),
-    )
-    return sharing.list_shares(current_user, service.get_customer(current_user, customer_id))
-
-
-@api.route(
-    "/customers/<int:customer_id>/unshare",
-    "POST",
-    summary="Stop sharing a customer with users",
-    body=UnshareRequest,
-    response=ShareOut,
-    many=True,
-    errors={
-        403: "Only its owner, a manager above the owner or an admin",
-        404: "No such customer (or not yours to see)",
+    ),
+    {
+        403: f"{_IN_CHARGE} share a customer",
+        404: _NOT_SEEN,
+        409: "The customer is in the pool",
     },
 )
-def unshare_customer(body: UnshareRequest, customer_id: int) -> list[CustomerShare]:
-    sharing.unshare(actor=current_user, customer_id=customer_id, user_ids=body.user_ids)
-    return sharing.list_shares(current_user, service.get_customer(current_user, customer_id))
+_share_route(
+    "unshare",
+    "Stop sharing a customer with users",
+    UnshareRequest,
+    lambda body, customer_id: sharing.unshare(
+        actor=current_user, customer_id=customer_id, user_ids=body.user_ids
+    ),
+    {403: _IN_CHARGE, 404: _NOT_SEEN},
+)
 
 
 @api.route(
@@ -567,34 +585,29 @@ def reclaim_customer(body: ReclaimRequest, customer_id: int) -> Customer:
     return sharing.reclaim(actor=current_user, customer_id=customer_id, to=body.to)
 
 
-@api.route(
-    "/customers/<int:customer_id>/lock",
-    "POST",
-    summary="Lock a customer: the pool rules never return it",
-    response=CustomerOut,
-    errors={
-        403: "Only its owner, a manager above the owner or an admin",
-        404: "No such customer (or not yours to see)",
-        409: "The customer is in the pool, or its owner has the most locked customers allowed",
-    },
-)
-def lock_customer(customer_id: int) -> Customer:
-    return sharing.set_locked(actor=current_user, customer_id=customer_id, locked=True)
+def _lock_route(locked: bool, summary: str, conflict: str) -> None:
+    """``POST /customers/{id}/lock`` or ``…/unlock``: ``sharing.set_locked`` as the caller."""
+    action = "lock" if locked else "unlock"
+
+    def handler(customer_id: int) -> Customer:
+        return sharing.set_locked(actor=current_user, customer_id=customer_id, locked=locked)
+
+    handler.__name__ = handler.__qualname__ = f"{action}_customer"  # the endpoint api.<name>
+    api.route(
+        f"/customers/<int:customer_id>/{action}",
+        "POST",
+        summary=summary,
+        response=CustomerOut,
+        errors={403: _IN_CHARGE, 404: _NOT_SEEN, 409: conflict},
+    )(handler)
 
 
-@api.route(
-    "/customers/<int:customer_id>/unlock",
-    "POST",
-    summary="Unlock a customer",
-    response=CustomerOut,
-    errors={
-        403: "Only its owner, a manager above the owner or an admin",
-        404: "No such customer (or not yours to see)",
-        409: "The customer is in the pool",
-    },
+_lock_route(
+    True,
+    "Lock a customer: the pool rules never return it",
+    "The customer is in the pool, or its owner has the most locked customers allowed",
 )
-def unlock_customer(customer_id: int) -> Customer:
-    return sharing.set_locked(actor=current_user, customer_id=customer_id, locked=False)
+_lock_route(False, "Unlock a customer", "The customer is in the pool")
 
 
 @api.route(

@@ -341,6 +341,9 @@ def purge_trash(now: datetime | None = None, *, batch: int = 500) -> int:
                 .where(Customer.deleted_at.is_not(None), Customer.deleted_at < cutoff)
                 .order_by(Customer.id)
                 .limit(batch)
+                # a restore racing the purge waits: the hooks below schedule these customers'
+                # files for deletion, so none of them may leave the trash before the commit
+                .with_for_update()
             )
         )
         if not ids:
@@ -380,3 +383,11 @@ def _purge_attachment_files(customer_ids: list[int]) -> None:
 
     for customer_id in customer_ids:
         purge_customer_files(customer_id)
+
+
+@register_purge_hook
+def _purge_contact_photos(customer_ids: list[int]) -> None:
+    """The photos of purged customers' contacts go after the commit (their rows cascade)."""
+    from saas.contacts.service import purge_customer_photos
+
+    purge_customer_photos(customer_ids)

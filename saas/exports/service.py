@@ -35,9 +35,10 @@ answers 410 and the file is deleted (at the download, or by the scheduler's hour
 the format, the contacts option, the source (the list state as JSON and the segment's id and
 name), the columns, the row count and the customers exported: their ids inline when at most
 ``AUDIT_IDS_INLINE``, else the key of a gzipped id list (one id a line, in the file's order) kept
-in storage beside the audit trail (never swept). "Who exported which rows when" is answered by
-the entry (who, when, what) and that list (which rows), not by re-running a query that may have
-changed since.
+in storage beside the audit trail. "Who exported which rows when" is answered by the entry (who,
+when, what) and that list (which rows), not by re-running a query that may have changed since.
+The list lives as long as its entry: audit entries are never deleted, so it is never swept; it
+is stored in the entry's transaction (``put_new_file``), so a rolled-back export leaves none.
 """
 
 from __future__ import annotations

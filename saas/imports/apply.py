@@ -1069,6 +1069,8 @@ def _restore_update(row: ImportRow, actor: User) -> None:
     for contact_id in old.get("new_contacts", []):
         contact = db.session.get(Contact, contact_id)
         if contact is not None:
+            if contact.photo_key:  # set since the import: the file goes after the commit
+                storage.delete_after_commit(contact.tenant_id, contact.photo_key)
             db.session.delete(contact)
     from saas.contacts import search
 
