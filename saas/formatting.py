@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -204,6 +206,16 @@ def number(value: int | float | Decimal | str | None) -> str:
     if type(value) is int:
         return _integer(value, language)
     return native_digits(format_decimal(value, locale=language, numbering_system="default"))
+
+
+def number_formatter() -> Callable[[Any], str]:
+    """``number`` with the language looked up once: for the many numbers of one page."""
+    language = _language()
+
+    def format_one(value: Any) -> str:
+        return _integer(value, language) if type(value) is int else number(value)
+
+    return format_one
 
 
 def money(value: int | float | Decimal | str | None, currency: str) -> str:

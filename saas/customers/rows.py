@@ -37,6 +37,7 @@ class _Page:
     me: int
     q: str
     show_url: Callable[[int], str]
+    number: Callable[[Any], str]
     words: dict[str, str]
     kinds: dict[str, str]
     stages: dict[str, str]
@@ -54,7 +55,7 @@ def _text(value: Any) -> str:
 
 
 def _number(c: Column, customer: Customer, page: _Page) -> str:
-    return str(escape(formatting.number(customer.number)))
+    return str(escape(page.number(customer.number)))
 
 
 def _name(c: Column, customer: Customer, page: _Page) -> str:
@@ -95,7 +96,7 @@ def _country(c: Column, customer: Customer, page: _Page) -> str:
 
 def _numberish(c: Column, customer: Customer, page: _Page) -> str:
     value = getattr(customer, c.attr or "")
-    return DASH if value is None else str(escape(formatting.number(value)))
+    return DASH if value is None else str(escape(page.number(value)))
 
 
 def _user(c: Column, customer: Customer, page: _Page) -> str:
@@ -159,6 +160,7 @@ def render(
         me=actor.id,
         q=q or "",
         show_url=id_url("customers.show", "customer_id"),
+        number=formatting.number_formatter(),
         words={
             k: str(escape(v))
             for k, v in {
