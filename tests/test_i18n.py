@@ -178,12 +178,15 @@ def test_no_translation_call_hides_inside_an_f_string():
 
 def test_words_with_two_meanings_are_translated_apart(app):
     """The customer stage "Active" is not a user being enabled; a list's "Position" (its
-    order) is not a contact's job title: each has a message context of its own."""
+    order) is not a contact's job title; a customer's "Owner" is not the company's owner role:
+    each has a message context of its own."""
     from flask_babel import force_locale, gettext, pgettext
 
     with app.test_request_context("/"), force_locale("zh"):
         assert pgettext("customer stage", "Active") != gettext("Active")
         assert pgettext("sort order", "Position") != gettext("Position")
+        # a customer's owner (负责人, who works it) is not the company's owner role (所有者)
+        assert (pgettext("customer", "Owner"), gettext("Owner")) == ("负责人", "所有者")
     with app.test_request_context("/"), force_locale("zh"):
         from saas.customers.lists import default_rows
 

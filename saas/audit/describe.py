@@ -396,7 +396,7 @@ REGISTRY: dict[str, Describer] = {
             "comments": _l("Comments"),
             "contact_frequency_days": _l("Contact frequency (days)"),
             "purchase_preferences": _l("Purchase preferences"),
-            "owner_id": _l("Owner"),
+            "owner_id": lazy_pgettext("customer", "Owner"),
             "level_id": _l("Level"),
             "industry_id": _l("Industry"),
             "source_id": _l("Source"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from saas.auth.models import User
 from saas.customers.attributes import FieldType
@@ -68,7 +69,9 @@ def _builtin() -> list[Column]:
             "range",
             "contact_frequency_days",
         ),
-        Column("owner", _l("Owner"), "user", "user", True, "values", "owner_id"),
+        Column(
+            "owner", lazy_pgettext("customer", "Owner"), "user", "user", True, "values", "owner_id"
+        ),
         Column("created_by", _l("Created by"), "user", "user", True, "values", "created_by_id"),
         Column("created_at", _l("Created"), "datetime", "datetime", True, "range", "created_at"),
         Column("updated_at", _l("Updated"), "datetime", "datetime", True, "range", "updated_at"),

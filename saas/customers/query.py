@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -501,7 +502,7 @@ def _builtin_fields() -> list[_Field]:
         ),
         _Field(
             "owner",
-            _l("Owner"),
+            lazy_pgettext("customer", "Owner"),
             "user",
             col(Customer.owner_id),
             choices=_users,
