@@ -644,6 +644,9 @@ MATRIX: dict[str, dict[str, Case]] = {
     # Batch: each id is checked by the service; another tenant's id is "not found" and counted,
     # the request still answers (303 / 200) and changes nothing of A. The viewer has no pool:
     # "claim" is not among its actions (422).
+    "customers.batch_params": {
+        "GET": row("/customers/batch/params", LOGIN, 200, 200, 200, 200, 200, 200),
+    },
     "customers.batch_action": {
         "POST": row("/customers/batch", LOGIN, 303, 303, 303, 303, 422, 303, data={
             "action": "claim", "ids": "{pool_batch}", "view": "pool", "access": "read",

@@ -404,7 +404,12 @@ def test_the_return_form_offers_the_companys_reasons_and_takes_free_text(app, te
     mine = _bulk(app, ann, 2, owner_id=ann.id)
     client = app.test_client()
     login(client, ann.email)
-    page = client.get("/customers?view=mine").get_data(as_text=True)
+    listed = client.get("/customers?view=mine").get_data(as_text=True)
+    # the list draws the action alone; its parameters load when an action is first chosen
+    assert 'id="batch-params" class="batch-params-all" hx-get="/customers/batch/params"' in listed
+    assert "return-reasons" not in listed
+    page = client.get("/customers/batch/params", headers={"HX-Request": "true"})
+    page = page.get_data(as_text=True)
     datalist = re.search(r'<datalist id="return-reasons">(.*?)</datalist>', page, re.S).group(1)
     offered = re.findall(r'<option value="([^"]*)">', datalist)
     assert offered[-1] == "Moved abroad" and "No response" in offered
@@ -425,3 +430,24 @@ def test_the_return_form_offers_the_companys_reasons_and_takes_free_text(app, te
             (None, "Moved abroad"),
             (None, "Asked us to call in spring"),
         ]
+
+
+def test_without_javascript_an_action_that_needs_a_parameter_comes_back_with_its_fields(app, team):
+    """The list draws no parameter fields (htmx loads them); a plain form post of "Assign"
+    without a colleague answers 422 with the fields drawn and the ticked customer kept."""
+    company, people = team
+    ann = people["ann"]
+    mine = _bulk(app, ann, 1, owner_id=ann.id)
+    client = app.test_client()
+    login(client, company.owner.email)
+    token = csrf(client, "/customers?view=all")
+    resp = client.post(
+        "/customers/batch",
+        data={"csrf_token": token, "action": "assign", "ids": [str(mine[0])], "view": "all"},
+    )
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert re.search(r'<select[^>]*id="user_id"', page)  # now drawn, with its error
+    assert "Choose an active member of the company." in page
+    assert f'value="{ann.id}">' in page
+    assert 'hx-get="/customers/batch/params"' not in page

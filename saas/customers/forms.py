@@ -81,8 +81,10 @@ class BatchForm(FlaskForm):
         validate_choice=False,
         widget=LongSelect(multiple=True),
     )
-    access = SelectField(_l("Access"))
+    # checked by the action that uses them (batch._prepare_*): a form posted without its
+    # parameter fields (they load when an action is chosen) is not refused for the others
+    access = SelectField(_l("Access"), validate_choice=False)
     until = CalendarDateField(_l("Shared until"), validators=[Optional()])
-    to = SelectField(_l("Reclaim"))
+    to = SelectField(_l("Reclaim"), validate_choice=False)
     view = HiddenField()
     q = HiddenField()

@@ -112,11 +112,13 @@ def _colleagues() -> list[tuple[int, str]]:
     return [(uid, name) for uid, name in rows]
 
 
-def _batch_form(view: str, q: str) -> BatchForm:
+def _batch_form(view: str, q: str, *, params: bool = True) -> BatchForm:
+    """The batch form; ``params=False``: the action alone (a list answer, whose parameters
+    load when an action is chosen), without reading every colleague."""
     form = BatchForm()
     actions = batch.actions_for(current_user)
     form.action.choices = options((a.name, a.label) for a in actions)
-    people = _colleagues()
+    people = _colleagues() if params else []
     form.user_id.choices = options([("", "—"), *people])
     form.user_ids.choices = options(people)
     form.access.choices = options([("read", _("Read only")), ("write", _("Read and write"))])
@@ -167,7 +169,8 @@ def _list_page(
         )
         resp.vary.add("HX-Target")
         return resp
-    form = form or _batch_form(view, q)
+    batch_params = form is not None  # a re-shown form has its parameters drawn
+    form = form or _batch_form(view, q, params=False)
     company_empty = False
     if not table.page.items and not q and not state.query and view in ("mine", "all"):
         company_empty = not db.session.scalar(
@@ -197,7 +200,8 @@ def _list_page(
         listing=table.page,
         batch_form=form,
         batch_actions=batch.actions_for(current_user),
-        return_reasons=lists.reasons_for(),
+        batch_params=batch_params,
+        return_reasons=lists.reasons_for() if batch_params else [],
         company_empty=company_empty,
         batch_limit=batch.SYNC_LIMIT,
         **extra,
@@ -325,6 +329,20 @@ def columns() -> Any:
         column_order=rows,
         column_errors=errors,
         columns_open=True,
+    )
+
+
+@bp.get("/customers/batch/params")
+@login_required
+def batch_params() -> Any:
+    """The batch form's parameter fields (reason, colleague, sharing, reclaim) for htmx, read
+    when an action is first chosen; nobody without a batch action gets them."""
+    if not batch.actions_for(current_user):
+        abort(403)
+    return htmx.respond(
+        "customers/_batch_params.html",
+        batch_form=_batch_form("", ""),
+        return_reasons=lists.reasons_for(),
     )
 
 
