@@ -3,6 +3,7 @@ another tenant's fields, archive, the settings screens and the API contract."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -489,3 +490,34 @@ def test_edit_changes_list_entries_tags_and_custom_fields(app, client, company):
     assert Decimal(after["custom_fields"][company.keys["number"]]) == 5
     cleared = client.patch(f"/api/v1/customers/{cid}", json={"tags": None}, headers=auth)
     assert cleared.status_code == 200 and cleared.json["tags"] == []
+
+
+def test_custom_field_columns_in_the_grid_show_each_value_escaped(app, client, company):
+    """A custom field shown as a column of the Customers grid (``cf.<key>``): its display text
+    per row (money in the company's currency, a choice, yes/no), "—" without a value, typed
+    markup escaped."""
+    keys = company.keys
+
+    def run(actor):
+        service.create_customer(actor=actor, name="Blank Ltd")
+        service.create_customer(
+            actor=actor,
+            name="Filled Ltd",
+            custom_fields={keys["text"]: "<b>K-7</b>", keys["money"]: "1234.5",
+                           keys["choice"]: "Large", keys["yes_no"]: True},
+        )  # fmt: skip
+
+    _as(app, company.owner, run)
+    login(client, company.owner.email)
+    cols = ",".join(["name", *(f"cf.{keys[t]}" for t in ("text", "money", "choice", "yes_no"))])
+    html = client.get(f"/customers?view=all&cols={cols}").get_data(as_text=True)
+    rows = dict(
+        re.findall(r'<tr id="customer-\d+">.*?<a href="[^"]+">([^<]+)</a>(.*?)</tr>', html, re.S)
+    )
+    cells = {
+        name: re.findall(r"<td data-label=[^>]*>(.*?)</td>", rest) for name, rest in rows.items()
+    }
+    assert cells["Blank Ltd"] == ["—", "—", "—", "—"]
+    text, money, choice, yes = cells["Filled Ltd"]
+    assert text == "&lt;b&gt;K-7&lt;/b&gt;"
+    assert "1,234.50" in money and choice == "Large" and yes == "Yes"
