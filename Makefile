@@ -55,7 +55,7 @@ screenshots: $(VENV)/.installed-dev translations
 # Re-extract strings into the catalogs after changing templates or code.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k NP_:1c,2 -o saas/translations/messages.pot .
-	$(BIN)/pybabel update -N -i saas/translations/messages.pot -d saas/translations
+	$(BIN)/pybabel update -N --ignore-obsolete -i saas/translations/messages.pot -d saas/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
