@@ -95,7 +95,12 @@ def world(app):
     bob = add_member(app, company, "sales", email="bob@acme.example.com")
 
     def build(actor):
-        actor.timezone = "Asia/Tehran"
+        # every member reads dates in Tehran (the Python side's ZONE): the query engine takes
+        # the actor's zone, else the company's, and "on"/"before"/"after" of a datetime are
+        # days there (a member left on UTC made ann's list disagree for 20:30-24:00 UTC)
+        actor.tenant.timezone = "Asia/Tehran"
+        for member in db.session.scalars(select(User)):
+            member.timezone = "Asia/Tehran"
         actor.tenant.default_country = "IR"
         made = {}
         for label, type_, kw in [
@@ -631,6 +636,14 @@ def evaluate(world: World, node: cq.Node, rec: dict, actor_id: int) -> bool:
 @pytest.fixture
 def frozen(monkeypatch):
     monkeypatch.setattr("saas.utils.utcnow", lambda: NOW)
+
+
+def test_every_member_reads_days_in_the_zone_the_python_side_uses(app, world):
+    """The evaluation below reads datetimes as days in ZONE; the engine uses the actor's zone
+    (else the company's): they must agree for every member whose list is checked."""
+    for user_id in world.members.values():
+        zone = _as(app, world.tenant_id, user_id, lambda actor: cq._zone(actor))
+        assert zone == ZONE, user_id
 
 
 @pytest.mark.timeout(900)
