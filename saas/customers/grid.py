@@ -67,9 +67,6 @@ class Grid:
         in the query's top-level "and"."""
         return {f for item in top_level(self.state.tree) if (f := field_of(item))}
 
-    def cf_texts(self, customer: Customer) -> dict[str, str]:
-        return cf_texts(customer, self.columns)
-
     def aria_sort(self, key: str) -> str | None:
         if self.sort_key != key:
             return None

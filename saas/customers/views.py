@@ -162,7 +162,6 @@ def _list_page(
             state=state,
             q=q,
             columns=table.columns,
-            cf_texts=grid.cf_texts,
             customers=table.page.items,
             listing=table.page,
             batch_actions=batch.actions_for(current_user),
@@ -192,7 +191,6 @@ def _list_page(
         state=state,
         grid=table,
         columns=table.columns,
-        cf_texts=grid.cf_texts,
         filtered_fields=table.filtered_fields,
         page_sizes=prefs.PAGE_SIZES,
         has_values="customers.values" in current_app.view_functions,
@@ -450,7 +448,6 @@ def claim(customer_id: int) -> Any:
         customers=[customer],
         view="pool",
         columns=grid.visible_columns(current_user, shown_state)[1],
-        cf_texts=grid.cf_texts,
     )
 
 

@@ -398,7 +398,6 @@ def list_html(actor: User, state: Any) -> str:
         "printouts/list.html",
         rows=rows,
         columns=shown,
-        cf_texts=grid.cf_texts,
         total_text=_("%(n)s+", n=number(customers.COUNT_CAP))
         if total > customers.COUNT_CAP
         else number(total),
