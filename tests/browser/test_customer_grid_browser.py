@@ -129,7 +129,11 @@ def test_column_filter_chooser_axe_and_phone_width(app, new_page, screenshot):
     expect(page.locator("#row-count")).to_have_text("6 customers")
     expect(page.locator("th[data-column=city] .filter-button.active")).to_have_count(1)
 
-    # the columns chooser by keyboard: move City up, apply
+    # the columns chooser by keyboard: move City up, apply. The chooser loads when opened and
+    # works the moment it shows: htmx binds a swapped form only when it settles, and a key
+    # pressed before that submitted natively (a whole page; focus lost, seen in CI). A long
+    # settle delay here shows the chooser's swap does not wait for it (settle:0ms).
+    page.evaluate("htmx.config.defaultSettleDelay = 1000")
     page.locator("#columns-popover > summary").focus()
     page.keyboard.press("Enter")
     page.locator("#col-up-city").focus()
@@ -138,6 +142,7 @@ def test_column_filter_chooser_axe_and_phone_width(app, new_page, screenshot):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     expect(page.locator("#columns-form input[name=order]").nth(2)).to_have_value("city")
     expect(page.locator("#col-up-city")).to_be_focused()
+    page.evaluate("htmx.config.defaultSettleDelay = 20")
     page.locator("#columns-form button[value='1'][name=apply]").click()
     heads = page.locator("#customer-list thead th[data-column]")
     expect(heads.nth(2)).to_have_attribute("data-column", "city")
