@@ -267,7 +267,7 @@ def test_the_list_page_and_the_api_search_and_highlight(app, client, company):
 
 def test_the_stored_documents_match_what_the_tables_say(app, company):
     o = company.owner
-    cid = _customer(app, o, "Kian", city="تهران")
+    cid = _customer(app, o, "Kian 华信", city="تهران")
     _contact(app, o, cid, name="Reza", phones=[{"number": "0912 123 4567"}], emails=["r@k.ir"])
 
     def stored(actor):
@@ -275,7 +275,48 @@ def test_the_stored_documents_match_what_the_tables_say(app, company):
         return row.doc, row.grams, search.documents(db.session, actor.tenant_id, [cid])[cid]
 
     doc, grams, fresh = _as(app, o, stored, commit=False)
-    assert doc == fresh and grams == search.bigrams(doc)
+    assert doc == fresh
+    assert grams == [search.gram_key(company.tenant_id, g) for g in search.bigrams(doc)]
+    assert grams and all(g.startswith(f"{company.tenant_id}:") for g in grams)
+
+
+def test_revision_0028_keys_the_bigrams_by_tenant_both_ways(app, company, owner_engine):
+    """The downgrade strips the tenant from the bigrams; the upgrade keys bare ones and leaves
+    keyed ones (0019 writes them keyed on a new database) as they are; the 2-character search
+    finds each company's own customer after the round trip."""
+    from flask_migrate import downgrade, upgrade
+
+    o = company.owner
+    cid = _customer(app, o, "华信贸易")
+    other = make_company(app, email="owner@grams.example.com")
+    oid = _customer(app, other.owner, "华信")
+
+    def grams_of(customer_id):
+        with owner_engine.connect() as conn:
+            return conn.scalar(
+                select(CustomerSearch.grams).where(CustomerSearch.customer_id == customer_id)
+            )
+
+    bare = search.bigrams(search.fold("华信贸易"))
+    keyed = [search.gram_key(company.tenant_id, g) for g in bare]
+    assert grams_of(cid) == keyed
+    with app.app_context():
+        downgrade(revision="0027_backups")
+        try:
+            assert grams_of(cid) == bare and grams_of(oid) == ["华信"]
+            with owner_engine.begin() as conn:  # keyed already, as 0019 writes them now
+                if is_postgres():
+                    conn.execute(
+                        text("SELECT set_config('app.tenant_id', :t, true)"),
+                        {"t": str(company.tenant_id)},
+                    )
+                table = CustomerSearch.__table__
+                conn.execute(table.update().where(table.c.customer_id == cid).values(grams=keyed))
+        finally:
+            upgrade()
+        db.session.remove()
+    assert grams_of(cid) == keyed and grams_of(oid) == [f"{other.tenant_id}:华信"]
+    assert _found(app, o, "华信") == {cid} and _found(app, other.owner, "华信") == {oid}
 
 
 @pytest.mark.skipif(not is_postgres(), reason="pg_trgm and GIN exist on PostgreSQL only")
@@ -294,29 +335,33 @@ def test_the_lookups_use_the_gin_indexes(app, company):
         conn.execute(
             text(
                 "INSERT INTO customer_search (tenant_id, customer_id, doc, grams) "
-                "SELECT tenant_id, id, name, ARRAY[chr(19968 + id % 5000) || chr(19968 + id % 77)] "
+                "SELECT tenant_id, id, name, ARRAY[tenant_id || ':' || chr(19968 + id % 5000) "
+                "|| chr(19968 + id % 77)] || CASE WHEN id % 5 = 0 "  # a common bigram, 1 in 5
+                "THEN ARRAY[tenant_id || CAST(:k AS text)] ELSE '{}' END "
                 "FROM customers WHERE tenant_id = :t AND number >= 100"
             ),
-            {"t": company.tenant_id},
+            {"t": company.tenant_id, "k": ":丁丁"},
         )
         for index in ("ix_customer_search_doc_trgm", "ix_customer_search_grams"):
             conn.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index})
-        conn.execute(text("ANALYZE customer_search"))
-        for sql, param in (
-            ("s.doc LIKE :p", "%abc1%"),
-            ("s.grams @> ARRAY[CAST(:p AS text)]", "丁七"),
+        conn.execute(text("ANALYZE customers, customer_search"))  # else stale estimates
+        # the SQL ``baza_customer_search`` runs, planned with the values as it plans them
+        t = company.tenant_id
+        for name, sql, value, index in (
+            ("like", search.LIKE_LOOKUP, "%abc1%", "ix_customer_search_doc_trgm"),
+            ("gram", search.GRAM_LOOKUP, search.gram_key(t, "丁丁"), "ix_customer_search_grams"),
         ):
+            conn.exec_driver_sql(f"PREPARE lookup_{name}(integer, text) AS {sql}")
+            # literals: a utility statement takes no parameters ("%%" is "%" to LIKE either way)
+            value = value.replace("%", "%%")
             plan_text = "\n".join(
-                r[0]
-                for r in conn.execute(
-                    text(
-                        f"EXPLAIN SELECT s.customer_id FROM customer_search s "
-                        f"WHERE s.tenant_id = :t AND {sql}"
-                    ),
-                    {"t": company.tenant_id, "p": param},
-                )
+                r[0] for r in conn.exec_driver_sql(f"EXPLAIN EXECUTE lookup_{name}({t}, '{value}')")
             )
-            assert "ix_customer_search_" in plan_text, plan_text
+            conn.exec_driver_sql(f"DEALLOCATE lookup_{name}")
+            assert index in plan_text, plan_text
+            if name == "gram":  # one key is the tenant's matches: no tenant-wide bitmap beside it
+                assert "tenant_id" not in plan_text.split("Filter")[0], plan_text
+                assert "BitmapAnd" not in plan_text, plan_text
     # and the app's query (as the app role, RLS on) reaches them through the function
     o = company.owner
 

@@ -338,13 +338,13 @@ def _search_documents(
 ) -> None:
     """Quick search's documents of the customers just inserted (``rows`` in ``ids`` order,
     columns as ``CUSTOMER_COLUMNS``), as ``search.refresh`` would write them."""
-    from saas.customers.search import bigrams, document
+    from saas.customers.search import bigrams, document, gram_key
 
     name, city, comments = (CUSTOMER_COLUMNS.index(c) for c in ("name", "city", "comments"))
     docs = []
     for customer_id, row in zip(ids, rows, strict=True):
         doc = document(row[name], row[city], row[comments], people.get(customer_id, ()))
-        grams = bigrams(doc)
+        grams = [gram_key(tenant_id, g) for g in bigrams(doc)]
         docs.append((tenant_id, customer_id, doc, _pg_array(grams) if writer.postgres else grams))
     tables.insert(writer, conn, "search", docs)
 
