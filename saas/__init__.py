@@ -23,6 +23,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app_url, migration_url = config_module.resolve_database(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = app_url
+    from saas.database import engine_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"], app_url
+    )
     app.config["DATABASE_MIGRATION_URL"] = migration_url
     os.makedirs(app.instance_path, exist_ok=True)
 

@@ -75,6 +75,7 @@ from sqlalchemy import (
     UniqueConstraint,
     any_,
     bindparam,
+    cast,
     delete,
     event,
     false,
@@ -354,9 +355,12 @@ def condition(tenant_id: int, q: str | None, model: Any = None) -> ColumnElement
             # ``id = ANY(:ids)``: the lookup runs once per request (a page counts five tabs
             # and lists one: the same ids), then the primary key is probed per id — whatever
             # the (possibly stale) row estimates, which after a bulk load made ``IN (…)`` walk
-            # the whole tenant in a nested loop
+            # the whole tenant in a nested loop. The ids travel as one array literal cast by the
+            # server: psycopg adapting a list of 6,429 ints element by element took ~6 ms
+            found = _request_ids(tenant_id, p, ids)
+            literal = "{" + ",".join(map(str, found)) + "}"
             return Customer.id == any_(
-                bindparam(None, _request_ids(tenant_id, p, ids), postgresql.ARRAY(Integer()))
+                cast(bindparam(None, literal, Text()), postgresql.ARRAY(Integer()))
             )
         return Customer.id.in_(ids)
     if p.path == "none":

@@ -256,7 +256,12 @@ class Raw:
         else:
             import psycopg
 
-            self.conn = psycopg.connect(app_url.replace("postgresql+psycopg", "postgresql"))
+            from saas.database import PG_OPTIONS
+
+            # the app's connection settings: the floor is the same SQL planned the same way
+            self.conn = psycopg.connect(
+                app_url.replace("postgresql+psycopg", "postgresql"), options=PG_OPTIONS
+            )
             self.postgres = True
 
     def run(self, sql: str, params: tuple) -> list:
