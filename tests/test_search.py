@@ -540,3 +540,20 @@ def test_a_request_looks_up_once_and_forgets_after_a_rewrite(app, company):
         return {c.id for c in first}, {c.id for c in second}
 
     assert _as(app, o, go, commit=False) == ({a}, set())
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the ids are an integer[] on PostgreSQL only")
+def test_the_ids_travel_as_one_integer_array(app):
+    """``_IdArray`` sends ``{3,1,2}`` in one parameter; the server reads an ``integer[]``
+    constant (its length known to the planner), not text to cast at run time."""
+    from sqlalchemy import bindparam
+
+    from saas.customers.search import _IdArray
+
+    assert _IdArray().process_bind_param([3, 1, 2], None) == "{3,1,2}"
+    with app.app_context():
+        for ids in ([3, 1, 2], list(range(1, 6430)), []):
+            param = bindparam("ids", ids, _IdArray())
+            got = db.session.execute(select(param, func.pg_typeof(param))).one()
+            assert got == (ids, "integer[]")
+        db.session.rollback()
