@@ -332,6 +332,7 @@ class _IdArray(TypeDecorator):
         return None if value is None else "{" + ",".join(str(int(v)) for v in value) + "}"
 
     def bind_processor(self, dialect: Any) -> Any:
+        # not the ARRAY's own processor after ours: it would split the literal into elements
         process = self.process_bind_param
         return lambda value: process(value, dialect)
 
