@@ -89,8 +89,10 @@ def paginate(
     limit: int = PAGE,
     newest_first: bool = True,
     unique_key: bool = False,
+    plain: bool = False,
 ) -> Page:
-    """A page of ``query`` (a ``select(Model)`` with its filters, unordered) at ``cursor``.
+    """A page of ``query`` (a ``select(Model)`` with its filters, unordered) at ``cursor``;
+    ``plain``: ``query`` selects columns and the page holds its rows (no ORM objects).
 
     ``name`` namespaces the cursors (a cursor of one list is not valid in another); ``key`` is
     the sort column (not NULL), ``id_col`` the tie-breaker. A bad cursor gives the first page.
@@ -114,7 +116,8 @@ def paginate(
     order = (key.desc(), id_col.desc()) if descending else (key.asc(), id_col.asc())
     if single:
         order = order[:1]
-    rows = list(db.session.scalars(q.order_by(*order).limit(limit + 1)))
+    result = db.session.execute(q.order_by(*order).limit(limit + 1))
+    rows = list(result.all() if plain else result.scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -168,12 +171,14 @@ def paginate_sorted(
     limit: int = PAGE,
     descending: bool = False,
     nullable: bool = True,
+    plain: bool = False,
 ) -> Page:
     """A page of ``query`` ordered by any sort expression ``key`` (a column, a scalar
     subquery), then ``id_col``: ascending or ``descending``, NULL keys last either way (like a
     spreadsheet's blanks), ties broken by id in the key's direction — a total order, so every
     row is on exactly one page. The key is selected beside the row to build the cursors;
     ``name`` must name the sort too (a cursor of one order is foreign to another).
+    ``plain``: ``query`` selects columns, and the page holds its rows (``_page_key`` added).
     """
     at = read_cursor(name, cursor)
     backwards = at is not None and at[2] == "prev"
@@ -196,12 +201,14 @@ def paginate_sorted(
     id_name = id_col.key
 
     def cur(row: Any, direction: str) -> str:
+        if plain:
+            return make_cursor(name, row._page_key, getattr(row, id_name), direction)
         return make_cursor(name, row[1], getattr(row[0], id_name), direction)
 
     has_next = more if not backwards else True
     has_prev = (at is not None) if not backwards else more
     return Page(
-        [r[0] for r in rows],
+        rows if plain else [r[0] for r in rows],
         cur(rows[-1], "next") if has_next else None,
         cur(rows[0], "prev") if has_prev else None,
     )

@@ -498,6 +498,11 @@ MATRIX: dict[str, dict[str, Case]] = {
         "GET": row("/customers/columns", LOGIN, 200, 200, 200, 200, 200, 200),
         "GET all": row("/customers/columns?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),
     },
+    "customers.segments_menu": {
+        "GET": row("/customers/segments-menu", LOGIN, 200, 200, 200, 200, 200, 200),
+        "GET all": row("/customers/segments-menu?view=all", LOGIN, 200, 200, NOPE, NOPE, 200,
+                       200),
+    },
     "customers.tab_counts": {
         "GET": row("/customers/counts", LOGIN, 200, 200, 200, 200, 200, 200),
         "GET all": row("/customers/counts?view=all", LOGIN, 200, 200, NOPE, NOPE, 200, 200),

@@ -681,3 +681,54 @@ def test_the_builder_loads_when_opened_and_works_without_javascript(client, shop
     page = client.get("/customers/builder?view=all").get_data(as_text=True)
     assert '<form id="query-builder"' in page and 'name="f.0"' in page
     assert '<details class="query-panel" id="query-panel" open>' in page
+
+
+def test_grid_rows_draw_every_column_as_the_customers_themselves_would(app, shop):
+    """The grid reads plain rows (``grid.GridRow``, no ORM objects) and loads only what the
+    visible cells show; drawn with every column, they give the HTML the customers give."""
+    from saas.auth.models import User
+    from saas.customers import columns as cols
+    from saas.customers import fields, grid, lists, rows
+    from saas.customers.models import Customer
+    from tests.conftest import as_member
+
+    company, _ann, bob = shop
+
+    def build(owner):
+        vip = lists.add_entry(actor=owner, kind="tag", name="Key <account>")
+        lists.add_entry(actor=owner, kind="tag", name="Later")
+        big = lists.add_entry(actor=owner, kind="level", name="Giant", colour="red")
+        retail = lists.add_entry(actor=owner, kind="industry", name="Shipping")
+        fair = lists.add_entry(actor=owner, kind="source", name="Fairground")
+        fields.create_field(actor=owner, label="Budget", type="money")
+        fields.create_field(actor=owner, label="Regions", type="multi_choice", choices="N\nS")
+        fields.create_field(actor=owner, label="Signed", type="date")
+        service.create_customer(
+            actor=owner, name="Tagged & co", country="AL", city="Vlorë", owner_id=bob.id,
+            level=big.id, industry=retail.id, source=fair.id, tags=[vip.id, "Later"],
+            custom_fields={"budget": "12.5", "regions": ["S", "N"], "signed": "2026-01-31"},
+            website="https://tagged.example", contact_frequency_days=14,
+        )  # fmt: skip
+        service.create_customer(actor=owner, name="Pooled", owner_id=None, stage="active")
+
+    as_member(app, company.owner, build)
+
+    def check(actor):
+        every = tuple(cols.columns_for(actor))
+        assert {"tags", "level", "industry", "source", "cf.budget", "cf.regions"} <= set(every)
+        table = grid.build(actor, ListState(view="all", cols=every, size=100))
+        plain = table.page.items
+        assert all(isinstance(r, grid.GridRow) for r in plain) and len(plain) == 32
+        drawn = str(rows.render(plain, table.columns, actor=actor, q="agged"))
+        customers = [db.session.get(Customer, r.id) for r in plain]
+        lists.prefetch(customers)
+        fields.prefetch(customers)
+        for c in customers:
+            c.__dict__["_created_by"] = db.session.get(User, c.created_by_id)
+        assert drawn == str(rows.render(customers, table.columns, actor=actor, q="agged"))
+        for shown in ("Key &lt;account&gt;", "Later", ">Giant<", "Shipping", "Fairground", "N, S",
+                      ">Sales Person<", "in the pool", "T<mark>agged</mark> &amp; co"):  # fmt: skip
+            assert shown in drawn, shown
+        return drawn
+
+    as_member(app, company.owner, check, commit=False)

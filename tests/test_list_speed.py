@@ -21,7 +21,7 @@ from saas.customers.models import Customer
 from saas.extensions import db
 from saas.forms import LongSelect
 from saas.tenancy.context import tenant_context
-from tests.conftest import login, make_company
+from tests.conftest import as_member, login, make_company
 from tests.test_customer_batch import _bulk
 from tests.test_customers import _as, _create, team  # noqa: F401
 
@@ -208,3 +208,59 @@ def test_select_all_matching_gets_its_count_with_the_deferred_counts(app, team):
     # a list that fits one page offers no "all matching", now or later
     small = client.get("/customers?view=mine", headers=HX).get_data(as_text=True)
     assert "batch-matching" not in small and "matching=1" not in small
+
+
+def test_a_combined_query_fragment_reads_the_fields_it_names_not_the_whole_catalog(app, team):
+    company, people = team
+    from saas.customers import fields
+
+    _bulk(app, people["ann"], 3, prefix="Zebra")
+    as_member(
+        app, company.owner, lambda a: fields.create_field(actor=a, label="Contract", type="text")
+    )
+    client = app.test_client()
+    login(client, company.owner.email)
+    query = (
+        '{"and":[{"field":"kind","op":"is","value":"company"},{"or":['
+        '{"field":"name","op":"starts_with","value":"Zebra"},'
+        '{"field":"cf.contract","op":"is","value":"K-1"}]}]}'
+    )
+    args = {"view": "all", "query": query}
+    client.get("/customers", query_string=args, headers=HX)
+    with statements(app) as sql:
+        resp = client.get("/customers", query_string=args, headers=HX)
+    fragment = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and fragment.count('<tr id="customer-') == 3
+    # the custom fields are read once (parser, SQL, columns and words all ask for them), and
+    # no choice list is read: none of the named fields has one
+    assert sum("FROM custom_fields" in s for s in sql) == 1, sql
+    assert not any("FROM customer_list_entries" in s for s in sql), sql
+    # the query in words is shown; the builder (the whole catalog) loads when opened
+    assert "Kind is Company" in fragment and "Contract is K-1" in fragment
+    assert 'name="f.0"' not in fragment
+    loader = re.search(
+        r'<div id="query-builder" hx-get="([^"]+)" hx-trigger="toggle once from:#query-panel"',
+        fragment,
+    )
+    assert loader is not None
+    builder = client.get(html.unescape(loader.group(1)), headers=HX).get_data(as_text=True)
+    assert 'name="f.0"' in builder and 'value="K-1"' in builder
+
+
+def test_the_custom_fields_read_once_are_forgotten_when_one_is_written(app, team):
+    company, _people = team
+    from saas.customers import fields
+
+    def check(actor):
+        with statements(app) as sql:
+            assert fields.fields() == [] and fields.fields() == []
+        assert sum("FROM custom_fields" in s for s in sql) == 1
+        made = fields.create_field(actor=actor, label="Region", type="text")
+        assert [f.key for f in fields.fields()] == [made.key]  # the flush forgot them
+        fields.archive_field(actor=actor, field_id=made.id)
+        assert fields.fields() == []
+        assert [f.key for f in fields.fields(archived=True)] == [made.key]
+        db.session.rollback()  # the rollback forgets them too: nothing was committed
+        assert fields.fields(archived=True) == []
+
+    as_member(app, company.owner, check, commit=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
@@ -221,3 +222,48 @@ def test_select_all_matching_of_a_large_list_is_a_job_with_a_progress_page(
         record = db.session.scalar(select(JobRecord))
         assert (record.status, record.done, record.total) == ("succeeded", 11, 11)
         assert db.session.scalar(select(CustomerSegment.id)) is None
+
+
+def test_an_htmx_list_reads_the_segments_menu_only_when_it_is_opened(app, client, team):
+    from tests.test_list_speed import statements
+
+    _, people = team
+    ann, bob = people["ann"], people["bob"]
+    _create(app, ann, "Acme Tirana", city="Tirana")
+    login(client, ann.email)
+    token = csrf(client, "/customers")
+    client.post("/customers/segments", data={"csrf_token": token, "name": "Mine", "view": "mine"})
+    (sid,) = _segment_ids(app, ann)
+    hx = {"HX-Request": "true", "HX-Target": "customers"}
+    with statements(app) as sql:
+        fragment = client.get(f"/customers?view=mine&q=acme&segment={sid}", headers=hx)
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "Acme Tirana" in html
+    # the summary names the open segment; the menu and its forms are not drawn or read
+    assert "Segment: Mine" in html and "Save as segment" not in html
+    assert sum("FROM customer_segments" in s for s in sql) == 1, sql  # the open one alone
+    loader = re.search(
+        r'<div id="segments-menu" hx-get="([^"]+)" hx-trigger="toggle once from:#segments-popover"'
+        r' hx-swap="outerHTML settle:0ms">',
+        html,
+    )
+    assert loader is not None
+    url = unescape(loader.group(1))
+    assert _query(url) == {"view": "mine", "q": "acme", "segment": str(sid)}
+    menu = client.get(url, headers=hx)
+    body = menu.get_data(as_text=True)
+    assert menu.status_code == 200 and body.lstrip().startswith('<div id="segments-menu">')
+    assert f'href="/customers?segment={sid}" aria-current="true">Mine</a>' in body
+    assert "Save as segment" in body and 'name="q" value="acme"' in body
+    assert "Save the list as shown into “Mine”" in body
+    # without JavaScript: the list, with the popover open
+    page = client.get(url).get_data(as_text=True)
+    assert '<details class="popover" id="segments-popover" open>' in page
+    assert "Save as segment" in page and "Acme Tirana" in page
+    # another user's private segment is neither listed nor opened through the menu
+    other = app.test_client()
+    login(other, bob.email)
+    body = other.get(url, headers=hx).get_data(as_text=True)
+    assert "Mine</a>" not in body and "Save the list as shown" not in body
+    assert other.get("/customers/segments-menu?view=all", headers=hx).status_code == 403
+    assert app.test_client().get("/customers/segments-menu", headers=hx).status_code == 401

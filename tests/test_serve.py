@@ -252,3 +252,17 @@ def test_commands_that_need_no_redis_do_not_start_it(tmp_path):
         assert done.returncode == 0, done.stderr
     assert not (tmp_path / "instance" / "redis.db").exists()
     assert not (tmp_path / "instance" / "redis.db.settings").exists()
+
+
+def test_the_wsgi_module_freezes_what_it_loaded(tmp_path):
+    """gunicorn's workers import ``wsgi``: what the app loaded is frozen out of the collector's
+    full passes (they stalled a request ~90 ms now and then, docs/PERFORMANCE.md)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(BAZA_INSTANCE_DIR=str(tmp_path), SECRET_KEY="freeze")
+    code = "import gc; n = gc.get_freeze_count(); import wsgi; print(n, gc.get_freeze_count())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True, timeout=120,
+    )  # fmt: skip
+    before, after = map(int, out.stdout.split())
+    assert before == 0 and after > 50_000, out.stdout

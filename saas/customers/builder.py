@@ -288,6 +288,27 @@ def describe(tree: Any, catalog: dict[str, engine.FieldInfo]) -> list[str]:
     return [one(i) for i in tree_items]
 
 
+def words(actor: Any, tree: Any) -> list[str]:
+    """``describe`` of ``tree`` reading only the fields it names (the query bar of a list: the
+    builder itself, with every field's choices, is read when opened)."""
+    from saas.customers.columns import field_info
+
+    keys: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("field"), str):
+                keys.add(node["field"])
+            for kind in ("and", "or"):
+                if isinstance(node.get(kind), list):
+                    for child in node[kind]:
+                        walk(child)
+
+    walk(tree)
+    catalog = {k: info for k in sorted(keys) if (info := field_info(actor, k)) is not None}
+    return describe(tree, catalog)
+
+
 def context(actor: Any, b: Builder | None, tree: Any) -> dict[str, Any]:
     """What ``_builder.html`` and the query bar need: the builder (from ``tree`` unless
     given), the catalog's fields that a query may use, and the query in words."""

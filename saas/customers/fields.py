@@ -27,8 +27,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -41,6 +42,7 @@ from saas.customers.attributes import (
 from saas.customers.models import Customer
 from saas.errors import Conflict, NotFound, ValidationFailed
 from saas.extensions import db
+from saas.tenancy.context import current_tenant_id
 from saas.text import clean_name, single_line
 from saas.utils import utcnow
 
@@ -81,12 +83,41 @@ YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No")}
 # --- definitions -----------------------------------------------------------------------------
 
 
+#: ``Session.info`` key of the fields read in the session's transaction (``fields``).
+_MEMO = "custom_fields"
+
+
 def fields(*, archived: bool = False) -> list[CustomField]:
-    """The current tenant's fields in the admin's order (``archived=True``: those too)."""
-    query = select(CustomField)
-    if not archived:
-        query = query.where(CustomField.archived_at.is_(None))
-    return list(db.session.scalars(query.order_by(CustomField.position, CustomField.id)))
+    """The current tenant's fields in the admin's order (``archived=True``: those too).
+
+    Read once per transaction: a list answer asks for them up to five times (the query's
+    parser, its SQL, the sortable columns, the columns, the builder's catalog). A flush that
+    writes a field, a commit or a rollback forgets them (``_forget``)."""
+    memo = db.session.info.setdefault(_MEMO, {})
+    key = (current_tenant_id(), archived)
+    found = memo.get(key)
+    if found is None:
+        query = select(CustomField)
+        if not archived:
+            query = query.where(CustomField.archived_at.is_(None))
+        found = memo[key] = list(
+            db.session.scalars(query.order_by(CustomField.position, CustomField.id))
+        )
+    return list(found)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_written(session: Session, _flush_context: Any) -> None:
+    if _MEMO in session.info and any(
+        isinstance(obj, CustomField) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        del session.info[_MEMO]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_MEMO, None)
 
 
 def get_field(field_id: Any) -> CustomField:

@@ -30,12 +30,87 @@ from saas.pagination import Page
 COUNT_CAP = service.COUNT_CAP
 
 
+class GridRow:
+    """A customer of a grid page as plain attributes: its columns read with Core (building 50
+    ORM objects with their owners was a fifth of a list answer, docs/PERFORMANCE.md), and what
+    the visible cells show of related rows (``build`` loads those): ``owner`` and
+    ``_created_by`` (a ``Named``), ``stage_entry``/``level``/``industry``/``source`` (list
+    entries), tags and custom field values (``lists.prefetch``, ``fields.prefetch``). The cells
+    (``rows.py``) read it as they read a ``Customer``."""
+
+    owner: Named | None = None
+    stage_entry: Any = None
+    level: Any = None
+    industry: Any = None
+    source: Any = None
+
+    def __init__(self, values: Any) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def tags(self) -> list[Any]:
+        return list(self.__dict__.get("_tags") or ())
+
+
+@dataclass(frozen=True)
+class Named:
+    """A user as a cell shows them: their name."""
+
+    id: int
+    name: str
+
+
+#: The entry columns' attributes and the ids they are read by.
+_ENTRY_IDS = {
+    "stage_entry": "stage_id",
+    "level": "level_id",
+    "industry": "industry_id",
+    "source": "source_id",
+}
+
+
+def _fill_related(rows: list[GridRow], shown: list[cols.Column], actor: User) -> None:
+    """Load what the visible columns of ``rows`` show of other tables: one query each."""
+    from saas.customers.attributes import ListEntry
+
+    keys = {c.key for c in shown}
+    wanted = [c.attr for c in shown if c.cell == "entry" and c.attr in _ENTRY_IDS]
+    ids = {getattr(r, _ENTRY_IDS[a]) for r in rows for a in wanted} - {None}
+    if ids:
+        entries = {
+            e.id: e for e in db.session.scalars(select(ListEntry).where(ListEntry.id.in_(ids)))
+        }
+        for row in rows:
+            for attr in wanted:
+                setattr(row, attr, entries.get(getattr(row, _ENTRY_IDS[attr])))
+    users: set[int] = set()
+    mine = (None, actor.id)  # the cells say "you" (or the pool): no name to read
+    if "owner" in keys:
+        users |= {r.owner_id for r in rows if r.owner_id not in mine}
+    if "created_by" in keys:
+        users |= {r.created_by_id for r in rows if r.created_by_id not in mine}
+    if users:
+        names = {
+            uid: Named(uid, name)
+            for uid, name in db.session.execute(
+                select(User.id, User.name).where(User.id.in_(users))
+            )
+        }
+        for row in rows:
+            row.owner = names.get(row.owner_id)
+            row.__dict__["_created_by"] = names.get(row.created_by_id)
+    if "tags" in keys:
+        lists.prefetch(rows)  # type: ignore[arg-type]
+    if any(c.cell == "custom" for c in shown):
+        fields.prefetch(rows)
+
+
 @dataclass
 class Grid:
     state: ListState
     available: dict[str, cols.Column]
     columns: list[cols.Column]
-    page: Page[Customer]
+    page: Page[GridRow]
     size: int
     #: None: not counted (an htmx swap; ``views.tab_counts`` sends it)
     count: int | None
@@ -165,16 +240,10 @@ def build(actor: User, state: ListState, counted: bool = True) -> Grid:
         q=state.q,
         query=node,
         sort=sort or None,
+        plain=True,
     )
-    keys = {c.key for c in shown}
-    if "tags" in keys:
-        lists.prefetch(page.items)
-    if any(c.cell == "custom" for c in shown):
-        fields.prefetch(page.items)
-    if "created_by" in keys:
-        ids = {c.created_by_id for c in page.items if c.created_by_id}
-        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-        for customer in page.items:
-            customer.__dict__["_created_by"] = users.get(customer.created_by_id)
+    rows = [GridRow(r._mapping) for r in page.items]
+    _fill_related(rows, shown, actor)
+    page = Page(rows, page.next, page.prev)
     total = service.count_view(actor, state.view, state.q, query=node) if counted else None
     return Grid(state, available, shown, page, size, total, node, errors)

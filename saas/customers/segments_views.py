@@ -9,7 +9,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from flask import Response, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -82,6 +82,21 @@ def active_segment() -> CustomerSegment | None:
         return segments.get_segment(current_user, int(raw))
     except ServiceError:
         return None
+
+
+@bp.get("/customers/segments-menu")
+@login_required
+def segments_menu() -> Any:
+    """The Segments popover's body for the list state, read when it is opened (an htmx swap
+    of the list draws its summary alone); without JavaScript, the list with it open."""
+    from saas.customers.views import _list_page
+
+    state = ListState.from_args(request.args, _default_view())
+    if not htmx.is_fragment_request():
+        return _list_page(state=state, segments_open=True)
+    if state.view not in service.views_for(current_user):
+        abort(403)
+    return htmx.respond("customers/_segments_menu.html", state=state, current=active_segment())
 
 
 @bp.app_template_global()

@@ -23,7 +23,8 @@ from typing import Any
 from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import lazyload, load_only, selectinload
 
 from saas.access import authorize
 from saas.auth.models import User
@@ -626,6 +627,10 @@ def count_view(
     return db.session.scalar(select(func.count()).select_from(inner)) or 0
 
 
+#: The columns of a customer that a grid row holds (``list_customers(plain=True)``): all of them.
+GRID_COLUMNS = tuple(getattr(Customer, a.key) for a in sa_inspect(Customer).column_attrs)
+
+
 def list_customers(
     *,
     actor: User,
@@ -635,7 +640,8 @@ def list_customers(
     q: str | None = None,
     query: QueryNode | None = None,
     sort: SortSpec | str | None = None,
-) -> Page[Customer]:
+    plain: bool = False,
+) -> Page[Any]:
     """One keyset page of a list: ``mine``, ``pool``, ``shared`` (shared with me),
     ``subordinates`` (owned by anyone below me) or ``all`` (live rows), narrowed by quick
     search ``q`` and the combined query ``query`` (see ``view_query``), in the order ``sort``
@@ -649,12 +655,18 @@ def list_customers(
     ``(tenant_id, user_id, customer_id)`` of ``customer_shares`` joined to the primary key.
     Any other sort pages by (sort key, id) with NULL keys last (``pagination.paginate_sorted``);
     the cursor names the sort, so a cursor of one order gives the first page of another.
-    Owners are loaded in one query.
+    Owners are loaded in one query, their names alone. ``plain``: the page holds rows of the
+    customers' columns (``GRID_COLUMNS``), no ORM objects and nothing related (the grid's).
     """
     from saas.customers.query import sort_key, sort_spec
 
     spec = sort if isinstance(sort, SortSpec) else sort_spec(sort, view)
-    select_ = view_query(actor, view, q, query).options(selectinload(Customer.owner))
+    # the owners' names: not their accounts and roles (``User`` joins both by default)
+    owners = selectinload(Customer.owner).options(
+        load_only(User.name), lazyload(User.account), lazyload(User.role)
+    )
+    select_ = view_query(actor, view, q, query)
+    select_ = select_.with_only_columns(*GRID_COLUMNS) if plain else select_.options(owners)
     name = f"customers:{view}:{name_key(single_line(q))[:50]}"
     limit = max(1, min(limit, 200))
     if spec.field == "number":
@@ -667,6 +679,7 @@ def list_customers(
             cursor=cursor,
             limit=limit,
             newest_first=spec.descending,
+            plain=plain,
         )
     key, nullable = sort_key(spec)
     return paginate_sorted(
@@ -678,4 +691,5 @@ def list_customers(
         limit=limit,
         descending=spec.descending,
         nullable=nullable,
+        plain=plain,
     )

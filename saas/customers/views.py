@@ -178,7 +178,10 @@ def _list_page(
     if extra.get("columns_open"):  # else the chooser loads when opened (``columns_chooser``)
         extra.setdefault("column_order", column_order(table.available, table.columns))
     if "builder" not in extra and state.query:
-        extra.update(builder_mod.context(current_user, None, state.tree))
+        if deferred:  # an htmx swap: the query in words; the builder loads when opened
+            extra["query_words"] = builder_mod.words(current_user, state.tree)
+        else:  # a whole page draws it back filled in (it works without JavaScript)
+            extra.update(builder_mod.context(current_user, None, state.tree))
     extra.setdefault("builder", None)  # no query: the builder loads when opened
     resp = htmx.render(
         "customers/index.html",
@@ -186,6 +189,7 @@ def _list_page(
         status=max(status, 422 if table.errors else 200),
         tabs=_tabs(q, counts=not state.query, deferred=deferred),
         counts_deferred=deferred,
+        segments_lazy=deferred,  # an htmx swap: the Segments popover is read when opened
         view=view,
         q=q,
         state=state,
