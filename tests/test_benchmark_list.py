@@ -69,7 +69,7 @@ def test_customer_list_benchmark_runs_at_a_small_size(app, tmp_path):
         assert len(r.app) == 3 and len(r.raw) == 3 and min(r.app + r.raw) > 0
         assert r.main is not None
     print(table)  # shown with -s: which scenarios ran, and why others did not
-    assert "app/raw p95" in table
+    assert "app/raw p95" in table and "app-raw p50" in table
     assert sum("skipped: " in line for line in table.splitlines()) == len(results) - len(measured)
     plans = table.split("\n-- ")[1:]
     assert len(plans) == len(measured)
