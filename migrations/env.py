@@ -17,6 +17,13 @@ target_metadata = current_app.extensions["migrate"].db.metadata
 url = current_app.config["DATABASE_MIGRATION_URL"]
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Autogenerate leaves SQLite's FTS5 search index alone (revision 0029: no model has it)."""
+    from saas.customers.search import is_fts_table
+
+    return not (type_ == "table" and reflected and compare_to is None and is_fts_table(name))
+
+
 def run_migrations_offline():
     context.configure(
         url=url,
@@ -37,6 +44,7 @@ def run_migrations_online():
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

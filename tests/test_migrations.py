@@ -39,9 +39,14 @@ def test_models_and_migrations_agree(app, owner_engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from saas.customers.search import is_fts_table
+
     def for_this_database(obj, name, type_, reflected, compare_to):
         """An index the model declares for one dialect only (``Index(...).ddl_if(dialect=)``,
-        e.g. the pg_trgm GIN index) is expected on that database only."""
+        e.g. the pg_trgm GIN index) is expected on that database only; SQLite's FTS5 search
+        index (revision 0029) has no model."""
+        if type_ == "table" and reflected and is_fts_table(name):
+            return False
         only = getattr(obj, "_ddl_if", None)
         return only is None or only.dialect in (None, conn.dialect.name)
 

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select, text
 
 from saas.auth import tokens
 from saas.contacts import service as contacts
 from saas.contacts.models import Contact
-from saas.customers import search
+from saas.customers import search, sharing
 from saas.customers import service as customers
 from saas.customers.models import Customer
 from saas.customers.search import CustomerSearch, highlight, plan
 from saas.extensions import db
+from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
 from tests.conftest import add_member, as_member, as_owner, is_postgres, login, make_company
 
@@ -317,6 +321,70 @@ def test_revision_0028_keys_the_bigrams_by_tenant_both_ways(app, company, owner_
         db.session.remove()
     assert grams_of(cid) == keyed and grams_of(oid) == [f"{other.tenant_id}:华信"]
     assert _found(app, o, "华信") == {cid} and _found(app, other.owner, "华信") == {oid}
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's indexes (PostgreSQL searches with GIN)")
+def test_sqlite_keeps_its_search_indexes_in_step_and_searches_through_them(
+    app, company, owner_engine
+):
+    """Revision 0029: every write of a document (a new customer, a rename, a contact, a delete
+    cascading from ``customers``) reaches both FTS5 indexes through their triggers; the search
+    asks them, and finds the same without them (downgraded: the scan)."""
+    from flask_migrate import downgrade, upgrade
+
+    o = company.owner
+    keep = _customer(app, o, "Trigram Traders", city="Tirana")
+    gone = _customer(app, o, "Temporary Trigram 华信")
+    _contact(app, o, keep, name='Quoted "Person"')
+    _as(app, o, lambda a: customers.update_customer(a, keep, name="Renamed 华信贸易"))
+    _as(app, o, lambda a: sharing.trash(actor=a, customer_id=gone))
+    # purged: a Core DELETE of ``customers``, the document deleted by the foreign key's cascade
+    _as(app, o, lambda a: sharing.purge_trash(now=datetime(2999, 1, 1, tzinfo=UTC)))
+
+    def indexes_and_documents():
+        with owner_engine.connect() as conn:
+            read = lambda sql: [tuple(r) for r in conn.execute(text(sql))]  # noqa: E731
+            return (
+                read("SELECT rowid, doc FROM customer_search_fts ORDER BY 1"),
+                read("SELECT rowid, grams FROM customer_search_fts_grams ORDER BY 1"),
+                read("SELECT id, doc, grams FROM customer_search ORDER BY 1"),
+            )
+
+    def tokens(grams):  # what the bigram index must hold for a row's ``grams``
+        return " ".join(search.bigram_token(g.split(":", 1)[1]) for g in json.loads(grams))
+
+    trigrams, bigrams, docs = indexes_and_documents()
+    assert trigrams == [(i, doc) for i, doc, _ in docs] and len(docs) == 1
+    assert bigrams == [(i, tokens(grams)) for i, _, grams in docs]
+    assert "renamed 华信贸易" in docs[0][1] and "534ex4fe1" in bigrams[0][1]
+    assert _found(app, o, "renamed") == {keep} and _found(app, o, "trigram") == set()
+    assert _found(app, o, 'd "pers') == {keep}  # a double quote in the phrase is literal
+    assert _found(app, o, "华信") == {keep} and _found(app, o, "贸易") == {keep}
+    assert _found(app, o, "信贸易") == {keep} and _found(app, o, "易华") == set()
+    with app.test_request_context("/"), tenant_context(company.tenant_id):
+        for q in ("renamed", "华信"):
+            sql = str(
+                search._matching_ids(company.tenant_id, search.plan(q)).compile(
+                    db.session.get_bind(), compile_kwargs={"literal_binds": True}
+                )
+            )
+            steps = db.session.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
+            assert any("VIRTUAL TABLE INDEX" in str(step[-1]) for step in steps), (q, steps)
+    with app.app_context():
+        downgrade(revision="0028_tenant_grams")
+        try:
+            db.session.remove()
+            with app.test_request_context("/"):
+                assert search.fts_tables() == set()
+            assert _found(app, o, "renamed") == {keep} and _found(app, o, "华信") == {keep}
+            later = _customer(app, o, "Written Meanwhile 信贸")  # the scans find the same
+        finally:
+            upgrade()
+        db.session.remove()
+    trigrams, bigrams, docs = indexes_and_documents()  # the upgrade indexed what was written
+    assert trigrams == [(i, doc) for i, doc, _ in docs] and len(docs) == 2
+    assert bigrams == [(i, tokens(grams)) for i, _, grams in docs]
+    assert _found(app, o, "meanwhile") == {later} and _found(app, o, "信贸") == {keep, later}
 
 
 @pytest.mark.skipif(not is_postgres(), reason="pg_trgm and GIN exist on PostgreSQL only")

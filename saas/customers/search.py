@@ -44,7 +44,10 @@ are not leakproof, so the planner must apply the tenant policy first (a sequenti
 lookup is therefore the SECURITY DEFINER function ``baza_customer_search(tenant, like, gram)``
 (revision 0019): it answers nothing unless ``tenant`` is ``app.tenant_id`` and names the tenant
 in its own ``WHERE``; the list query joins its ids to ``customers``, where the policy applies as
-usual. SQLite (the small database) scans the documents with ``instr``.
+usual. SQLite (the embedded default) has FTS5 indexes instead (revision 0029, kept by
+triggers): ``customer_search_fts`` (trigram tokenizer) for terms of 3+ characters and
+``customer_search_fts_grams`` (each bigram one hex token) for the 2-character path; their
+candidates are re-checked with ``instr``. A SQLite without them scans with ``instr``.
 
 **How it stays true.** ``after_flush`` collects the customers whose name, city or comments, or
 whose contacts (name, customer), phones or emails were added, changed, moved or deleted in that
@@ -75,12 +78,14 @@ from sqlalchemy import (
     UniqueConstraint,
     any_,
     bindparam,
+    column,
     delete,
     event,
     false,
     func,
     insert,
     select,
+    table,
     union_all,
 )
 from sqlalchemy.dialects import postgresql
@@ -314,9 +319,58 @@ def _matching_ids(tenant_id: int, p: Plan) -> Select:
             p.term if p.path == "bigram" else None,
         ).table_valued("customer_id")
         return select(fn.c.customer_id)
-    return select(CustomerSearch.customer_id).where(
+    found = select(CustomerSearch.customer_id).where(
         CustomerSearch.tenant_id == tenant_id, func.instr(CustomerSearch.doc, p.term) > 0
     )
+    index = _FTS_DOC if p.path == "substring" else _FTS_GRAMS
+    if index.name in fts_tables():
+        # the index's candidates, each re-checked by ``instr`` above: exact whatever the index
+        # folds or splits (revision 0029)
+        phrase = fts_phrase(p.term) if p.path == "substring" else bigram_token(p.term)
+        indexed = next(c for c in index.c if c.name != "rowid")
+        candidates = select(index.c.rowid).where(indexed.op("MATCH")(phrase))
+        found = found.where(CustomerSearch.id.in_(candidates))
+    return found
+
+
+def fts_phrase(term: str) -> str:
+    """``term`` as an FTS5 phrase (double quotes, inner ones doubled): matched as a substring
+    by the trigram tokenizer, whatever operators or punctuation it holds."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def bigram_token(gram: str) -> str:
+    """A 2-character ``gram`` as SQLite's bigram index stores it: its code points in hex
+    (``华信`` → ``534ex4fe1``), one token no tokenizer splits or folds."""
+    return "x".join(f"{ord(ch):x}" for ch in gram)
+
+
+#: SQLite's indexes of the documents (revision 0029), and FTS5's own tables beside them: no
+#: model declares them (``migrations/env.py`` keeps autogenerate from dropping them), so
+#: they are named here as lightweight tables (no metadata).
+FTS_TABLE = "customer_search_fts"
+_FTS_DOC = table(FTS_TABLE, column("rowid", Integer), column("doc", Text))
+_FTS_GRAMS = table(f"{FTS_TABLE}_grams", column("rowid", Integer), column("grams", Text))
+_SQLITE_MASTER = table("sqlite_master", column("type", Text), column("name", Text))
+
+
+def fts_tables() -> set[str]:
+    """Which of revision 0029's indexes this database has: none on PostgreSQL, none on a
+    SQLite without FTS5, the bigram one alone without the trigram tokenizer (3.34+). Asked
+    each time (~10 µs): a migration may add or drop them while the app runs."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return set()
+    names = db.session.scalars(
+        select(_SQLITE_MASTER.c.name).where(
+            _SQLITE_MASTER.c.type == "table",
+            _SQLITE_MASTER.c.name.in_([_FTS_DOC.name, _FTS_GRAMS.name]),
+        )
+    )
+    return set(names)
+
+
+def is_fts_table(name: str | None) -> bool:
+    return bool(name) and (name == FTS_TABLE or str(name).startswith(FTS_TABLE + "_"))
 
 
 class _IdArray(TypeDecorator):
