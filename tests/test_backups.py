@@ -35,7 +35,7 @@ from saas.customers import service as customers
 from saas.customers.query import field_catalog
 from saas.extensions import db
 from saas.progress.models import JobRecord, JobStatus
-from saas.storage import get_storage
+from saas.storage import LocalStorage, get_storage
 from saas.tenancy.context import tenant_context
 from saas.tenancy.models import Tenant
 from saas.utils import utcnow
@@ -358,6 +358,9 @@ def _zip_of(client, headers, backup_id) -> bytes:
     download = client.get(resp.json["download_url"], headers=headers)
     assert download.status_code == 200
     assert download.mimetype == "application/zip"
+    # the size and checksum the API states are the file's (computed from it on disk)
+    assert resp.json["size"] == len(download.data) > 0
+    assert resp.json["sha256"] == hashlib.sha256(download.data).hexdigest()
     return download.data
 
 
@@ -742,7 +745,7 @@ def test_weekly_setting_is_checked(app):
 # --- the page ----------------------------------------------------------------------------------
 
 
-def test_backups_page_for_the_owner(app, client):
+def test_backups_page_for_the_owner(app, client, monkeypatch):
     from tests.conftest import csrf, login
 
     acme = make_company(app, "Acme")
@@ -767,9 +770,20 @@ def test_backups_page_for_the_owner(app, client):
     with app.app_context(), tenant_context(acme.tenant_id):
         backup_id = db.session.scalar(select(Backup.id))
     assert "made a backup of the company" in client.get("/audit").get_data(as_text=True)
-    download = client.get(f"/settings/backups/{backup_id}.zip")
-    assert download.status_code == 200
-    assert zipfile.ZipFile(io.BytesIO(download.data)).namelist()[0] == "data.xlsx"
+
+    def read_whole(*_args):
+        raise AssertionError("a backup is streamed from its file, never read whole")
+
+    # streamed from its file, never read into the web worker's memory; an attachment, not cached
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalStorage, "get", read_whole)
+        download = client.get(f"/settings/backups/{backup_id}.zip", buffered=False)
+        assert download.status_code == 200
+        assert download.headers["Cache-Control"] == "private, no-store"
+        assert download.headers["Content-Disposition"].startswith("attachment; filename=")
+        body = b"".join(download.response)
+        download.close()
+    assert zipfile.ZipFile(io.BytesIO(body)).namelist()[0] == "data.xlsx"
     resp = client.post("/settings/backups/weekly", data={"csrf_token": token, "weeks": "x"})
     assert resp.status_code == 422 and "from 0 to 52" in resp.get_data(as_text=True)
     resp = client.post("/settings/backups/weekly", data={"csrf_token": token, "weeks": "4"})

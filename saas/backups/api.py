@@ -6,9 +6,10 @@ Every route is the owner's only (403 for anyone else); another company's backup 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, send_file, url_for
 from flask_login import current_user
 from pydantic import BaseModel, Field
 from werkzeug.datastructures import FileStorage
@@ -110,19 +111,16 @@ def get_backup(backup_id: int) -> Any:
     },
 )
 def download_backup(backup_id: int) -> Response:
-    backup, data = service.download(actor=current_user, backup_id=backup_id)
-    return zip_response(backup, data)
+    backup, path = service.download(actor=current_user, backup_id=backup_id)
+    return zip_response(backup, path)
 
 
-def zip_response(backup: Backup, data: bytes) -> Response:
-    return Response(
-        data,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": content_disposition(service.file_name(backup)),
-            "Cache-Control": "private, no-store",
-        },
-    )
+def zip_response(backup: Backup, path: Path) -> Response:
+    """The backup's zip streamed from disk as an attachment, never cached."""
+    response = send_file(path, mimetype="application/zip", conditional=False, etag=False, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(service.file_name(backup))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @api.route(

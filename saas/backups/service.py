@@ -347,16 +347,16 @@ def _build_backup(tenant_id: int, record_id: int, backup_id: int) -> None:
         folder = Path(tempfile.mkdtemp(prefix="baza-backup-"))
         try:
             manifest = write_backup(tenant_id, folder, record_id)
-            zip_path = folder / "backup.zip"
-            data = zip_path.read_bytes()
+            zip_path = folder / "backup.zip"  # moved into storage, never read whole
+            size, digest = zip_path.stat().st_size, _sha256_file(zip_path)
             day = utcnow().strftime("%Y%m%d")
             key = storage.unique_key(f"backups/backup-{day}", "zip")
             backup = db.session.get(Backup, backup_id)
             tracker.record = db.session.get(JobRecord, record_id)
-            storage.put_new(tenant_id, key, data)
+            storage.put_new_file(tenant_id, key, zip_path)
             backup.storage_key = key
-            backup.size = len(data)
-            backup.sha256 = hashlib.sha256(data).hexdigest()
+            backup.size = size
+            backup.sha256 = digest
             backup.status = JobStatus.SUCCEEDED
             backup.finished_at = utcnow()
             backup.counts = {"tables": manifest["tables"], "files": len(manifest["files"])}
@@ -427,8 +427,10 @@ def downloadable(backup: Backup, now: datetime | None = None) -> bool:
     )
 
 
-def download(*, actor: User, backup_id: int) -> tuple[Backup, bytes]:
-    """The zip of a finished backup: 409 while it is made, 410 once expired or deleted."""
+def download(*, actor: User, backup_id: int) -> tuple[Backup, Path]:
+    """Where the zip of a finished backup is (streamed from disk, never read whole: a large
+    company's backup is hundreds of megabytes): 409 while it is made, 410 once expired or
+    deleted."""
     backup = get_backup(actor=actor, backup_id=backup_id)
     if backup.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         raise NotReady()
@@ -438,13 +440,13 @@ def download(*, actor: User, backup_id: int) -> tuple[Backup, bytes]:
         if backup.storage_key:
             storage.get_storage().delete(backup.tenant_id, backup.storage_key)
         raise Expired()
-    data = storage.get_storage().get(backup.tenant_id, backup.storage_key)
-    if data is None:
+    path = storage.get_storage().local_path(backup.tenant_id, backup.storage_key)
+    if not path.is_file():
         raise Expired()
     from saas.audit.service import record_event
 
     record_event("backups.downloaded", backup)
-    return backup, data
+    return backup, path
 
 
 def file_name(backup: Backup) -> str:

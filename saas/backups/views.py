@@ -87,8 +87,8 @@ def save_weekly() -> Any:
 @bp.get("/settings/backups/<int:backup_id>.zip")
 @login_required
 def download(backup_id: int) -> Any:
-    backup, data = service.download(actor=current_user, backup_id=backup_id)
-    return zip_response(backup, data)
+    backup, path = service.download(actor=current_user, backup_id=backup_id)
+    return zip_response(backup, path)
 
 
 @bp.post("/settings/backups/restore", endpoint="restore")
