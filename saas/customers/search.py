@@ -322,12 +322,13 @@ def _matching_ids(tenant_id: int, p: Plan) -> Select:
     found = select(CustomerSearch.customer_id).where(
         CustomerSearch.tenant_id == tenant_id, func.instr(CustomerSearch.doc, p.term) > 0
     )
-    index = _FTS_DOC if p.path == "substring" else _FTS_GRAMS
+    if p.path == "substring":
+        index, indexed, phrase = _FTS_DOC, _FTS_DOC.c.doc, fts_phrase(p.term)
+    else:
+        index, indexed, phrase = _FTS_GRAMS, _FTS_GRAMS.c.grams, bigram_token(p.term)
     if index.name in fts_tables():
         # the index's candidates, each re-checked by ``instr`` above: exact whatever the index
         # folds or splits (revision 0029)
-        phrase = fts_phrase(p.term) if p.path == "substring" else bigram_token(p.term)
-        indexed = next(c for c in index.c if c.name != "rowid")
         candidates = select(index.c.rowid).where(indexed.op("MATCH")(phrase))
         found = found.where(CustomerSearch.id.in_(candidates))
     return found
